@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The one command: python build.py [build|serve|check|new|import] — see README.md."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+from pathlib import Path
+
+from manifesto.errors import BuildError, flatten
+from manifesto.pipeline import build
+from manifesto.render import RenderOptions
+
+COMMANDS = ("build", "serve", "check", "new", "import")
+
+
+def base_path_arg(text: str) -> str:
+    """'/repo', 'repo/' and '/' are all accepted; '' means the site is served from the root."""
+    cleaned = "/" + text.strip().strip("/")
+    if cleaned == "/":
+        return ""
+    if any(part in {"", ".", ".."} for part in cleaned[1:].split("/")) or any(
+        c in cleaned for c in ' "<>?#\\'
+    ):
+        raise argparse.ArgumentTypeError(f"not a usable base path: {text!r} (for example /my-platform)")
+    return cleaned
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python build.py", description="Build and preview a policy-platform site."
+    )
+    parser.add_argument("--root", type=Path, default=Path("."), help="the project folder (default: here)")
+    commands = parser.add_subparsers(dest="command")
+    build_cmd = commands.add_parser("build", help="write the site to _site/ (the default command)")
+    build_cmd.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: _site in the project)"
+    )
+    build_cmd.add_argument(
+        "--base-path", type=base_path_arg, default="", help="serve under a sub-path, e.g. /repo"
+    )
+    build_cmd.add_argument("--drafts", action="store_true", help="include drafts, marked as drafts")
+    return parser
+
+
+def source_date() -> datetime.datetime | None:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC) if epoch.isdigit() else None
+
+
+def run_build(args: argparse.Namespace) -> int:
+    root = args.root
+    out = args.out if args.out is not None else root / "_site"
+    options = RenderOptions(base_path=args.base_path, drafts=args.drafts, updated=source_date())
+    result = build(root, out, options)
+    print(
+        f"Built {len(result.pages)} files into {out} "
+        f"({len(result.site.chapters)} chapters, {len(result.site.articles)} op-eds)."
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # "python build.py --out x" means "build --out x": the build is the default command.
+    if not any(arg in COMMANDS for arg in argv) and not any(arg in {"-h", "--help"} for arg in argv):
+        root_args = argv[:2] if argv[:1] == ["--root"] else []
+        argv = root_args + ["build"] + argv[len(root_args) :]
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "build":
+            return run_build(args)
+        parser.error(f"'{args.command}' is not available yet")
+    except (BuildError, ExceptionGroup) as error:
+        problems = flatten(error)
+        if problems is None:
+            raise
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(
+            f"\nBuild failed: {len(problems)} problem{'s' if len(problems) != 1 else ''}. "
+            "The previous site was left as it was.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Markdown bodies to HTML: smart quotes, footnotes, tables, heading and paragraph anchors, checked links.
+
+Raw HTML in Markdown is not passed through: it is shown as text. Campaign sites take content from many
+hands, and this is the one policy that needs no allow-list to get right. Links may only use http(s),
+mailto and tel, and event-handler or style attributes (possible through attribute lists) are dropped.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+import markdown
+from markdown.extensions.toc import stashedHTML2text
+from markdown.treeprocessors import Treeprocessor
+from markupsafe import Markup
+
+from .slugs import slugify
+
+ALLOWED_SCHEMES = {"http", "https", "mailto", "tel"}
+WORDS_PER_PARAGRAPH_ANCHOR = 6
+
+
+@dataclass(frozen=True)
+class LinkRef:
+    """A link or image in a body that points inside the site, checked once every page is known."""
+
+    url_path: str  # the site path it leads to, without the base path: "/articles/x/"
+    fragment: str
+    written: str  # the href as written, to find its line and to quote it
+
+
+@dataclass
+class BodyNotes:
+    """What one conversion found, filled in by the tree processor."""
+
+    anchors: list[str] = field(default_factory=list)
+    links: list[LinkRef] = field(default_factory=list)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (href as written, problem, hint)
+    text_words: int = 0
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    html: Markup
+    anchors: frozenset[str]
+    links: tuple[LinkRef, ...]
+    problems: tuple[tuple[str, str, str], ...]
+    word_count: int
+
+
+def element_text(element: etree.Element, md: markdown.Markdown) -> str:
+    return html.unescape(stashedHTML2text("".join(element.itertext()), md))
+
+
+@dataclass(frozen=True)
+class LinkContext:
+    """What a body needs to know to turn its links into site links."""
+
+    base_path: str  # "" or "/repo-name"
+    page_url_path: str  # the page this body is shown on
+    source_dir: PurePosixPath  # folder of the Markdown file, relative to the project root
+    url_for_source: dict[str, str]  # "content/articles/x.md" -> "/articles/x/"
+
+
+def site_path_for(href: str, context: LinkContext) -> tuple[str, str] | str | None:
+    """(site path, fragment) for a link inside the site, None for one elsewhere, or a problem."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc:
+        return None
+    if not parts.path:
+        return (context.page_url_path, parts.fragment)
+    if parts.path.startswith("/"):
+        return (parts.path, parts.fragment)
+    joined = posixpath.normpath(posixpath.join(str(context.source_dir), parts.path))
+    if joined.endswith(".md"):
+        if joined not in context.url_for_source:
+            return f"this links to {joined}, which does not exist"
+        return (context.url_for_source[joined], parts.fragment)
+    if joined.startswith("content/images/"):
+        return ("/images/" + joined.removeprefix("content/images/"), parts.fragment)
+    return f"this links to {joined}, which is not a Markdown file or an image in content/images/"
+
+
+class AnchorsAndLinks(Treeprocessor):
+    """Gives every paragraph a stable id and records or rejects every link."""
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self.notes = BodyNotes()
+        self.context = LinkContext("", "/", PurePosixPath("content"), {})
+
+    def run(self, root: etree.Element) -> None:
+        used = {element.get("id") for element in root.iter() if element.get("id")}
+        footnotes = {
+            id(element)
+            for div in root.iter("div")
+            for element in div.iter()
+            if div.get("class") == "footnote"
+        }
+        for element in root.iter():
+            self.drop_unsafe_attributes(element)
+            if element.tag == "p" and id(element) not in footnotes and not element.get("id"):
+                element.set("id", self.paragraph_id(element, used))
+            if element.tag == "a" and element.get("href") is not None:
+                self.rewrite_link(element, "href")
+            if element.tag == "img":
+                self.rewrite_link(element, "src")
+                if not (element.get("alt") or "").strip():
+                    self.notes.problems.append(
+                        (
+                            element.get("src", ""),
+                            "an image has no alt text",
+                            "describe the image between the brackets: ![A crowded council meeting](…)",
+                        )
+                    )
+        self.notes.anchors.extend(element.get("id", "") for element in root.iter() if element.get("id"))
+        self.notes.text_words = len(re.findall(r"\w+", element_text(root, self.md)))
+
+    def paragraph_id(self, element: etree.Element, used: set[str | None]) -> str:
+        base = slugify(element_text(element, self.md), max_words=WORDS_PER_PARAGRAPH_ANCHOR) or "passage"
+        candidate, number = base, 2
+        while candidate in used:
+            candidate, number = f"{base}-{number}", number + 1
+        used.add(candidate)
+        return candidate
+
+    @staticmethod
+    def drop_unsafe_attributes(element: etree.Element) -> None:
+        for name in list(element.attrib):
+            if name.lower().startswith("on") or name.lower() in {"style", "srcdoc", "formaction"}:
+                del element.attrib[name]
+
+    def rewrite_link(self, element: etree.Element, attribute: str) -> None:
+        """Point a link at the built page (adding the base path), or record why it cannot be."""
+        href = element.get(attribute, "").strip()
+        scheme = urlsplit(href).scheme.lower()
+        if scheme and scheme not in ALLOWED_SCHEMES:
+            del element.attrib[attribute]
+            self.notes.problems.append(
+                (
+                    href,
+                    f"links with '{scheme}:' are not allowed",
+                    "use an https:// address or a link to a page",
+                )
+            )
+            return
+        resolved = site_path_for(href, self.context)
+        if isinstance(resolved, str):
+            self.notes.problems.append(
+                (href, resolved, "check the file name and folder; links are relative to this file")
+            )
+        elif resolved is not None:
+            url_path, fragment = resolved
+            self.notes.links.append(LinkRef(url_path, fragment, href))
+            if url_path != self.context.page_url_path:
+                element.set(
+                    attribute, self.context.base_path + url_path + (f"#{fragment}" if fragment else "")
+                )
+
+
+class BodyRenderer:
+    """One Markdown converter reused for every body of a build (building it costs more than using it)."""
+
+    def __init__(self) -> None:
+        self.md = markdown.Markdown(
+            extensions=["extra", "smarty", "toc"],
+            extension_configs={"toc": {"permalink": False}, "smarty": {"smart_angled_quotes": False}},
+            output_format="html",
+        )
+        # Raw HTML is shown as text (see the module docstring).
+        self.md.preprocessors.deregister("html_block")
+        self.md.inlinePatterns.deregister("html")
+        self.processor = AnchorsAndLinks(self.md)
+        self.md.treeprocessors.register(self.processor, "anchors_and_links", 4)
+
+    def render(self, text: str, context: LinkContext) -> RenderedBody:
+        self.md.reset()
+        self.processor.notes = BodyNotes()
+        self.processor.context = context
+        body_html = self.md.convert(text)
+        notes = self.processor.notes
+        return RenderedBody(
+            # The one place Markdown output is trusted: raw HTML was disabled above.
+            html=Markup(body_html),
+            anchors=frozenset(notes.anchors),
+            links=tuple(notes.links),
+            problems=tuple(notes.problems),
+            word_count=notes.text_words,
+        )

@@ -1,0 +1,506 @@
+"""Sources to the site model: front matter, Markdown bodies and every cross-check, all problems at once."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from .body import BodyRenderer, LinkContext, LinkRef, RenderedBody
+from .errors import BuildError, raise_if_any
+from .frontmatter import (
+    Document,
+    Field,
+    check_bool,
+    check_date,
+    check_fields,
+    check_int,
+    check_list,
+    check_record,
+    check_slug,
+    check_text,
+    parse_yaml,
+    split_front_matter,
+)
+from .load import SourceFile, Sources
+from .model import Article, Author, Chapter, Imprint, Link, Page, Proposal, Site, SiteConfig
+from .slugs import slugify
+
+
+def check_url(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if not value.startswith(("https://", "http://", "mailto:", "/")):
+        raise doc.error(
+            node,
+            f"'{key}' must be a full address (https://…) or a site path starting with /, not {value!r}",
+            "for a page of this site write its path, such as  /about/",
+        )
+    return value
+
+
+def check_base_url(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if not value.startswith(("https://", "http://")):
+        raise doc.error(
+            node, f"'{key}' must be an absolute address, not {value!r}", "for example  https://example.org/"
+        )
+    return value.rstrip("/")
+
+
+LINK_FIELDS = {"label": Field(check_text, required=True), "url": Field(check_url, required=True)}
+IMPRINT_FIELDS = {
+    "promoter": Field(check_text, required=True, hint="the person or group that publishes this site"),
+    "address": Field(check_text, required=True, hint="the promoter's postal address (UK imprint rules)"),
+    "on_behalf_of": Field(check_text),
+}
+SITE_FIELDS = {
+    "title": Field(check_text, required=True),
+    "tagline": Field(check_text, required=True),
+    "description": Field(check_text, required=True),
+    "language": Field(check_text),
+    "base_url": Field(check_base_url, required=True, hint="add  base_url: https://your-site.example/"),
+    "imprint": Field(check_record(IMPRINT_FIELDS, "the imprint"), required=True),
+    "calls_to_action": Field(check_list(check_record(LINK_FIELDS, "a call to action"))),
+    "nav": Field(check_list(check_record(LINK_FIELDS, "a navigation link"))),
+}
+ARTICLE_FIELDS = {
+    "title": Field(check_text, required=True, hint='add a headline:  title: "…"'),
+    "author": Field(check_text, required=True),
+    "bio": Field(check_text),
+    "social": Field(check_list(check_text)),
+    "date": Field(check_date),
+    "chapter": Field(
+        check_slug, required=True, hint="name the chapter this op-ed belongs to:  chapter: fair-funding"
+    ),
+    "chapters": Field(check_list(check_slug)),
+    "summary": Field(check_text, required=True),
+    "photo_credit": Field(check_text),
+    "draft": Field(check_bool),
+    "order": Field(check_int),
+    "slug": Field(check_slug),
+}
+PROPOSAL_FIELDS = {"text": Field(check_text, required=True), "source": Field(check_text, required=True)}
+CHAPTER_FIELDS = {
+    "title": Field(check_text, required=True),
+    "order": Field(check_int, required=True),
+    "summary": Field(check_text, required=True),
+    "proposals": Field(check_list(check_record(PROPOSAL_FIELDS, "a proposal"))),
+    "draft": Field(check_bool),
+    "slug": Field(check_slug),
+}
+PAGE_FIELDS = {
+    "title": Field(check_text, required=True),
+    "summary": Field(check_text),
+    "draft": Field(check_bool),
+    "slug": Field(check_slug),
+}
+FIELDS_BY_KIND = {"articles": ARTICLE_FIELDS, "chapters": CHAPTER_FIELDS, "pages": PAGE_FIELDS}
+KIND_NAMES = {"articles": "op-ed", "chapters": "chapter", "pages": "page"}
+# Top-level paths the generator writes itself; a plain page may not take them.
+RESERVED_PAGE_SLUGS = {
+    "articles",
+    "chapters",
+    "authors",
+    "manifesto",
+    "assets",
+    "images",
+    "search",
+    "pagefind",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One content file with its checked front matter, before its body is rendered."""
+
+    source: SourceFile
+    slug: str
+    values: dict[str, Any]
+    doc: Document
+    body: str
+    body_first_line: int
+
+    @property
+    def draft(self) -> bool:
+        return bool(self.values.get("draft", False))
+
+    def field_line(self, key: str) -> int:
+        root = self.doc.root
+        if isinstance(root, yaml.MappingNode):
+            for key_node, value_node in root.value:
+                if key_node.value == key:
+                    return self.doc.line_of(value_node)
+        return self.doc.first_line
+
+    def body_line(self, written: str) -> int:
+        for offset, line in enumerate(self.body.split("\n")):
+            if written and written in line:
+                return self.body_first_line + offset
+        return self.body_first_line
+
+
+def parse_config(source: SourceFile) -> SiteConfig:
+    doc = parse_yaml(source.text, source.path, 1)
+    values, errors = check_fields(doc, doc.root, SITE_FIELDS, "site.yaml")
+    raise_if_any(errors)
+    imprint = values["imprint"]
+    return SiteConfig(
+        title=values["title"],
+        tagline=values["tagline"],
+        description=values["description"],
+        language=values.get("language", "en-GB"),
+        base_url=values["base_url"],
+        imprint=Imprint(imprint["promoter"], imprint["address"], imprint.get("on_behalf_of", "")),
+        calls_to_action=tuple(Link(item["label"], item["url"]) for item in values.get("calls_to_action", ())),
+        nav=tuple(Link(item["label"], item["url"]) for item in values.get("nav", ())),
+    )
+
+
+def parse_entry(source: SourceFile) -> Entry:
+    split = split_front_matter(source.text, source.path)
+    doc = parse_yaml(split.yaml_text, source.path, split.yaml_first_line)
+    what = f"the {KIND_NAMES[source.kind]}'s front matter"
+    values, errors = check_fields(doc, doc.root, FIELDS_BY_KIND[source.kind], what)
+    if doc.root is None:
+        errors = [BuildError(source.path, 1, f"{what} is empty", "add the fields between the two --- lines")]
+    raise_if_any(errors)
+    slug = values.get("slug") or slugify(Path(source.path).stem)
+    if not slug:
+        raise BuildError(
+            source.path,
+            None,
+            "cannot make a web address from this file name",
+            "rename the file using letters a-z",
+        )
+    return Entry(source, slug, values, doc, split.body, split.body_first_line)
+
+
+def url_path_of(kind: str, slug: str) -> str:
+    return f"/{slug}/" if kind == "pages" else f"/{kind}/{slug}/"
+
+
+def check_unique_slugs(entries: list[Entry]) -> list[BuildError]:
+    errors: list[BuildError] = []
+    seen: dict[tuple[str, str], Entry] = {}
+    for entry in entries:
+        key = (entry.source.kind, entry.slug)
+        if key in seen:
+            errors.append(
+                BuildError(
+                    entry.source.path,
+                    None,
+                    f"the address /{entry.source.kind}/{entry.slug}/ is already used by {seen[key].source.path.as_posix()}",
+                    "rename one of the files, or give one a different  slug: …",
+                )
+            )
+        else:
+            seen[key] = entry
+        if entry.source.kind == "pages" and entry.slug in RESERVED_PAGE_SLUGS:
+            errors.append(
+                BuildError(
+                    entry.source.path,
+                    None,
+                    f"a page cannot be called '{entry.slug}': the site uses /{entry.slug}/ itself",
+                    "rename the file or set another  slug: …",
+                )
+            )
+    return errors
+
+
+def did_you_mean(value: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+    listing = (
+        f"known: {', '.join(known)}" if known else "there are no chapters yet: add one in content/chapters/"
+    )
+    return f"did you mean '{close[0]}'? ({listing})" if close else listing
+
+
+def check_chapter_refs(entry: Entry, chapter_slugs: list[str]) -> list[BuildError]:
+    errors: list[BuildError] = []
+    names = [entry.values["chapter"], *entry.values.get("chapters", ())]
+    for key, name in zip(["chapter"] + ["chapters"] * (len(names) - 1), names, strict=True):
+        if name not in chapter_slugs:
+            errors.append(
+                BuildError(
+                    entry.source.path,
+                    entry.field_line(key),
+                    f"unknown chapter '{name}'",
+                    did_you_mean(name, chapter_slugs),
+                )
+            )
+    return errors
+
+
+def make_article(entry: Entry, rendered: RenderedBody) -> Article:
+    values = entry.values
+    return Article(
+        slug=entry.slug,
+        title=values["title"],
+        author=values["author"],
+        author_slug=slugify(values["author"]) or "author",
+        bio=values.get("bio", ""),
+        social=tuple(values.get("social", ())),
+        date=values.get("date"),
+        chapter=values["chapter"],
+        chapters=tuple(name for name in values.get("chapters", ()) if name != values["chapter"]),
+        summary=values["summary"],
+        photo_credit=values.get("photo_credit", ""),
+        draft=entry.draft,
+        order=values.get("order", 0),
+        body_html=rendered.html,
+        anchors=rendered.anchors,
+        word_count=rendered.word_count,
+        source_path=entry.source.path,
+    )
+
+
+def parse_source(source: str) -> tuple[str, str] | None:
+    slug, _, anchor = source.partition("#")
+    return (slug.strip(), anchor.strip()) if slug.strip() else None
+
+
+def make_chapter(entry: Entry, rendered: RenderedBody) -> Chapter:
+    proposals = []
+    for item in entry.values.get("proposals", ()):
+        slug, anchor = parse_source(item["source"]) or ("", "")
+        proposals.append(Proposal(item["text"], slug, anchor))
+    return Chapter(
+        slug=entry.slug,
+        title=entry.values["title"],
+        order=entry.values["order"],
+        summary=entry.values["summary"],
+        proposals=tuple(proposals),
+        intro_html=rendered.html,
+        source_path=entry.source.path,
+        draft=entry.draft,
+    )
+
+
+def check_proposal_sources(entry: Entry, articles: dict[str, Article], drafts: set[str]) -> list[BuildError]:
+    errors: list[BuildError] = []
+    for item in entry.values.get("proposals", ()):
+        line = item["_line"]
+        parsed = parse_source(item["source"])
+        hint = "write it as  source: article-slug#paragraph-anchor  (the anchor is the paragraph's id on the op-ed page)"
+        if parsed is None or not parsed[1]:
+            errors.append(
+                BuildError(
+                    entry.source.path, line, f"proposal source {item['source']!r} has no #anchor", hint
+                )
+            )
+            continue
+        slug, anchor = parsed
+        if slug in drafts:
+            errors.append(
+                BuildError(
+                    entry.source.path,
+                    line,
+                    f"proposal source '{slug}' is a draft",
+                    "publish the op-ed or cite another",
+                )
+            )
+        elif slug not in articles:
+            errors.append(
+                BuildError(
+                    entry.source.path,
+                    line,
+                    f"proposal source: no op-ed '{slug}'",
+                    did_you_mean(slug, sorted(articles)),
+                )
+            )
+        elif anchor not in articles[slug].anchors:
+            close = difflib.get_close_matches(anchor, sorted(articles[slug].anchors), n=1, cutoff=0.4)
+            errors.append(
+                BuildError(
+                    entry.source.path,
+                    line,
+                    f"proposal source: op-ed '{slug}' has no passage '#{anchor}'",
+                    f"did you mean '#{close[0]}'?"
+                    if close
+                    else "open the op-ed page to find the paragraph's id",
+                )
+            )
+    return errors
+
+
+def check_body_links(
+    entry: Entry, rendered: RenderedBody, anchors_by_url: dict[str, frozenset[str]], draft_urls: set[str]
+) -> list[BuildError]:
+    errors = [
+        BuildError(entry.source.path, entry.body_line(written), problem, hint)
+        for written, problem, hint in rendered.problems
+    ]
+    for link in rendered.links:
+        errors.extend(check_link(entry, link, anchors_by_url, draft_urls))
+    return errors
+
+
+def check_link(
+    entry: Entry, link: LinkRef, anchors_by_url: dict[str, frozenset[str]], draft_urls: set[str]
+) -> list[BuildError]:
+    line = entry.body_line(link.written)
+    url_path = link.url_path if "." in link.url_path.rsplit("/", 1)[-1] else link.url_path.rstrip("/") + "/"
+    if url_path in draft_urls:
+        return [
+            BuildError(
+                entry.source.path,
+                line,
+                f"this links to a draft: {link.written}",
+                "publish it or remove the link",
+            )
+        ]
+    if url_path not in anchors_by_url:
+        known = sorted(anchors_by_url)
+        close = difflib.get_close_matches(url_path, known, n=1, cutoff=0.6)
+        return [
+            BuildError(
+                entry.source.path,
+                line,
+                f"dead link: {link.written}",
+                f"did you mean {close[0]}?"
+                if close
+                else "link to another op-ed by its file name, e.g. (other-op-ed.md)",
+            )
+        ]
+    anchors = anchors_by_url[url_path]
+    if link.fragment and anchors and link.fragment not in anchors:
+        return [
+            BuildError(
+                entry.source.path,
+                line,
+                f"dead link: {link.written} — no '#{link.fragment}' on that page",
+                "check the anchor",
+            )
+        ]
+    return []
+
+
+def collect_authors(articles: tuple[Article, ...]) -> tuple[Author, ...]:
+    by_slug: dict[str, list[Article]] = {}
+    for article in articles:
+        by_slug.setdefault(article.author_slug, []).append(article)
+    authors = []
+    for slug, written in sorted(by_slug.items()):
+        bios = [article.bio for article in written if article.bio]
+        authors.append(
+            Author(
+                slug=slug,
+                name=written[0].author,
+                bio=bios[0] if bios else "",
+                social=tuple(sorted({handle for article in written for handle in article.social})),
+                article_slugs=tuple(article.slug for article in written),
+            )
+        )
+    return tuple(authors)
+
+
+def generated_paths(authors: tuple[Author, ...]) -> dict[str, frozenset[str]]:
+    """Pages the generator makes that bodies may link to (their anchors are not checked)."""
+    paths = ["/", "/chapters/", "/authors/", "/manifesto/", "/feed.xml"]
+    paths += [author.url_path for author in authors]
+    return {path: frozenset() for path in paths}
+
+
+def parse_site(sources: Sources, *, drafts: bool = False, base_path: str = "") -> Site:
+    """Check everything and build the model; every problem of the run is raised together."""
+    errors: list[BuildError] = []
+    config: SiteConfig | None = None
+    try:
+        config = parse_config(sources.config)
+    except (BuildError, ExceptionGroup) as error:
+        errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
+    entries: list[Entry] = []
+    for source in sources.files:
+        try:
+            entries.append(parse_entry(source))
+        except (BuildError, ExceptionGroup) as error:
+            errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
+    errors.extend(check_unique_slugs(entries))
+    raise_if_any(errors)
+    assert config is not None
+
+    published = [entry for entry in entries if drafts or not entry.draft]
+    draft_entries = [entry for entry in entries if entry not in published]
+    url_for_source = {
+        entry.source.path.as_posix(): url_path_of(entry.source.kind, entry.slug) for entry in published
+    }
+    renderer = BodyRenderer()
+    rendered: dict[str, RenderedBody] = {}
+    for entry in published:
+        url_path = url_path_of(entry.source.kind, entry.slug)
+        context = LinkContext(
+            base_path, url_path, PurePosixPath(entry.source.path.parent.as_posix()), url_for_source
+        )
+        rendered[url_path] = renderer.render(entry.body, context)
+
+    chapter_entries = [entry for entry in published if entry.source.kind == "chapters"]
+    chapter_slugs = sorted(entry.slug for entry in chapter_entries)
+    chapters = tuple(
+        sorted(
+            (make_chapter(entry, rendered[url_path_of("chapters", entry.slug)]) for entry in chapter_entries),
+            key=lambda chapter: (chapter.order, chapter.slug),
+        )
+    )
+    chapter_rank = {chapter.slug: rank for rank, chapter in enumerate(chapters)}
+    article_entries = [entry for entry in published if entry.source.kind == "articles"]
+    for entry in article_entries:
+        errors.extend(check_chapter_refs(entry, chapter_slugs))
+    raise_if_any(errors)
+    articles = tuple(
+        sorted(
+            (make_article(entry, rendered[url_path_of("articles", entry.slug)]) for entry in article_entries),
+            key=lambda a: (chapter_rank[a.chapter], a.order, a.title.casefold(), a.slug),
+        )
+    )
+    pages = tuple(
+        Page(
+            slug=entry.slug,
+            title=entry.values["title"],
+            summary=entry.values.get("summary", ""),
+            body_html=rendered[url_path_of("pages", entry.slug)].html,
+            source_path=entry.source.path,
+            draft=entry.draft,
+        )
+        for entry in sorted(published, key=lambda entry: entry.slug)
+        if entry.source.kind == "pages"
+    )
+    authors = collect_authors(articles)
+
+    by_slug = {article.slug: article for article in articles}
+    draft_slugs = {entry.slug for entry in draft_entries if entry.source.kind == "articles"}
+    for entry in chapter_entries:
+        errors.extend(check_proposal_sources(entry, by_slug, draft_slugs))
+    anchors_by_url = {url_path: body.anchors for url_path, body in rendered.items()}
+    anchors_by_url |= generated_paths(authors)
+    anchors_by_url |= {asset.url_path: frozenset() for asset in sources.assets}
+    draft_urls = {url_path_of(entry.source.kind, entry.slug) for entry in draft_entries}
+    for entry in published:
+        errors.extend(
+            check_body_links(
+                entry, rendered[url_path_of(entry.source.kind, entry.slug)], anchors_by_url, draft_urls
+            )
+        )
+    errors.extend(check_nav(sources.config, config, anchors_by_url))
+    raise_if_any(errors)
+    return Site(config, chapters, articles, pages, authors)
+
+
+def check_nav(
+    source: SourceFile, config: SiteConfig, anchors_by_url: dict[str, frozenset[str]]
+) -> list[BuildError]:
+    errors = []
+    for link in (*config.nav, *config.calls_to_action):
+        if link.url.startswith("/") and link.url.split("#")[0] not in anchors_by_url:
+            line = next((n for n, text in enumerate(source.text.split("\n"), 1) if link.url in text), None)
+            errors.append(
+                BuildError(
+                    source.path,
+                    line,
+                    f"'{link.label}' links to {link.url}, which is not a page of this site",
+                    "site paths end with a slash, such as /about/",
+                )
+            )
+    return errors

@@ -1,0 +1,104 @@
+"""Staged, atomic output: the only writer of files. The last good site survives any failed build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import BuildError
+
+STAGING_PREFIX = ".staging-"
+RETIRED_PREFIX = ".retired-"
+
+
+def check_output_folder(out: Path, root: Path) -> None:
+    """Refuse output folders whose replacement would destroy the user's own files."""
+    out, root = out.resolve(), root.resolve()
+    if out == root or root.is_relative_to(out):
+        raise BuildError(
+            out,
+            None,
+            "the output folder cannot be the project folder or one that contains it",
+            "use the default _site/ or another new folder, e.g. --out _site",
+        )
+    if out.is_relative_to(root / "content") or out.is_relative_to(root / "templates"):
+        raise BuildError(
+            out, None, "the output folder cannot be inside content/ or templates/", "use the default _site/"
+        )
+    if out.is_dir() and any((out / name).exists() for name in ("content", "site.yaml", ".git", "build.py")):
+        raise BuildError(
+            out,
+            None,
+            "this folder holds source files (content/, site.yaml or .git), not a built site",
+            "choose an empty or new folder for --out; it is replaced on every build",
+        )
+
+
+def safe_target(folder: Path, relative: str) -> Path:
+    target = (folder / relative).resolve()
+    if not target.is_relative_to(folder.resolve()) or target == folder.resolve():
+        raise BuildError(
+            relative,
+            None,
+            "this page would be written outside the output folder",
+            "slugs may only use lowercase letters, digits and hyphens",
+        )
+    return target
+
+
+def remove_leftovers(parent: Path, name: str) -> None:
+    """Clear staging folders of builds that were killed half-way."""
+    for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
+        for leftover in parent.glob(f"{prefix}{name}-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def write_site(pages: dict[str, bytes], out: Path) -> None:
+    """Write every page into a staging folder beside ``out``, then swap it in."""
+    out = out.absolute()
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(parent, out.name)
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{out.name}-", dir=parent))
+    except OSError as error:
+        raise BuildError(
+            parent,
+            None,
+            f"cannot create the output folder: {error.strerror}",
+            "check that the folder exists and that you may write to it",
+        ) from None
+    try:
+        for relative in sorted(pages):
+            target = safe_target(staging, relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(pages[relative])
+        os.chmod(staging, 0o755)
+        swap_in(staging, out)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(
+            out,
+            None,
+            f"could not write the site: {error.strerror}",
+            "check the free disk space and that you may write to this folder; the previous site is unchanged",
+        ) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f"{RETIRED_PREFIX}{out.name}-", dir=out.parent))
+    os.replace(out, retired / out.name)
+    try:
+        os.replace(staging, out)
+    except OSError:
+        os.replace(retired / out.name, out)  # put the last good site back
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,127 @@
+"""A tiny site written into tmp_path from inline files, built with the project's own templates."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+SITE_YAML = """\
+title: Councils First
+tagline: A platform for local government
+description: What councils need to serve their communities.
+language: en-GB
+base_url: https://example.org/platform/
+imprint:
+  promoter: Jo Bloggs
+  address: 1 High Street, Anytown AB1 2CD
+calls_to_action:
+  - label: Join us
+    url: https://example.org/join
+nav:
+  - label: About
+    url: /about/
+  - label: The platform
+    url: /manifesto/
+"""
+
+CHAPTER = """\
+---
+title: Fair funding
+order: 1
+summary: Councils need money that matches what they are asked to do.
+proposals:
+  - text: Fund councils for the services the law requires of them.
+    source: "first-op-ed#councils-are-the-last-line-of"
+---
+
+Councils have lost much of their funding. This chapter says what should change.
+"""
+
+SECOND_CHAPTER = """\
+---
+title: Local power
+order: 2
+summary: Decisions belong close to the people they affect.
+---
+
+Power should sit where the knowledge is.
+"""
+
+FIRST_ARTICLE = """\
+---
+title: "Councils are the last line of defence"
+author: Ann Example
+bio: Ann Example is a councillor in Anytown.
+social: ["@annexample"]
+date: 2020-01-24
+chapter: fair-funding
+chapters: [local-power]
+summary: Councils are the last line of defence for many people.
+---
+
+Councils are the last line of defence for people in need, and that line is thinning.
+
+## What has changed
+
+It's been a decade of cuts to the “core” grant.[^1] See [the second op-ed](second-op-ed.md#a-second-voice-joins-the-argument).
+
+[^1]: A footnote with a source.
+"""
+
+SECOND_ARTICLE = """\
+---
+title: A second voice
+author: Ben Sample
+chapter: fair-funding
+summary: A second op-ed in the same chapter.
+---
+
+A second voice joins the argument for fair funding.
+"""
+
+ABOUT_PAGE = """\
+---
+title: About this platform
+summary: Who we are.
+---
+
+We are councillors and residents.
+"""
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def sample_files() -> dict[str, str]:
+    return {
+        "site.yaml": SITE_YAML,
+        "content/chapters/fair-funding.md": CHAPTER,
+        "content/chapters/local-power.md": SECOND_CHAPTER,
+        "content/articles/first-op-ed.md": FIRST_ARTICLE,
+        "content/articles/second-op-ed.md": SECOND_ARTICLE,
+        "content/pages/about.md": ABOUT_PAGE,
+    }
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Callable[..., Path]:
+    """Write the sample site (with ``changes`` applied; None deletes a file) and return its root."""
+
+    def make(changes: dict[str, str | None] | None = None) -> Path:
+        root = tmp_path / "project"
+        shutil.copytree(REPO / "templates", root / "templates")
+        files: dict[str, str | None] = {**sample_files(), **(changes or {})}
+        write_files(root, {path: text for path, text in files.items() if text is not None})
+        return root
+
+    return make
