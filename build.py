@@ -42,6 +42,19 @@ def make_parser() -> argparse.ArgumentParser:
         "--base-path", type=base_path_arg, default="", help="serve under a sub-path, e.g. /repo"
     )
     build_cmd.add_argument("--drafts", action="store_true", help="include drafts, marked as drafts")
+    serve_cmd = commands.add_parser("serve", help="preview the site with live reload (drafts shown)")
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    check_cmd = commands.add_parser("check", help="check everything a build would, writing nothing")
+    check_cmd.add_argument("--base-path", type=base_path_arg, default="", help="check links under a sub-path")
+    import_cmd = commands.add_parser("import", help="turn raw op-ed text into content/articles/*.md")
+    import_cmd.add_argument("files", nargs="+", help="raw text files; - reads standard input")
+    import_cmd.add_argument("--chapter", default=None, help="the chapter slug to file the op-eds under")
+    import_cmd.add_argument("--force", action="store_true", help="overwrite existing articles")
+    new_cmd = commands.add_parser("new", help="start a new op-ed or chapter from a commented template")
+    new_cmd.add_argument("kind", choices=["article", "chapter"])
+    new_cmd.add_argument("title")
+    new_cmd.add_argument("--chapter", default=None, help="the op-ed's chapter slug (for new article)")
     return parser
 
 
@@ -73,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             return run_build(args)
+        if args.command == "serve":
+            from manifesto.serve import serve
+
+            return serve(args.root, host=args.host, port=args.port)
         parser.error(f"'{args.command}' is not available yet")
     except (BuildError, ExceptionGroup) as error:
         problems = flatten(error)

@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import markdown
-from markdown.extensions.toc import stashedHTML2text
+from markdown.extensions.toc import run_postprocessors, strip_tags, unescape
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
@@ -55,7 +55,8 @@ class RenderedBody:
 
 
 def element_text(element: etree.Element, md: markdown.Markdown) -> str:
-    return html.unescape(stashedHTML2text("".join(element.itertext()), md))
+    text = run_postprocessors(unescape("".join(element.itertext())), md)
+    return html.unescape(strip_tags(text))
 
 
 @dataclass(frozen=True)

@@ -367,12 +367,11 @@ def check_link(
         ]
     anchors = anchors_by_url[url_path]
     if link.fragment and anchors and link.fragment not in anchors:
+        close = difflib.get_close_matches(link.fragment, sorted(anchors), n=1, cutoff=0.4)
+        hint = f"did you mean '#{close[0]}'?" if close else "open that page to find the passage's id"
         return [
             BuildError(
-                entry.source.path,
-                line,
-                f"dead link: {link.written} — no '#{link.fragment}' on that page",
-                "check the anchor",
+                entry.source.path, line, f"dead link: {link.written} (no #{link.fragment} there)", hint
             )
         ]
     return []

@@ -19,7 +19,20 @@ from .errors import BuildError
 from .load import Asset
 from .model import Article, Site
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 FEED_PATH = "/feed.xml"
 
 

@@ -1,0 +1,411 @@
+"""The generator end to end: tiny sites built in tmp_path, assertions on the real output."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import build
+from manifesto.linkcheck import dead_links
+
+PAGE_FILES = [
+    "index.html",
+    "chapters/index.html",
+    "chapters/fair-funding/index.html",
+    "chapters/local-power/index.html",
+    "articles/first-op-ed/index.html",
+    "articles/second-op-ed/index.html",
+    "authors/index.html",
+    "authors/ann-example/index.html",
+    "authors/ben-sample/index.html",
+    "about/index.html",
+    "manifesto/index.html",
+    "404.html",
+    "feed.xml",
+    "sitemap.xml",
+    "robots.txt",
+    "assets/style.css",
+    "assets/favicon.svg",
+]
+
+
+def run(root: Path, *args: str) -> int:
+    return build.main(["--root", str(root), *args])
+
+
+def read_tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_builds_every_page_type(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    assert run(root) == 0
+    assert sorted(read_tree(root / "_site")) == sorted(PAGE_FILES)
+
+
+def test_op_ed_page_has_attribution_anchors_and_neighbours(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    run(root)
+    html = (root / "_site/articles/first-op-ed/index.html").read_text()
+    assert '<h1 id="article-title">Councils are the last line of defence</h1>' in html
+    assert '<a href="/authors/ann-example/">Ann Example</a>' in html
+    assert '<time datetime="2020-01-24">24 January 2020</time>' in html
+    assert "1 min read" in html
+    assert '<p id="councils-are-the-last-line-of">' in html
+    assert '<h2 id="what-has-changed">' in html
+    assert "It&rsquo;s been a decade" in html  # smart quotes
+    assert 'class="footnote"' in html
+    assert 'href="/articles/second-op-ed/#a-second-voice-joins-the-argument"' in html  # .md link rewritten
+    assert 'rel="prev"' in html and "<script" not in html
+    assert '<a href="/chapters/fair-funding/">Fair funding</a>' in html  # breadcrumb
+
+
+def test_chapter_page_links_each_proposal_to_its_passage(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    run(root)
+    html = (root / "_site/chapters/fair-funding/index.html").read_text()
+    assert "Fund councils for the services the law requires of them." in html
+    assert 'href="/articles/first-op-ed/#councils-are-the-last-line-of"' in html
+    assert "Also relevant" not in html  # an op-ed is listed once, under its primary chapter
+    related = (root / "_site/chapters/local-power/index.html").read_text()
+    assert "Also relevant to this chapter" in related and "/articles/first-op-ed/" in related
+
+
+def test_every_internal_link_resolves(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    run(root)
+    assert dead_links(read_tree(root / "_site")) == []
+
+
+def test_base_path_prefixes_every_internal_link(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    assert run(root, "build", "--base-path", "/some-repo") == 0
+    pages = read_tree(root / "_site")
+    assert dead_links(pages, "/some-repo") == []
+    for path, data in pages.items():
+        if not path.endswith(".html"):
+            continue
+        for link in re.findall(r'(?:href|src)="([^"]+)"', data.decode()):
+            assert link.startswith(("/some-repo/", "#", "https://", "mailto:")), (path, link)
+    assert (
+        b'<link rel="canonical" href="https://example.org/platform/articles/first-op-ed/">'
+        in pages["articles/first-op-ed/index.html"]
+    )
+
+
+def test_manifesto_holds_every_chapter_and_op_ed_with_unique_ids(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    run(root)
+    html = (root / "_site/manifesto/index.html").read_text()
+    assert html.index("1. Fair funding") < html.index("2. Local power")
+    assert 'id="first-op-ed--councils-are-the-last-line-of"' in html
+    assert 'href="#first-op-ed--councils-are-the-last-line-of"' in html  # proposal source, on the page
+    assert 'href="#first-op-ed--fn:1"' in html
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    assert '<h4 id="first-op-ed--what-has-changed">' in html  # op-ed headings nest under the page's
+
+
+def test_feed_sitemap_and_robots(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    run(root)
+    feed = (root / "_site/feed.xml").read_text()
+    assert "<id>https://example.org/platform/articles/first-op-ed/</id>" in feed
+    assert "&lt;p id=" in feed  # full text, escaped once
+    sitemap = (root / "_site/sitemap.xml").read_text()
+    assert "<loc>https://example.org/platform/articles/second-op-ed/</loc>" in sitemap
+    assert "404" not in sitemap
+    assert "Sitemap: https://example.org/platform/sitemap.xml" in (root / "_site/robots.txt").read_text()
+
+
+def test_two_builds_are_byte_identical(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    root = make_site()
+    run(root, "build", "--out", str(tmp_path / "one"))
+    run(root, "build", "--out", str(tmp_path / "two"))
+    assert read_tree(tmp_path / "one") == read_tree(tmp_path / "two")
+
+
+DRAFT = """\
+---
+title: A secret draft
+author: Cat Draft
+chapter: fair-funding
+summary: Not ready yet.
+draft: true
+---
+
+Unfinished words.
+"""
+
+
+def test_drafts_appear_nowhere_unless_asked(make_site: Callable[..., Path]) -> None:
+    root = make_site({"content/articles/draft.md": DRAFT})
+    run(root)
+    for path, data in read_tree(root / "_site").items():
+        assert b"secret draft" not in data and b"Cat Draft" not in data, path
+    run(root, "build", "--drafts")
+    html = (root / "_site/articles/draft/index.html").read_text()
+    assert "A secret draft" in html and "Draft" in html and "drafts are shown" in html
+
+
+def test_titles_are_escaped_and_markdown_is_never_a_template(make_site: Callable[..., Path]) -> None:
+    article = """\
+    ---
+    title: "<script>alert(1)</script>"
+    author: Ann Example
+    chapter: fair-funding
+    summary: "Tom & Jerry's <b>summary</b>"
+    ---
+
+    {{ 7*7 }} and {% if x %}y{% endif %} stay as written. <script>alert(2)</script> and <img src=x onerror=alert(3)>.
+
+    [click](javascript:alert(4)) is refused.
+    """
+    root = make_site(
+        {"content/articles/hostile.md": article.replace("[click](javascript:alert(4)) is refused.\n", "")}
+    )
+    assert run(root) == 0
+    html = (root / "_site/articles/hostile/index.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "{{ 7*7 }}" in html and "{% if x %}" in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html and "<img src=x" not in html
+    assert "<script" not in html.replace("&lt;script", "")
+
+
+def test_javascript_links_are_refused(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    article = DRAFT.replace("draft: true\n", "") + "\n[click](javascript:alert(4))\n"
+    root = make_site({"content/articles/bad.md": article})
+    assert run(root) == 1
+    assert "content/articles/bad.md:10: links with 'javascript:' are not allowed" in capsys.readouterr().err
+
+
+# (file to change, its new text, the message expected on stderr)
+BAD_INPUTS = [
+    pytest.param(
+        "content/articles/first-op-ed.md",
+        "---\ntitle: Unclosed\nauthor: A\n\nBody text.\n",
+        "content/articles/first-op-ed.md:1: the front matter is never closed\n"
+        "  hint: did you forget the closing --- line after the last field?",
+        id="front-matter-never-closed",
+    ),
+    pytest.param(
+        "content/articles/first-op-ed.md",
+        '---\ntitle: "Unclosed quote\nauthor: A\n---\n\nBody.\n',
+        "content/articles/first-op-ed.md:",
+        id="unclosed-quote",
+    ),
+    pytest.param(
+        "content/articles/first-op-ed.md",
+        "---\ntitle: Tabs\n\tauthor: A\n---\n\nBody.\n",
+        "content/articles/first-op-ed.md:3: invalid YAML",
+        id="tab-indent",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        "---\ntitle: A second voice\nauthor: Ben Sample\nchapter: fair-fundng\nsummary: S.\n---\n\nA second voice joins the argument for fair funding.\n",
+        "content/articles/second-op-ed.md:4: unknown chapter 'fair-fundng'\n"
+        "  hint: did you mean 'fair-funding'? (known: fair-funding, local-power)",
+        id="unknown-chapter",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        "---\ntitle: A second voice\nauthr: Ben Sample\nauthor: Ben\nchapter: fair-funding\nsummary: S.\n---\n\nA second voice joins the argument for fair funding.\n",
+        "content/articles/second-op-ed.md:3: unknown field 'authr' in the op-ed's front matter\n"
+        "  hint: did you mean 'author'?",
+        id="unknown-key",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        "---\ntitle: ''\nauthor: Ben\nchapter: fair-funding\nsummary: S.\n---\n\nA second voice joins the argument for fair funding.\n",
+        "content/articles/second-op-ed.md:2: 'title' is empty",
+        id="empty-title",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        "---\nauthor: Ben\nchapter: fair-funding\nsummary: S.\n---\n\nA second voice joins the argument for fair funding.\n",
+        "content/articles/second-op-ed.md:2: the op-ed's front matter has no 'title'",
+        id="missing-title",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        "---\ntitle: 2020\nauthor: Ben\nchapter: fair-funding\nsummary: S.\n---\n\nA second voice joins the argument for fair funding.\n",
+        "content/articles/second-op-ed.md:2: 'title' must be text, not a whole number",
+        id="number-as-title",
+    ),
+    pytest.param(
+        "content/chapters/local-power.md",
+        "---\ntitle: Local power\norder: first\nsummary: S.\n---\n\nIntro.\n",
+        "content/chapters/local-power.md:3: 'order' must be a whole number, not text",
+        id="text-as-order",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        "---\ntitle: T\nauthor: Ben\ndate: 2020-02-30\nchapter: fair-funding\nsummary: S.\n---\n\nA second voice joins the argument for fair funding.\n",
+        "content/articles/second-op-ed.md:4: 'date' is not a real date: '2020-02-30'",
+        id="impossible-date",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        "- just\n- a list\n",
+        "content/articles/second-op-ed.md:1: the file does not start with front matter",
+        id="no-front-matter",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        "---\n- a\n- list\n---\n\nBody.\n",
+        "content/articles/second-op-ed.md:2: the op-ed's front matter must be a set of 'key: value' lines, not a list",
+        id="front-matter-is-a-list",
+    ),
+    pytest.param(
+        "content/articles/copy.md",
+        "---\ntitle: Copy\nauthor: Ben\nchapter: fair-funding\nsummary: S.\nslug: second-op-ed\n---\n\nBody.\n",
+        "content/articles/second-op-ed.md: the address /articles/second-op-ed/ is already used by content/articles/copy.md",
+        id="duplicate-slug",
+    ),
+    pytest.param(
+        "content/chapters/fair-funding.md",
+        "---\ntitle: Fair funding\norder: 1\nsummary: S.\nproposals:\n  - text: Do it.\n    source: first-op-ed#nowhere\n---\n\nIntro.\n",
+        "content/chapters/fair-funding.md:6: proposal source: op-ed 'first-op-ed' has no passage '#nowhere'",
+        id="dead-proposal-source",
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\n---\n\nSee [the plan](../articles/missing.md).\n",
+        "content/pages/about.md:5: this links to content/articles/missing.md, which does not exist",
+        id="dead-markdown-link",
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\n---\n\nA photo: ![](../images/none.png)\n",
+        "content/pages/about.md:5: an image has no alt text",
+        id="image-without-alt",
+    ),
+    pytest.param(
+        "site.yaml",
+        "title: [unclosed\n",
+        "site.yaml:2: invalid YAML",
+        id="broken-site-yaml",
+    ),
+    pytest.param(
+        "templates/page.html",
+        "{% extends 'base.html' %}{% set page_title = page.title %}{% set description = '' %}\n"
+        "{% block main %}{{ page.titel }}{% endblock %}\n",
+        "templates/page.html:2: template error: 'manifesto.model.Page object' has no attribute 'titel'",
+        id="template-typo",
+    ),
+    pytest.param(
+        "templates/page.html",
+        "{% extends 'base.html' %}\n{% block main %}\n{% if x %}\n{% endblock %}\n",
+        "templates/page.html:4: template syntax error",
+        id="template-syntax-error",
+    ),
+]
+
+
+@pytest.mark.parametrize(("relative", "text", "expected"), BAD_INPUTS)
+def test_bad_input_is_reported_and_the_last_good_site_kept(
+    make_site: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+    relative: str,
+    text: str,
+    expected: str,
+) -> None:
+    root = make_site()
+    assert run(root) == 0
+    before = read_tree(root / "_site")
+    (root / relative).write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "Traceback" not in err
+    assert read_tree(root / "_site") == before
+
+
+def test_every_problem_of_a_run_is_reported_together(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site(
+        {
+            "content/articles/a.md": "---\ntitle: A\nauthor: X\nchapter: nope\nsummary: S.\n---\n\nText.\n",
+            "content/articles/b.md": "---\ntitle: B\nauthor: X\nchapter: fair-funding\n---\n\nText.\n",
+        }
+    )
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert "content/articles/b.md:2: the op-ed's front matter has no 'summary'" in err
+    assert "Build failed: 1 problem" in err  # b.md stops the first pass; a.md's chapter is checked after
+    (root / "content/articles/b.md").unlink()
+    (root / "content/articles/c.md").write_text(
+        "---\ntitle: C\nauthor: X\nchapter: nada\nsummary: S.\n---\n\nT.\n"
+    )
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert "content/articles/a.md:4: unknown chapter 'nope'" in err
+    assert "content/articles/c.md:4: unknown chapter 'nada'" in err
+    assert "Build failed: 2 problems" in err
+
+
+def test_bom_and_crlf_simply_work(make_site: Callable[..., Path]) -> None:
+    text = "\ufeff" + DRAFT.replace("draft: true\n", "").replace("\n", "\r\n")
+    root = make_site()
+    (root / "content/articles/windows.md").write_bytes(text.encode("utf-8"))
+    assert run(root) == 0
+    assert "Unfinished words." in (root / "_site/articles/windows/index.html").read_text()
+
+
+def test_non_utf8_file_is_a_clear_error(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    (root / "content/articles/latin1.md").write_bytes(
+        DRAFT.replace("Unfinished", "Caf\xe9").encode("latin-1")
+    )
+    assert run(root) == 1
+    assert "content/articles/latin1.md:9: this file is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_file_names_with_spaces_and_accents_get_ascii_slugs(make_site: Callable[..., Path]) -> None:
+    root = make_site({"content/articles/Café Society Plans.md": DRAFT.replace("draft: true\n", "")})
+    assert run(root) == 0
+    assert (root / "_site/articles/cafe-society-plans/index.html").is_file()
+
+
+@pytest.mark.parametrize("out", [".", "content", "..", "content/articles"])
+def test_refuses_output_folders_that_hold_sources(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str], out: str
+) -> None:
+    root = make_site()
+    assert run(root, "build", "--out", str(root / out)) == 1
+    assert "output folder" in capsys.readouterr().err or "source files" in capsys.readouterr().err
+    assert (root / "content/articles/first-op-ed.md").is_file()
+
+
+def test_usage_error_exits_2(make_site: Callable[..., Path]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run(make_site(), "build", "--no-such-flag")
+    assert exit_info.value.code == 2
+
+
+def test_leftovers_of_a_killed_build_are_cleared(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    (root / ".staging-_site-abc").mkdir()
+    (root / ".staging-_site-abc/index.html").write_text("half-written")
+    assert run(root) == 0
+    assert not (root / ".staging-_site-abc").exists()
+
+
+def test_every_field_is_documented_in_the_readme() -> None:
+    from manifesto.parse import ARTICLE_FIELDS, CHAPTER_FIELDS, IMPRINT_FIELDS, PAGE_FIELDS, SITE_FIELDS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for fields in (SITE_FIELDS, IMPRINT_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS, PAGE_FIELDS):
+        for name in fields:
+            assert f"`{name}`" in readme, name
