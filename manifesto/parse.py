@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -403,7 +404,42 @@ def generated_paths(authors: tuple[Author, ...]) -> dict[str, frozenset[str]]:
     return {path: frozenset() for path in paths}
 
 
-def parse_site(sources: Sources, *, drafts: bool = False, base_path: str = "") -> Site:
+# Rendered bodies by (source path, text digest, base path, digest of every page address), so that a
+# rebuild converts only the Markdown that changed. Owned by the caller (the preview keeps one per session).
+BodyCache = dict[tuple[str, str, str, str], RenderedBody]
+
+
+def render_bodies(
+    entries: list[Entry], url_for_source: dict[str, str], base_path: str, cache: BodyCache | None
+) -> dict[str, RenderedBody]:
+    """Each entry's body as HTML, by page address; bodies whose inputs are unchanged come from the cache."""
+    renderer: BodyRenderer | None = None
+    addresses = hashlib.sha256(repr(sorted(url_for_source.items())).encode()).hexdigest()
+    rendered: dict[str, RenderedBody] = {}
+    fresh: BodyCache = {}
+    for entry in entries:
+        url_path = url_path_of(entry.source.kind, entry.slug)
+        key = (
+            entry.source.path.as_posix(),
+            hashlib.sha256(entry.body.encode()).hexdigest(),
+            base_path,
+            addresses,
+        )
+        body = cache.get(key) if cache is not None else None
+        if body is None:
+            renderer = renderer or BodyRenderer()
+            source_dir = PurePosixPath(entry.source.path.parent.as_posix())
+            body = renderer.render(entry.body, LinkContext(base_path, url_path, source_dir, url_for_source))
+        rendered[url_path] = fresh[key] = body
+    if cache is not None:
+        cache.clear()
+        cache.update(fresh)
+    return rendered
+
+
+def parse_site(
+    sources: Sources, *, drafts: bool = False, base_path: str = "", body_cache: BodyCache | None = None
+) -> Site:
     """Check everything and build the model; every problem of the run is raised together."""
     errors: list[BuildError] = []
     config: SiteConfig | None = None
@@ -426,14 +462,7 @@ def parse_site(sources: Sources, *, drafts: bool = False, base_path: str = "") -
     url_for_source = {
         entry.source.path.as_posix(): url_path_of(entry.source.kind, entry.slug) for entry in published
     }
-    renderer = BodyRenderer()
-    rendered: dict[str, RenderedBody] = {}
-    for entry in published:
-        url_path = url_path_of(entry.source.kind, entry.slug)
-        context = LinkContext(
-            base_path, url_path, PurePosixPath(entry.source.path.parent.as_posix()), url_for_source
-        )
-        rendered[url_path] = renderer.render(entry.body, context)
+    rendered = render_bodies(published, url_for_source, base_path, body_cache)
 
     chapter_entries = [entry for entry in published if entry.source.kind == "chapters"]
     chapter_slugs = sorted(entry.slug for entry in chapter_entries)

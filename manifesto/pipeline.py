@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .load import Sources, load_sources
 from .model import Site
-from .parse import parse_site
+from .parse import BodyCache, parse_site
 from .render import RenderOptions, make_env, render_site
 from .write import check_output_folder, write_site
 
@@ -18,10 +18,10 @@ class BuildResult:
     pages: dict[str, bytes]  # output path -> bytes, assets included
 
 
-def render_all(root: Path, options: RenderOptions) -> BuildResult:
+def render_all(root: Path, options: RenderOptions, *, body_cache: BodyCache | None = None) -> BuildResult:
     """Everything a build produces, in memory; raises BuildError for any mistake in the user's files."""
     sources: Sources = load_sources(root)
-    site = parse_site(sources, drafts=options.drafts, base_path=options.base_path)
+    site = parse_site(sources, drafts=options.drafts, base_path=options.base_path, body_cache=body_cache)
     templates_dir = root / "templates"
     env = make_env(templates_dir, site, sources.assets, options)
     pages = render_site(site, env, templates_dir, root, options)
