@@ -7,9 +7,11 @@ import argparse
 import datetime
 import os
 import sys
+import time
 from pathlib import Path
 
-from manifesto.errors import BuildError, flatten
+from manifesto.check import check_site
+from manifesto.errors import BuildError, flatten, raise_if_any
 from manifesto.pipeline import build
 from manifesto.render import RenderOptions
 
@@ -58,6 +60,13 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def failure_summary(command: str, count: int) -> str:
+    problems = f"{count} problem{'s' if count != 1 else ''}"
+    if command == "build":
+        return f"\nBuild failed: {problems}. The previous site was left as it was."
+    return f"\n{command.capitalize()} failed: {problems}."
+
+
 def source_date() -> datetime.datetime | None:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC) if epoch.isdigit() else None
@@ -72,6 +81,14 @@ def run_build(args: argparse.Namespace) -> int:
         f"Built {len(result.pages)} files into {out} "
         f"({len(result.site.chapters)} chapters, {len(result.site.articles)} op-eds)."
     )
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    problems = check_site(args.root, RenderOptions(base_path=args.base_path, updated=source_date()))
+    raise_if_any(problems)
+    print(f"No problems found ({time.perf_counter() - started:.2f} s).")
     return 0
 
 
@@ -90,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             from manifesto.serve import serve
 
             return serve(args.root, host=args.host, port=args.port)
+        if args.command == "check":
+            return run_check(args)
         parser.error(f"'{args.command}' is not available yet")
     except (BuildError, ExceptionGroup) as error:
         problems = flatten(error)
@@ -97,11 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         for problem in problems:
             print(problem, file=sys.stderr)
-        print(
-            f"\nBuild failed: {len(problems)} problem{'s' if len(problems) != 1 else ''}. "
-            "The previous site was left as it was.",
-            file=sys.stderr,
-        )
+        print(failure_summary(args.command, len(problems)), file=sys.stderr)
         return 1
     return 0
 

@@ -459,8 +459,9 @@ def parse_site(
 
     published = [entry for entry in entries if drafts or not entry.draft]
     draft_entries = [entry for entry in entries if entry not in published]
+    # Drafts have addresses too, so that a link to one is reported as such, not as a missing file.
     url_for_source = {
-        entry.source.path.as_posix(): url_path_of(entry.source.kind, entry.slug) for entry in published
+        entry.source.path.as_posix(): url_path_of(entry.source.kind, entry.slug) for entry in entries
     }
     rendered = render_bodies(published, url_for_source, base_path, body_cache)
 

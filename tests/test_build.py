@@ -409,3 +409,74 @@ def test_every_field_is_documented_in_the_readme() -> None:
     for fields in (SITE_FIELDS, IMPRINT_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS, PAGE_FIELDS):
         for name in fields:
             assert f"`{name}`" in readme, name
+
+
+def test_check_writes_nothing_and_passes_a_sound_site(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    assert run(root, "check") == 0
+    assert "No problems found" in capsys.readouterr().out
+    assert not (root / "_site").exists()
+
+
+@pytest.mark.parametrize(
+    ("relative", "text", "expected"),
+    [
+        pytest.param(
+            "content/pages/about.md",
+            "---\ntitle: About\n---\n\nRead [the plan](../articles/first-op-ed.md#no-such-passage).\n",
+            "content/pages/about.md:5: dead link: ../articles/first-op-ed.md#no-such-passage",
+            id="dead-anchor",
+        ),
+        pytest.param(
+            "content/chapters/local-power.md",
+            "---\ntitle: Local power\norder: 2\nsummary: S.\nproposals:\n  - text: T.\n    source: missing-op-ed#x\n---\n\nI.\n",
+            "content/chapters/local-power.md:6: proposal source: no op-ed 'missing-op-ed'",
+            id="dead-proposal-source",
+        ),
+        pytest.param(
+            "content/pages/about.md",
+            "---\ntitle: About\n---\n\n![](../images/photo.png)\n",
+            "content/pages/about.md:5: an image has no alt text",
+            id="image-without-alt",
+        ),
+        pytest.param(
+            "content/pages/about.md",
+            "---\ntitle: About\n---\n\nSee [the draft](../articles/draft.md).\n",
+            "content/pages/about.md:5: this links to a draft: ../articles/draft.md",
+            id="link-to-draft",
+        ),
+        pytest.param(
+            "site.yaml",
+            None,
+            "site.yaml:14: 'About' links to /abuot/, which is not a page of this site",
+            id="dead-nav-link",
+        ),
+    ],
+)
+def test_check_catches_problems(
+    make_site: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+    relative: str,
+    text: str | None,
+    expected: str,
+) -> None:
+    from conftest import SITE_YAML
+
+    root = make_site({"content/articles/draft.md": DRAFT, "content/images/photo.png": "png"})
+    (root / relative).write_text(text if text is not None else SITE_YAML.replace("/about/", "/abuot/"))
+    assert run(root, "check") == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Check failed: 1 problem" in err
+    assert not (root / "_site").exists()
+
+
+def test_check_finds_dead_links_in_templates(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    template = root / "templates/404.html"
+    template.write_text(template.read_text().replace("'/chapters/'|href", "'/chapterz/'|href"))
+    assert run(root, "check") == 1
+    assert "the page 404.html has a dead link '/chapterz/'" in capsys.readouterr().err
