@@ -30,6 +30,14 @@ def base_path_arg(text: str) -> str:
     return cleaned
 
 
+def base_url_arg(text: str) -> str:
+    if not text.startswith(("https://", "http://")) or any(c in text for c in ' "<>'):
+        raise argparse.ArgumentTypeError(
+            f"not an absolute address: {text!r} (for example https://example.org/)"
+        )
+    return text.rstrip("/")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python build.py", description="Build and preview a policy-platform site."
@@ -44,11 +52,17 @@ def make_parser() -> argparse.ArgumentParser:
         "--base-path", type=base_path_arg, default="", help="serve under a sub-path, e.g. /repo"
     )
     build_cmd.add_argument("--drafts", action="store_true", help="include drafts, marked as drafts")
+    build_cmd.add_argument(
+        "--base-url", type=base_url_arg, default=None, help="override site.yaml's base_url"
+    )
     serve_cmd = commands.add_parser("serve", help="preview the site with live reload (drafts shown)")
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     check_cmd = commands.add_parser("check", help="check everything a build would, writing nothing")
     check_cmd.add_argument("--base-path", type=base_path_arg, default="", help="check links under a sub-path")
+    check_cmd.add_argument(
+        "--base-url", type=base_url_arg, default=None, help="override site.yaml's base_url"
+    )
     import_cmd = commands.add_parser("import", help="turn raw op-ed text into content/articles/*.md")
     import_cmd.add_argument("files", nargs="+", help="raw text files; - reads standard input")
     import_cmd.add_argument("--chapter", default=None, help="the chapter slug to file the op-eds under")
@@ -75,7 +89,9 @@ def source_date() -> datetime.datetime | None:
 def run_build(args: argparse.Namespace) -> int:
     root = args.root
     out = args.out if args.out is not None else root / "_site"
-    options = RenderOptions(base_path=args.base_path, drafts=args.drafts, updated=source_date())
+    options = RenderOptions(
+        base_path=args.base_path, drafts=args.drafts, updated=source_date(), base_url=args.base_url
+    )
     result = build(root, out, options)
     print(
         f"Built {len(result.pages)} files into {out} "
@@ -86,7 +102,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    problems = check_site(args.root, RenderOptions(base_path=args.base_path, updated=source_date()))
+    options = RenderOptions(base_path=args.base_path, updated=source_date(), base_url=args.base_url)
+    problems = check_site(args.root, options)
     raise_if_any(problems)
     print(f"No problems found ({time.perf_counter() - started:.2f} s).")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,8 @@ def render_all(root: Path, options: RenderOptions, *, body_cache: BodyCache | No
     """Everything a build produces, in memory; raises BuildError for any mistake in the user's files."""
     sources: Sources = load_sources(root)
     site = parse_site(sources, drafts=options.drafts, base_path=options.base_path, body_cache=body_cache)
+    if options.base_url:
+        site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
     templates_dir = root / "templates"
     env = make_env(templates_dir, site, sources.assets, options)
     pages = render_site(site, env, templates_dir, root, options)

@@ -41,6 +41,7 @@ class RenderOptions:
     base_path: str = ""  # "" or "/repo-name": prefixed to every internal link
     drafts: bool = False  # shown in the preview, marked as drafts
     updated: datetime.datetime | None = None  # the feed's time when no op-ed has a date (SOURCE_DATE_EPOCH)
+    base_url: str | None = None  # replaces site.yaml's base_url (GitHub Pages tells the workflow its address)
 
 
 @dataclass(frozen=True)
