@@ -96,7 +96,13 @@ def make_env(
         date_text=date_text,
         urlquote=lambda text: quote(str(text), safe=""),
     )
-    env.globals.update(site=site, asset=asset_href, drafts_shown=options.drafts, feed_path=FEED_PATH)
+    env.globals.update(
+        site=site,
+        asset=asset_href,
+        has_asset=lambda url_path: url_path in versions,
+        drafts_shown=options.drafts,
+        feed_path=FEED_PATH,
+    )
     return env
 
 
