@@ -12,8 +12,10 @@ from pathlib import Path
 
 from manifesto.check import check_site
 from manifesto.errors import BuildError, flatten, raise_if_any
+from manifesto.importer import format_report, import_files, scaffold_article, scaffold_chapter
 from manifesto.pipeline import build
 from manifesto.render import RenderOptions
+from manifesto.slugs import slugify
 
 COMMANDS = ("build", "serve", "check", "new", "import")
 
@@ -109,6 +111,56 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def known_chapters(root: Path) -> list[str]:
+    return sorted(path.stem for path in (root / "content/chapters").glob("*.md"))
+
+
+def require_chapter(root: Path, chapter: str | None) -> None:
+    known = known_chapters(root)
+    if chapter is not None and chapter not in known:
+        listing = ", ".join(known) or 'none yet: create one with  python build.py new chapter "Title"'
+        raise BuildError("--chapter", None, f"unknown chapter '{chapter}'", f"known chapters: {listing}")
+
+
+def run_import(args: argparse.Namespace) -> int:
+    require_chapter(args.root, args.chapter)
+    reports = import_files(
+        args.files,
+        args.root / "content/articles",
+        chapter=args.chapter,
+        force=args.force,
+        read_stdin=sys.stdin.buffer.read,
+    )
+    for report in reports:
+        print(format_report(report))
+    print(
+        f"Imported {len(reports)} op-ed{'s' if len(reports) != 1 else ''}. Check the notes above, then preview."
+    )
+    return 0
+
+
+def run_new(args: argparse.Namespace) -> int:
+    slug = slugify(args.title, max_words=8)
+    if not slug:
+        raise BuildError(
+            "title", None, f"cannot make a file name from {args.title!r}", "use letters a-z in the title"
+        )
+    if args.kind == "article":
+        require_chapter(args.root, args.chapter)
+        folder, text = "articles", scaffold_article(args.title, args.chapter or "")
+    else:
+        folder, text = "chapters", scaffold_chapter(args.title, len(known_chapters(args.root)) + 1)
+    target = args.root / "content" / folder / f"{slug}.md"
+    if target.exists():
+        raise BuildError(
+            target, None, "this file already exists", "choose another title, or edit the existing file"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"Created {target}: fill in the fields, then run  python build.py serve")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # "python build.py --out x" means "build --out x": the build is the default command.
@@ -126,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args.root, host=args.host, port=args.port)
         if args.command == "check":
             return run_check(args)
-        parser.error(f"'{args.command}' is not available yet")
+        if args.command == "import":
+            return run_import(args)
+        return run_new(args)
     except (BuildError, ExceptionGroup) as error:
         problems = flatten(error)
         if problems is None:
