@@ -19,6 +19,10 @@ class BuildError(Exception):
         self.problem = problem
         self.hint = hint
 
+    def __reduce__(self) -> tuple[type[BuildError], tuple[Path, int | None, str, str]]:
+        # Errors raised in worker processes travel back pickled.
+        return (BuildError, (self.path, self.line, self.problem, self.hint))
+
     def __str__(self) -> str:
         where = f"{self.path.as_posix()}:{self.line}" if self.line else self.path.as_posix()
         text = f"{where}: {self.problem}"

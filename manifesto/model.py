@@ -117,30 +117,55 @@ class Author:
 
 
 @dataclass(frozen=True)
+class SiteIndex:
+    """Look-ups built once per site, so that templates never scan every article per page."""
+
+    by_slug: dict[str, Article]
+    chapters_by_slug: dict[str, Chapter]
+    in_chapter: dict[str, tuple[Article, ...]]
+    related: dict[str, tuple[Article, ...]]
+
+
+def index_site(chapters: tuple[Chapter, ...], articles: tuple[Article, ...]) -> SiteIndex:
+    in_chapter: dict[str, list[Article]] = {chapter.slug: [] for chapter in chapters}
+    related: dict[str, list[Article]] = {chapter.slug: [] for chapter in chapters}
+    for article in articles:
+        in_chapter[article.chapter].append(article)
+        for slug in article.chapters:
+            related[slug].append(article)
+    return SiteIndex(
+        by_slug={article.slug: article for article in articles},
+        chapters_by_slug={chapter.slug: chapter for chapter in chapters},
+        in_chapter={slug: tuple(found) for slug, found in in_chapter.items()},
+        related={slug: tuple(found) for slug, found in related.items()},
+    )
+
+
+@dataclass(frozen=True)
 class Site:
     config: SiteConfig
     chapters: tuple[Chapter, ...]  # by (order, slug)
     articles: tuple[Article, ...]  # by (chapter order, article order, title, slug)
     pages: tuple[Page, ...]  # by slug
     authors: tuple[Author, ...]  # by slug
-    _by_slug: dict[str, Article] = field(default_factory=dict, compare=False, repr=False)
+    index: SiteIndex = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_slug.update((article.slug, article) for article in self.articles)
+        object.__setattr__(self, "index", index_site(self.chapters, self.articles))
 
     def article(self, slug: str) -> Article:
-        return self._by_slug[slug]
+        return self.index.by_slug[slug]
 
     def chapter(self, slug: str) -> Chapter:
-        return next(chapter for chapter in self.chapters if chapter.slug == slug)
+        return self.index.chapters_by_slug[slug]
 
     def articles_in(self, chapter: Chapter) -> tuple[Article, ...]:
         """The chapter's own op-eds, in reading order."""
-        return tuple(article for article in self.articles if article.chapter == chapter.slug)
+        return self.index.in_chapter[chapter.slug]
 
     def related_to(self, chapter: Chapter) -> tuple[Article, ...]:
         """Op-eds filed under another chapter that also speak to this one."""
-        return tuple(article for article in self.articles if chapter.slug in article.chapters)
+        return self.index.related[chapter.slug]
 
     def articles_by(self, author: Author) -> tuple[Article, ...]:
         return tuple(self.article(slug) for slug in author.article_slugs)

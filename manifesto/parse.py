@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,6 +29,7 @@ from .frontmatter import (
 )
 from .load import SourceFile, Sources
 from .model import Article, Author, Chapter, Imprint, Link, Page, Proposal, Site, SiteConfig
+from .pool import map_in_processes, worker_inputs
 from .slugs import slugify
 
 
@@ -409,31 +411,60 @@ def generated_paths(authors: tuple[Author, ...]) -> dict[str, frozenset[str]]:
 BodyCache = dict[tuple[str, str, str, str], RenderedBody]
 
 
+@dataclass(frozen=True)
+class BodyJob:
+    key: tuple[str, str, str, str]
+    text: str
+    context: LinkContext
+
+
+def render_body_jobs(jobs: Sequence[BodyJob]) -> list[tuple[tuple[str, str, str, str], RenderedBody]]:
+    renderer = BodyRenderer()
+    return [(job.key, renderer.render(job.text, job.context)) for job in jobs]
+
+
+def render_body_jobs_in_worker(
+    indexes: Sequence[int],
+) -> list[tuple[tuple[str, str, str, str], RenderedBody]]:
+    jobs: list[BodyJob] = worker_inputs()
+    return render_body_jobs([jobs[index] for index in indexes])
+
+
 def render_bodies(
     entries: list[Entry], url_for_source: dict[str, str], base_path: str, cache: BodyCache | None
 ) -> dict[str, RenderedBody]:
     """Each entry's body as HTML, by page address; bodies whose inputs are unchanged come from the cache."""
-    renderer: BodyRenderer | None = None
     addresses = hashlib.sha256(repr(sorted(url_for_source.items())).encode()).hexdigest()
-    rendered: dict[str, RenderedBody] = {}
-    fresh: BodyCache = {}
+    keyed: list[tuple[str, tuple[str, str, str, str], Entry]] = []
     for entry in entries:
-        url_path = url_path_of(entry.source.kind, entry.slug)
-        key = (
-            entry.source.path.as_posix(),
-            hashlib.sha256(entry.body.encode()).hexdigest(),
-            base_path,
-            addresses,
+        digest = hashlib.sha256(entry.body.encode()).hexdigest()
+        keyed.append(
+            (
+                url_path_of(entry.source.kind, entry.slug),
+                (entry.source.path.as_posix(), digest, base_path, addresses),
+                entry,
+            )
         )
-        body = cache.get(key) if cache is not None else None
-        if body is None:
-            renderer = renderer or BodyRenderer()
-            source_dir = PurePosixPath(entry.source.path.parent.as_posix())
-            body = renderer.render(entry.body, LinkContext(base_path, url_path, source_dir, url_for_source))
-        rendered[url_path] = fresh[key] = body
+    known = cache if cache is not None else {}
+    jobs = [
+        BodyJob(
+            key,
+            entry.body,
+            LinkContext(
+                base_path, url_path, PurePosixPath(entry.source.path.parent.as_posix()), url_for_source
+            ),
+        )
+        for url_path, key, entry in keyed
+        if key not in known
+    ]
+    fresh = dict(
+        map_in_processes(render_body_jobs_in_worker, range(len(jobs)), jobs) or render_body_jobs(jobs)
+    )
+    rendered = {url_path: fresh.get(key) or known[key] for url_path, key, _ in keyed}
     if cache is not None:
+        kept = {key: rendered[url_path] for url_path, key, _ in keyed}
         cache.clear()
-        cache.update(fresh)
+        cache.update(kept)
     return rendered
 
 
@@ -458,7 +489,7 @@ def parse_site(
     assert config is not None
 
     published = [entry for entry in entries if drafts or not entry.draft]
-    draft_entries = [entry for entry in entries if entry not in published]
+    draft_entries = [entry for entry in entries if entry.draft and not drafts]
     # Drafts have addresses too, so that a link to one is reported as such, not as a missing file.
     url_for_source = {
         entry.source.path.as_posix(): url_path_of(entry.source.kind, entry.slug) for entry in entries

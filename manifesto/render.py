@@ -6,7 +6,7 @@ import datetime
 import hashlib
 import re
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from markupsafe import Markup
 from .errors import BuildError
 from .load import Asset
 from .model import Article, Site
+from .pool import map_in_processes, worker_inputs
 
 MONTHS = [
     "January",
@@ -62,10 +63,42 @@ def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:10]
 
 
+# What an op-ed's Markdown body decides. A page that reads none of these for an op-ed does not change
+# when only that op-ed's text does, which is what lets a rebuild reuse it.
+BODY_ATTRIBUTES = frozenset({"body_html", "anchors", "word_count", "reading_minutes"})
+
+
+class RecordingEnvironment(jinja2.Environment):
+    """A Jinja environment that notes which op-eds' bodies the page being rendered reads."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.body_reads: set[str] = set()
+
+    def note_body_read(self, obj: Any, attribute: Any) -> None:
+        if isinstance(obj, Article) and attribute in BODY_ATTRIBUTES:
+            self.body_reads.add(obj.slug)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        self.note_body_read(obj, attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        self.note_body_read(obj, argument)
+        return super().getitem(obj, argument)
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    output_path: str
+    data: bytes
+    body_reads: frozenset[str]  # slugs of the op-eds whose bodies the page showed or measured
+
+
 def make_env(
     templates_dir: Path, site: Site, assets: tuple[Asset, ...], options: RenderOptions
-) -> jinja2.Environment:
-    env = jinja2.Environment(
+) -> RecordingEnvironment:
+    env = RecordingEnvironment(
         loader=jinja2.FileSystemLoader(templates_dir.resolve()),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -100,6 +133,7 @@ def make_env(
         site=site,
         asset=asset_href,
         has_asset=lambda url_path: url_path in versions,
+        manifesto_body=lambda article: manifesto_body(env, article),
         drafts_shown=options.drafts,
         feed_path=FEED_PATH,
     )
@@ -122,12 +156,16 @@ def shift_headings(body_html: Markup, levels: int) -> Markup:
     return Markup(re.sub(r"<(/?)h([1-6])", shifted, str(body_html)))
 
 
-def neighbours(site: Site, article: Article) -> tuple[Article | None, Article | None]:
-    siblings = site.articles_in(site.chapter(article.chapter))
-    index = siblings.index(article)
-    previous = siblings[index - 1] if index > 0 else None
-    following = siblings[index + 1] if index + 1 < len(siblings) else None
-    return previous, following
+def neighbours(site: Site) -> dict[str, tuple[Article | None, Article | None]]:
+    """Each op-ed's previous and next op-ed within its chapter."""
+    found: dict[str, tuple[Article | None, Article | None]] = {}
+    for chapter in site.chapters:
+        siblings = site.articles_in(chapter)
+        for position, article in enumerate(siblings):
+            previous = siblings[position - 1] if position > 0 else None
+            following = siblings[position + 1] if position + 1 < len(siblings) else None
+            found[article.slug] = (previous, following)
+    return found
 
 
 def feed_updated(site: Site, options: RenderOptions) -> datetime.datetime:
@@ -138,11 +176,10 @@ def feed_updated(site: Site, options: RenderOptions) -> datetime.datetime:
     return options.updated or datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
-def manifesto_bodies(site: Site) -> dict[str, Markup]:
-    return {
-        article.slug: shift_headings(prefix_ids(article.body_html, f"{article.slug}--"), 2)
-        for article in site.articles
-    }
+def manifesto_body(env: RecordingEnvironment, article: Article) -> Markup:
+    """An op-ed's body as shown on the one-page manifesto: ids made unique, headings nested."""
+    env.body_reads.add(article.slug)
+    return shift_headings(prefix_ids(article.body_html, f"{article.slug}--"), 2)
 
 
 def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
@@ -153,8 +190,9 @@ def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
         yield PageJob(
             f"chapters/{chapter.slug}/index.html", chapter.url_path, "chapter.html", {"chapter": chapter}
         )
+    around = neighbours(site)
     for article in site.articles:
-        previous, following = neighbours(site, article)
+        previous, following = around[article.slug]
         context = {
             "article": article,
             "previous": previous,
@@ -167,7 +205,7 @@ def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
         yield PageJob(f"authors/{author.slug}/index.html", author.url_path, "author.html", {"author": author})
     for page in site.pages:
         yield PageJob(f"{page.slug}/index.html", page.url_path, "page.html", {"page": page})
-    yield PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {"bodies": manifesto_bodies(site)})
+    yield PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {})
     yield PageJob("404.html", "/404.html", "404.html", {})
     yield PageJob("feed.xml", FEED_PATH, "feed.xml", {"updated": feed_updated(site, options)})
     yield PageJob("sitemap.xml", "/sitemap.xml", "sitemap.xml", {})
@@ -204,14 +242,41 @@ def template_error(error: Exception, templates_dir: Path, shown_root: Path) -> B
     )
 
 
-def render_job(env: jinja2.Environment, job: PageJob) -> bytes:
-    template = env.get_template(job.template)
-    return template.render(url_path=job.url_path, **job.context).encode("utf-8")
+def render_page(
+    env: RecordingEnvironment, job: PageJob, templates_dir: Path, shown_root: Path
+) -> RenderedPage:
+    env.body_reads = set()
+    try:
+        template = env.get_template(job.template)
+        data = template.render(url_path=job.url_path, **job.context).encode("utf-8")
+    except Exception as error:
+        # A mistake in a template is the user's; anything raised outside the templates is our bug.
+        if isinstance(error, jinja2.TemplateError) or template_frame(error, templates_dir) is not None:
+            raise template_error(error, templates_dir, shown_root) from None
+        raise
+    return RenderedPage(job.output_path, data, frozenset(env.body_reads))
+
+
+def render_pages_in_worker(indexes: Sequence[int]) -> list[RenderedPage]:
+    env, jobs, templates_dir, shown_root = worker_inputs()
+    return [render_page(env, jobs[index], templates_dir, shown_root) for index in indexes]
+
+
+def render_pages(
+    env: RecordingEnvironment, jobs: Sequence[PageJob], templates_dir: Path, shown_root: Path
+) -> list[RenderedPage]:
+    """Render ``jobs``, over several processes when there are enough of them; in the order of ``jobs``."""
+    inputs = (env, jobs, templates_dir, shown_root)
+    rendered = map_in_processes(render_pages_in_worker, range(len(jobs)), inputs)
+    if rendered is None:
+        return [render_page(env, job, templates_dir, shown_root) for job in jobs]
+    by_path = {page.output_path: page for page in rendered}
+    return [by_path[job.output_path] for job in jobs]
 
 
 def render_site(
     site: Site,
-    env: jinja2.Environment,
+    env: RecordingEnvironment,
     templates_dir: Path,
     shown_root: Path,
     options: RenderOptions,
@@ -219,15 +284,5 @@ def render_site(
     select: Callable[[PageJob], bool] = lambda job: True,
 ) -> dict[str, bytes]:
     """Render every page (or those ``select`` picks) into memory: {output path: bytes}."""
-    pages: dict[str, bytes] = {}
-    for job in plan_pages(site, options):
-        if not select(job):
-            continue
-        try:
-            pages[job.output_path] = render_job(env, job)
-        except Exception as error:
-            # A mistake in a template is the user's; anything raised outside the templates is our bug.
-            if isinstance(error, jinja2.TemplateError) or template_frame(error, templates_dir) is not None:
-                raise template_error(error, templates_dir, shown_root) from None
-            raise
-    return pages
+    jobs = [job for job in plan_pages(site, options) if select(job)]
+    return {page.output_path: page.data for page in render_pages(env, jobs, templates_dir, shown_root)}

@@ -1,0 +1,67 @@
+"""Synthetic sites in this project's layout, for the benchmarks.
+
+The articles come from the shared peer harness's generator (`../shared/bench/make_corpus.py`) when it is
+beside the repository, so that our figures and the peers' are measured on the same text; the canonical
+corpus is then laid out as a project: site.yaml, one chapter file per chapter, the articles without the
+`tags` field (this project has no tags), and the repository's own templates.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_GENERATOR = REPO.parent / "shared" / "bench" / "make_corpus.py"
+
+SITE_YAML = """\
+title: Benchmark Platform
+tagline: A synthetic site for timing builds
+description: Generated op-eds for measuring build speed.
+base_url: https://bench.example.org/
+imprint:
+  promoter: Benchmark
+  address: Nowhere
+nav:
+  - label: The platform
+    url: /manifesto/
+"""
+
+
+def canonical_corpus(articles: int, folder: Path) -> Path:
+    """The shared generator's canonical articles (NNNNN-slug.md) and chapters.yaml, in ``folder``."""
+    if not SHARED_GENERATOR.is_file():
+        sys.exit(f"the corpus generator is not at {SHARED_GENERATOR}")
+    subprocess.run([sys.executable, str(SHARED_GENERATOR), str(articles), str(folder)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return folder
+
+
+def chapter_file(slug: str, title: str, order: int) -> str:
+    return f'---\ntitle: "{title}"\norder: {order}\nsummary: "The {title.lower()} chapter."\n---\n\nIntroduction.\n'
+
+
+def make_project(articles: int, root: Path) -> Path:
+    """A project of ``articles`` op-eds at ``root`` (replaced if it exists)."""
+    if root.exists():
+        shutil.rmtree(root)
+    canonical = canonical_corpus(articles, root.parent / f"{root.name}-canonical")
+    (root / "content/articles").mkdir(parents=True)
+    (root / "content/chapters").mkdir(parents=True)
+    shutil.copytree(REPO / "templates", root / "templates")
+    (root / "site.yaml").write_text(SITE_YAML, encoding="utf-8")
+    chapters = re.findall(r'^(\w+): "(.*)"$', (canonical / "chapters.yaml").read_text(), re.M)
+    for order, (slug, title) in enumerate(chapters, start=1):
+        (root / "content/chapters" / f"{slug}.md").write_text(chapter_file(slug, title, order))
+    for source in sorted((canonical / "articles").glob("*.md")):
+        text = re.sub(r"^tags: .*\n", "", source.read_text(encoding="utf-8"), count=1, flags=re.M)
+        (root / "content/articles" / source.name).write_text(text, encoding="utf-8")
+    shutil.rmtree(canonical)
+    return root
+
+
+if __name__ == "__main__":
+    make_project(int(sys.argv[1]), Path(sys.argv[2]))

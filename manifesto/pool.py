@@ -1,0 +1,72 @@
+"""Spreading the two CPU-heavy stages (Markdown, page rendering) over the machine's cores.
+
+Workers are forked, so they start with the parent's data (the site model, the templates) already in
+memory: nothing large is pickled on the way in, only results come back. Forking a process that runs other
+threads can deadlock, so the pool is used only from a single-threaded process (the one-shot build), and
+only for enough work to pay for its start-up.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+MIN_ITEMS_FOR_POOL = 48  # below this, starting processes costs more than it saves
+
+
+class WorkerInputs:
+    """What a forked worker works from, set once when the worker starts.
+
+    The one piece of process-wide state in the package, and only ever set inside worker processes: it
+    is how a forked worker reaches the data it inherited without pickling it for every task.
+    """
+
+    value: Any = None
+
+
+def set_worker_inputs(value: Any) -> None:
+    WorkerInputs.value = value
+
+
+def worker_inputs() -> Any:
+    return WorkerInputs.value
+
+
+def worker_count(items: int) -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if items < MIN_ITEMS_FOR_POOL or cores < 2 or threading.active_count() > 1:
+        return 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(cores, 8)
+
+
+def chunks(items: Sequence[Item], count: int) -> list[Sequence[Item]]:
+    """``count`` interleaved slices, so that long and short items spread evenly."""
+    return [items[start::count] for start in range(count)]
+
+
+def map_in_processes(
+    work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], inputs: Any
+) -> list[Result] | None:
+    """``work`` applied to slices of ``items`` in forked workers that see ``inputs``; None when a pool
+    would not pay. Results come back slice by slice, not in the order of ``items``: callers key them.
+    """
+    count = worker_count(len(items))
+    if count == 1:
+        return None
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        count, mp_context=context, initializer=set_worker_inputs, initargs=(inputs,)
+    ) as pool:
+        results: list[Result] = []
+        for part in pool.map(work, chunks(items, count)):
+            results.extend(part)
+        return results
