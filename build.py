@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import sys
 import time
@@ -17,7 +18,7 @@ from manifesto.pipeline import build
 from manifesto.render import RenderOptions
 from manifesto.slugs import slugify
 
-COMMANDS = ("build", "serve", "check", "new", "import")
+COMMANDS = ("build", "pdf", "serve", "check", "new", "import")
 
 
 def base_path_arg(text: str) -> str:
@@ -57,6 +58,13 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument(
         "--base-url", type=base_url_arg, default=None, help="override site.yaml's base_url"
     )
+    build_cmd.add_argument(
+        "--no-cache", action="store_true", help="ignore and do not update the build cache in .cache/"
+    )
+    build_cmd.add_argument("--timings", action="store_true", help=argparse.SUPPRESS)  # for bench/build.py
+    commands.add_parser(
+        "pdf", parents=[build_cmd], add_help=False, help="build the site with manifesto.pdf (needs Chromium)"
+    )
     serve_cmd = commands.add_parser("serve", help="preview the site with live reload (drafts shown)")
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
@@ -78,7 +86,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 def failure_summary(command: str, count: int) -> str:
     problems = f"{count} problem{'s' if count != 1 else ''}"
-    if command == "build":
+    if command in ("build", "pdf"):
         return f"\nBuild failed: {problems}. The previous site was left as it was."
     return f"\n{command.capitalize()} failed: {problems}."
 
@@ -94,10 +102,18 @@ def run_build(args: argparse.Namespace) -> int:
     options = RenderOptions(
         base_path=args.base_path, drafts=args.drafts, updated=source_date(), base_url=args.base_url
     )
-    result = build(root, out, options)
+    timings: dict[str, float] | None = {} if args.timings else None
+    started = time.perf_counter()
+    result = build(
+        root, out, options, pdf=args.command == "pdf", use_cache=not args.no_cache, timings=timings
+    )
+    if timings is not None:
+        timings["total in build()"] = time.perf_counter() - started
+        print(json.dumps({name: round(seconds, 4) for name, seconds in timings.items()}), file=sys.stderr)
     print(
-        f"Built {len(result.pages)} files into {out} "
-        f"({len(result.site.chapters)} chapters, {len(result.site.articles)} op-eds)."
+        f"Built {len(result.pages) + len(result.reused)} files into {out} "
+        f"({len(result.site.chapters)} chapters, {len(result.site.articles)} op-eds; "
+        f"{len(result.reused)} pages unchanged since the last build)."
     )
     return 0
 
@@ -170,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "build":
+        if args.command in ("build", "pdf"):
             return run_build(args)
         if args.command == "serve":
             from manifesto.serve import serve

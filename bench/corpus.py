@@ -35,8 +35,11 @@ def canonical_corpus(articles: int, folder: Path) -> Path:
     """The shared generator's canonical articles (NNNNN-slug.md) and chapters.yaml, in ``folder``."""
     if not SHARED_GENERATOR.is_file():
         sys.exit(f"the corpus generator is not at {SHARED_GENERATOR}")
-    subprocess.run([sys.executable, str(SHARED_GENERATOR), str(articles), str(folder)], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, str(SHARED_GENERATOR), str(articles), str(folder)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return folder
 
 
@@ -44,11 +47,10 @@ def chapter_file(slug: str, title: str, order: int) -> str:
     return f'---\ntitle: "{title}"\norder: {order}\nsummary: "The {title.lower()} chapter."\n---\n\nIntroduction.\n'
 
 
-def make_project(articles: int, root: Path) -> Path:
-    """A project of ``articles`` op-eds at ``root`` (replaced if it exists)."""
+def layout_project(canonical: Path, root: Path) -> Path:
+    """Lay out a canonical corpus (articles/*.md, chapters.yaml) as a project at ``root``."""
     if root.exists():
         shutil.rmtree(root)
-    canonical = canonical_corpus(articles, root.parent / f"{root.name}-canonical")
     (root / "content/articles").mkdir(parents=True)
     (root / "content/chapters").mkdir(parents=True)
     shutil.copytree(REPO / "templates", root / "templates")
@@ -59,6 +61,13 @@ def make_project(articles: int, root: Path) -> Path:
     for source in sorted((canonical / "articles").glob("*.md")):
         text = re.sub(r"^tags: .*\n", "", source.read_text(encoding="utf-8"), count=1, flags=re.M)
         (root / "content/articles" / source.name).write_text(text, encoding="utf-8")
+    return root
+
+
+def make_project(articles: int, root: Path) -> Path:
+    """A project of ``articles`` op-eds at ``root`` (replaced if it exists)."""
+    canonical = canonical_corpus(articles, root.parent / f"{root.name}-canonical")
+    layout_project(canonical, root)
     shutil.rmtree(canonical)
     return root
 

@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import (
+    BuildCache,
+    PageRecord,
+    body_fingerprints,
+    digest_text,
+    folder_fingerprint,
+    generator_fingerprint,
+    load_cache,
+    metadata_fingerprint,
+    reusable,
+    save_cache,
+)
 from .load import Sources, load_sources
 from .model import Site
 from .parse import BodyCache, parse_site
-from .render import RenderOptions, make_env, render_site
+from .pdf import ManifestoPdf, print_manifesto
+from .render import (
+    PageJob,
+    RecordingEnvironment,
+    RenderOptions,
+    make_env,
+    plan_pages,
+    render_pages,
+    render_site,
+)
+from .search import search_files
 from .write import check_output_folder, write_site
 
 
@@ -17,23 +42,136 @@ from .write import check_output_folder, write_site
 class BuildResult:
     site: Site
     pages: dict[str, bytes]  # output path -> bytes, assets included
+    reused: tuple[str, ...] = ()  # output paths carried over unchanged from the last build
 
 
-def render_all(root: Path, options: RenderOptions, *, body_cache: BodyCache | None = None) -> BuildResult:
-    """Everything a build produces, in memory; raises BuildError for any mistake in the user's files."""
-    sources: Sources = load_sources(root)
-    site = parse_site(sources, drafts=options.drafts, base_path=options.base_path, body_cache=body_cache)
+@dataclass(frozen=True)
+class Prepared:
+    """A checked site and the environment to render it: everything before the pages."""
+
+    sources: Sources
+    site: Site
+    env: RecordingEnvironment
+    templates_dir: Path
+
+
+@contextmanager
+def stage(timings: dict[str, float] | None, name: str) -> Iterator[None]:
+    """Adds the time spent in the block to ``timings[name]`` (for the benchmark's breakdown)."""
+    started = time.perf_counter()
+    yield
+    if timings is not None:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+
+
+def prepare(
+    root: Path,
+    options: RenderOptions,
+    body_cache: BodyCache | None,
+    manifesto_pdf: ManifestoPdf | None,
+    timings: dict[str, float] | None = None,
+) -> Prepared:
+    with stage(timings, "load"):
+        sources = load_sources(root)
+    with stage(timings, "parse and Markdown"):
+        site = parse_site(sources, drafts=options.drafts, base_path=options.base_path, body_cache=body_cache)
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
     templates_dir = root / "templates"
     env = make_env(templates_dir, site, sources.assets, options)
-    pages = render_site(site, env, templates_dir, root, options)
-    pages |= {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
-    return BuildResult(site, pages)
+    env.globals["manifesto_pdf"] = manifesto_pdf  # the download link, shown only when there is a PDF
+    return Prepared(sources, site, env, templates_dir)
 
 
-def build(root: Path, out: Path, options: RenderOptions) -> BuildResult:
+def asset_files(sources: Sources) -> dict[str, bytes]:
+    return {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
+
+
+def render_all(
+    root: Path,
+    options: RenderOptions,
+    *,
+    body_cache: BodyCache | None = None,
+    manifesto_pdf: ManifestoPdf | None = None,
+) -> BuildResult:
+    """Everything a build produces, in memory; raises BuildError for any mistake in the user's files."""
+    ready = prepare(root, options, body_cache, manifesto_pdf)
+    pages = render_site(ready.site, ready.env, ready.templates_dir, root, options)
+    pages |= asset_files(ready.sources)
+    pages |= search_files(ready.env, dict(sorted(pages.items())), ready.templates_dir, root)
+    if manifesto_pdf is not None:
+        pages[manifesto_pdf.output_path] = manifesto_pdf.data
+    return BuildResult(ready.site, pages)
+
+
+def page_keys(
+    ready: Prepared, jobs: list[PageJob], options: RenderOptions, fingerprint: str
+) -> dict[str, str]:
+    """What each page depends on, apart from the op-ed bodies it reads (those are recorded per page)."""
+    shared = digest_text(
+        fingerprint,
+        folder_fingerprint(ready.templates_dir),
+        repr(options),
+        metadata_fingerprint(ready.site),
+        *(f"{asset.url_path}:{digest_text(asset.data.hex())}" for asset in ready.sources.assets),
+    )
+    return {job.output_path: digest_text(shared, job.output_path, job.template) for job in jobs}
+
+
+def build_incrementally(
+    root: Path, out: Path, options: RenderOptions, cache_dir: Path | None, timings: dict[str, float] | None
+) -> BuildResult:
+    """A full build that renders only pages whose inputs changed since the last build into ``out``."""
+    with stage(timings, "cache"):
+        fingerprint = generator_fingerprint()
+        cache = load_cache(cache_dir, out, fingerprint) if cache_dir is not None else BuildCache()
+    ready = prepare(root, options, cache.bodies, None, timings)
+    with stage(timings, "render"):
+        jobs = list(plan_pages(ready.site, options))
+        keys = page_keys(ready, jobs, options, fingerprint)
+        bodies = body_fingerprints(ready.site)
+        reused = {
+            job.output_path
+            for job in jobs
+            if reusable(cache.pages.get(job.output_path), keys[job.output_path], bodies, out, job.output_path)
+        }
+        fresh_jobs = [job for job in jobs if job.output_path not in reused]
+        rendered = render_pages(ready.env, fresh_jobs, ready.templates_dir, root)
+        pages = {page.output_path: page.data for page in rendered} | asset_files(ready.sources)
+    with stage(timings, "search index"):
+        carried = {path: (out / path).read_bytes() for path in sorted(reused)}
+        everything = dict(sorted((pages | carried).items()))
+        pages |= search_files(ready.env, everything, ready.templates_dir, root)
+    with stage(timings, "write"):
+        write_site(pages, out, reuse=reused)
+    if cache_dir is not None:
+        with stage(timings, "cache"):
+            records = {path: cache.pages[path] for path in reused}
+            for page in rendered:
+                stat = (out / page.output_path).stat()
+                read = {slug: bodies[slug] for slug in sorted(page.body_reads)}
+                records[page.output_path] = PageRecord(
+                    keys[page.output_path], read, stat.st_size, stat.st_mtime_ns
+                )
+            cache.pages = records
+            save_cache(cache_dir, out, fingerprint, cache)
+    return BuildResult(ready.site, pages, tuple(sorted(reused)))
+
+
+def build(
+    root: Path,
+    out: Path,
+    options: RenderOptions,
+    *,
+    pdf: bool = False,
+    use_cache: bool = True,
+    timings: dict[str, float] | None = None,
+) -> BuildResult:
     check_output_folder(out, root)
+    if not pdf:
+        return build_incrementally(root, out, options, root / ".cache" if use_cache else None, timings)
+    # The pages link to the PDF with its size, known once it is printed from them: print, render again.
     result = render_all(root, options)
+    result = render_all(root, options, manifesto_pdf=print_manifesto(result.pages, options))
     write_site(result.pages, out)
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import BuildError
@@ -55,8 +56,20 @@ def remove_leftovers(parent: Path, name: str) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def write_site(pages: dict[str, bytes], out: Path) -> None:
-    """Write every page into a staging folder beside ``out``, then swap it in."""
+def link_or_copy(source: Path, target: Path) -> None:
+    """Carry an unchanged file from the last site into the new one (a hard link costs no copy)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def write_site(pages: dict[str, bytes], out: Path, *, reuse: Iterable[str] = ()) -> None:
+    """Write every page into a staging folder beside ``out``, then swap it in.
+
+    ``reuse`` names files of the current ``out`` that the build found unchanged: they are carried over
+    into the staging folder instead of being written again.
+    """
     out = out.absolute()
     parent = out.parent
     try:
@@ -75,6 +88,10 @@ def write_site(pages: dict[str, bytes], out: Path) -> None:
             target = safe_target(staging, relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(pages[relative])
+        for relative in sorted(set(reuse) - set(pages)):
+            target = safe_target(staging, relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            link_or_copy(safe_target(out, relative), target)
         os.chmod(staging, 0o755)
         swap_in(staging, out)
     except OSError as error:

@@ -29,6 +29,8 @@ PAGE_FILES = [
     "robots.txt",
     "assets/style.css",
     "assets/favicon.svg",
+    "assets/search.js",
+    "search/index.html",
 ]
 
 
@@ -45,7 +47,10 @@ def read_tree(folder: Path) -> dict[str, bytes]:
 def test_builds_every_page_type(make_site: Callable[..., Path]) -> None:
     root = make_site()
     assert run(root) == 0
-    assert sorted(read_tree(root / "_site")) == sorted(PAGE_FILES)
+    built = sorted(read_tree(root / "_site"))
+    # The search bundle's file names are content hashes; its own tests check it.
+    assert [path for path in built if not path.startswith("pagefind/")] == sorted(PAGE_FILES)
+    assert "pagefind/pagefind.js" in built
 
 
 def test_op_ed_page_has_attribution_anchors_and_neighbours(make_site: Callable[..., Path]) -> None:
@@ -497,3 +502,53 @@ def test_op_ed_carries_sharing_metadata_and_structured_data(make_site: Callable[
     assert data["datePublished"] == "2020-01-24"
     second = (root / "_site/articles/second-op-ed/index.html").read_text()
     assert "datePublished" not in second and "published_time" not in second  # no date is ever invented
+
+
+EDITS = [
+    ("content/articles/second-op-ed.md", "for fair funding.", "for fair funding, loudly."),
+    ("content/articles/first-op-ed.md", "that line is thinning.", "that line is thinning fast."),
+    ("content/articles/first-op-ed.md", 'title: "Councils are', 'title: "Councils really are'),
+    ("content/chapters/local-power.md", "Power should sit", "Power must sit"),
+    ("templates/article.html", "Share this op-ed", "Share this"),
+    ("site.yaml", "tagline: A platform", "tagline: The platform"),
+    ("templates/assets/style.css", "--measure: 40rem;", "--measure: 38rem;"),
+]
+
+
+def test_cached_builds_equal_clean_builds_after_each_edit(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    root = make_site()
+    assert run(root) == 0
+    for relative, old, new in EDITS:
+        path = root / relative
+        path.write_text(path.read_text().replace(old, new, 1))
+        assert run(root) == 0  # with the cache
+        assert run(root, "build", "--out", str(tmp_path / "clean"), "--no-cache") == 0
+        assert read_tree(root / "_site") == read_tree(tmp_path / "clean"), relative
+
+
+def test_unchanged_pages_are_reused_and_a_body_edit_rerenders_only_its_readers(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    run(root)
+    capsys.readouterr()
+    run(root)
+    assert "15 pages unchanged" in capsys.readouterr().out  # every page; only assets and search are written
+    first = (root / "_site/articles/first-op-ed/index.html").stat().st_ino
+    second = root / "content/articles/second-op-ed.md"
+    second.write_text(second.read_text().replace("for fair funding.", "for fair funding, loudly."))
+    assert run(root) == 0
+    assert (root / "_site/articles/first-op-ed/index.html").stat().st_ino == first  # carried over, not rewritten
+    assert "fair funding, loudly." in (root / "_site/articles/second-op-ed/index.html").read_text()
+    assert "fair funding, loudly." in (root / "_site/manifesto/index.html").read_text()
+
+
+def test_a_damaged_cache_or_a_hand_edited_page_is_never_trusted(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    run(root)
+    for cache_file in (root / ".cache").iterdir():
+        cache_file.write_text(cache_file.read_text()[:-40])
+    page = root / "_site/about/index.html"
+    page.write_text("tampered")
+    run(root)
+    assert "We are councillors and residents." in page.read_text()

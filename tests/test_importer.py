@@ -676,7 +676,7 @@ MARKDOWN_LINE = st.text(
 )
 
 
-@settings(max_examples=300, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(PASTES, st.sampled_from(["", "fair-funding"]))
 def test_any_text_gives_a_valid_article_or_a_build_error(text: str, chapter: str) -> None:
     try:
@@ -696,7 +696,7 @@ def test_any_text_gives_a_valid_article_or_a_build_error(text: str, chapter: str
     assert article.slug() and "/" not in article.slug()
 
 
-@settings(max_examples=300, database=None)
+@settings(max_examples=300, database=None, deadline=None)
 @given(st.lists(MARKDOWN_LINE.map(squash).filter(bool), min_size=1, max_size=3))
 def test_escaped_text_renders_as_itself(lines: list[str]) -> None:
     if any(set(line) <= set("-—–_*=~•·#+. ") for line in lines):
@@ -705,7 +705,7 @@ def test_escaped_text_renders_as_itself(lines: list[str]) -> None:
     assert rendered_paragraphs(paragraph) == [squash(" ".join(lines))]
 
 
-@settings(max_examples=200, database=None)
+@settings(max_examples=200, database=None, deadline=None)
 @given(
     st.lists(st.text(alphabet=KEPT_CHARACTERS, min_size=1).map(squash).filter(bool), min_size=1, max_size=8)
 )

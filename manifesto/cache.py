@@ -1,0 +1,180 @@
+"""The build cache under .cache/: rendered Markdown and a record of every page written, so that a rebuild
+converts and renders only what its inputs changed.
+
+It can never make a wrong site. Every entry is keyed by the hash of everything it was made from, including
+the generator's own code; a file that is unreadable, truncated or fails its checksum is ignored whole (the
+build is then simply cold); and a page is reused only if the file the last build wrote is still there,
+unchanged in size and modification time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from . import __version__
+from .body import LinkRef, RenderedBody
+from .model import Site
+
+FORMAT = 1
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def generator_fingerprint() -> str:
+    """Changes whenever the generator's code does, so that no output of an older version is reused."""
+    digest = hashlib.sha256(f"{FORMAT}:{__version__}".encode())
+    for path in sorted(PACKAGE_DIR.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def digest_text(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """Every file under ``folder`` (the templates and their assets), by name and content."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def body_fingerprints(site: Site) -> dict[str, str]:
+    return {
+        article.slug: digest_text(
+            article.body_html, "\n".join(sorted(article.anchors)), str(article.word_count)
+        )
+        for article in site.articles
+    }
+
+
+def metadata_fingerprint(site: Site) -> str:
+    """Everything in the site except the op-eds' bodies (those are tracked per page, as read)."""
+    without_bodies = dataclasses.replace(
+        site,
+        articles=tuple(
+            dataclasses.replace(article, body_html=Markup(""), anchors=frozenset(), word_count=0)
+            for article in site.articles
+        ),
+    )
+    return digest_text(repr(without_bodies))
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    key: str  # digest of the generator, templates, options, site metadata and the page's own address
+    bodies: dict[str, str]  # slug -> body fingerprint of each op-ed body the page read
+    size: int  # the file as the build wrote it
+    mtime_ns: int
+
+
+@dataclass
+class BuildCache:
+    """What one build leaves for the next; both parts start empty when there is nothing usable."""
+
+    bodies: dict[tuple[str, str, str, str], RenderedBody] = field(default_factory=dict)
+    pages: dict[str, PageRecord] = field(default_factory=dict)
+
+
+def cache_files(cache_dir: Path, out: Path) -> tuple[Path, Path]:
+    # Page records belong to one output folder: a build into another folder must not trust them.
+    out_key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
+    return cache_dir / "bodies.json", cache_dir / f"pages-{out_key}.json"
+
+
+def read_sealed(path: Path, fingerprint: str) -> Any:
+    """The payload of a cache file, or None when it is missing, damaged or from other code."""
+    try:
+        sealed = json.loads(path.read_text(encoding="utf-8"))
+        payload = sealed["payload"]
+        if sealed["generator"] != fingerprint or sealed["sha256"] != digest_text(
+            json.dumps(payload, sort_keys=True)
+        ):
+            return None
+        return payload
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_sealed(path: Path, fingerprint: str, payload: Any) -> None:
+    sealed = {
+        "generator": fingerprint,
+        "sha256": digest_text(json.dumps(payload, sort_keys=True)),
+        "payload": payload,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        json.dump(sealed, file, sort_keys=True)
+    os.replace(temporary, path)
+
+
+def body_to_json(body: RenderedBody) -> dict[str, Any]:
+    return {
+        "html": str(body.html),
+        "anchors": sorted(body.anchors),
+        "links": [[link.url_path, link.fragment, link.written] for link in body.links],
+        "problems": [list(problem) for problem in body.problems],
+        "word_count": body.word_count,
+    }
+
+
+def body_from_json(data: dict[str, Any]) -> RenderedBody:
+    return RenderedBody(
+        html=Markup(data["html"]),
+        anchors=frozenset(data["anchors"]),
+        links=tuple(LinkRef(*link) for link in data["links"]),
+        problems=tuple(tuple(problem) for problem in data["problems"]),  # type: ignore[misc]
+        word_count=int(data["word_count"]),
+    )
+
+
+def load_cache(cache_dir: Path, out: Path, fingerprint: str) -> BuildCache:
+    bodies_path, pages_path = cache_files(cache_dir, out)
+    cache = BuildCache()
+    bodies = read_sealed(bodies_path, fingerprint)
+    pages = read_sealed(pages_path, fingerprint)
+    try:
+        if bodies is not None:
+            cache.bodies = {tuple(item["key"]): body_from_json(item["body"]) for item in bodies}  # type: ignore[misc]
+        if pages is not None:
+            cache.pages = {path: PageRecord(**record) for path, record in pages.items()}
+    except (KeyError, TypeError, ValueError):
+        return BuildCache()
+    return cache
+
+
+def save_cache(cache_dir: Path, out: Path, fingerprint: str, cache: BuildCache) -> None:
+    bodies_path, pages_path = cache_files(cache_dir, out)
+    bodies = [{"key": list(key), "body": body_to_json(body)} for key, body in sorted(cache.bodies.items())]
+    write_sealed(bodies_path, fingerprint, bodies)
+    write_sealed(
+        pages_path, fingerprint, {path: dataclasses.asdict(record) for path, record in cache.pages.items()}
+    )
+
+
+def reusable(
+    record: PageRecord | None, key: str, bodies: dict[str, str], out: Path, output_path: str
+) -> bool:
+    """Whether the page the last build wrote can stand for this one."""
+    if record is None or record.key != key:
+        return False
+    if any(bodies.get(slug) != fingerprint for slug, fingerprint in record.bodies.items()):
+        return False
+    try:
+        stat = (out / output_path).stat()
+    except OSError:
+        return False
+    return stat.st_size == record.size and stat.st_mtime_ns == record.mtime_ns

@@ -1,0 +1,163 @@
+"""The whole platform as a PDF: the built /manifesto/ page, printed by headless Chromium.
+
+The pages are served from memory on a loopback port for the printing (nothing is written before the site
+is), so `python build.py pdf` keeps the build's promise: the previous site survives any failure.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import BuildError
+from .linkcheck import output_path_for
+from .render import RenderOptions
+
+PDF_URL_PATH = "/manifesto.pdf"
+MANIFESTO_URL_PATH = "/manifesto/"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Needed to run as root in containers and CI; the pages printed are our own, served on loopback.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage"]
+CONTENT_TYPES = {".js": "text/javascript", ".pagefind": "application/wasm", ".xml": "application/xml"}
+
+
+@dataclass(frozen=True)
+class ManifestoPdf:
+    """The printed platform; templates link to it with its size."""
+
+    data: bytes
+    url_path: str = PDF_URL_PATH
+
+    @property
+    def output_path(self) -> str:
+        return self.url_path.lstrip("/")
+
+    @property
+    def size_text(self) -> str:
+        """'1.2 MB', '340 KB': decimal units, as file managers and browsers show them."""
+        size = len(self.data)
+        if size >= 1_000_000:
+            return f"{size / 1_000_000:.1f} MB"
+        return f"{max(1, round(size / 1000))} KB"
+
+
+def chromium_executable() -> Path | None:
+    """CHROMIUM_PATH when set, else a Chromium or Chrome on the PATH."""
+    configured = os.environ.get("CHROMIUM_PATH", "").strip()
+    if configured:
+        return Path(configured)
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
+
+
+def content_type(path: str) -> str:
+    suffix = Path(path).suffix
+    return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    # A browser keeps idle connections open: closing the server must not wait for them.
+    daemon_threads = True
+    block_on_close = False
+
+
+@contextmanager
+def serve_pages(pages: dict[str, bytes], base_path: str = "") -> Iterator[str]:
+    """Serve built pages from memory on 127.0.0.1 (a port the OS picks); yields the site's address.
+
+    Unknown paths get the site's 404 page with status 404, as GitHub Pages does; nothing is cached.
+    """
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: one connection serves a page and its assets
+
+        def do_GET(self) -> None:
+            self.respond(send_body=True)
+
+        def do_HEAD(self) -> None:
+            self.respond(send_body=False)
+
+        def respond(self, *, send_body: bool) -> None:
+            path = output_path_for(urlsplit(self.path).path, base_path)
+            if path is not None and path not in pages and (path + "/index.html") in pages:
+                self.send_response(301)
+                self.send_header("Location", urlsplit(self.path).path + "/")
+                self.end_headers()
+                return
+            status = 200 if path in pages else 404
+            body = pages[path] if path is not None and path in pages else pages.get("404.html", b"")
+            self.send_response(status)
+            self.send_header("Content-Type", content_type(path if status == 200 and path else "404.html"))
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if send_body:
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+            pass
+
+    server = LoopbackServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{base_path}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def no_browser_error(problem: str) -> BuildError:
+    return BuildError(
+        "manifesto.pdf",
+        None,
+        problem,
+        "install Chromium (Debian/Ubuntu: apt install chromium) or set CHROMIUM_PATH to a Chrome or "
+        "Chromium program; without a browser, use  python build.py build  (the site then has no PDF)",
+    )
+
+
+def print_manifesto(pages: dict[str, bytes], options: RenderOptions) -> ManifestoPdf:
+    """Print the built /manifesto/ page to PDF with its print style sheet (A4, page numbers, outline)."""
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise BuildError(
+            "manifesto.pdf",
+            None,
+            "making the PDF needs the Python package playwright",
+            "install it with  pip install -e '.[pdf]'  (it drives the Chromium you have installed)",
+        ) from None
+    executable = chromium_executable()
+    if executable is not None and not executable.is_file():
+        raise no_browser_error(f"no browser program at {executable} (from CHROMIUM_PATH)")
+    with serve_pages(pages, options.base_path) as site_url, sync_playwright() as playwright:
+        try:
+            # Without a system Chromium, Playwright's own (playwright install chromium) is tried.
+            browser = playwright.chromium.launch(
+                executable_path=str(executable) if executable else None, args=CHROMIUM_ARGS
+            )
+        except PlaywrightError as error:
+            raise no_browser_error(
+                f"cannot start a browser to print the PDF: {error.message.splitlines()[0]}"
+            ) from None
+        try:
+            page = browser.new_page()
+            page.goto(site_url + MANIFESTO_URL_PATH.lstrip("/"), wait_until="load")
+            data = page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True)
+        finally:
+            browser.close()
+    return ManifestoPdf(data)
