@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
+from markupsafe import Markup
 
 from .body import BodyRenderer, LinkContext, LinkRef, RenderedBody
 from .errors import BuildError, raise_if_any
@@ -139,10 +140,13 @@ class Entry:
         return self.doc.first_line
 
     def body_line(self, written: str) -> int:
-        for offset, line in enumerate(self.body.split("\n")):
+        """The line on which ``written`` first appears; else the body's first line of text."""
+        lines = self.body.split("\n")
+        for offset, line in enumerate(lines):
             if written and written in line:
                 return self.body_first_line + offset
-        return self.body_first_line
+        first_text = next((offset for offset, line in enumerate(lines) if line.strip()), 0)
+        return self.body_first_line + first_text
 
 
 def parse_config(source: SourceFile) -> SiteConfig:
@@ -418,9 +422,31 @@ class BodyJob:
     context: LinkContext
 
 
+TOO_DEEP = RenderedBody(
+    html=Markup(""),
+    anchors=frozenset(),
+    links=(),
+    problems=(
+        (
+            "",
+            "the Markdown is nested too deeply to convert (lists or quotes hundreds of levels inside each other)",
+            "flatten the nesting: indent list items at most a few levels",
+        ),
+    ),
+    word_count=0,
+)
+
+
 def render_body_jobs(jobs: Sequence[BodyJob]) -> list[tuple[tuple[str, str, str, str], RenderedBody]]:
     renderer = BodyRenderer()
-    return [(job.key, renderer.render(job.text, job.context)) for job in jobs]
+    results = []
+    for job in jobs:
+        try:
+            results.append((job.key, renderer.render(job.text, job.context)))
+        except RecursionError:
+            results.append((job.key, TOO_DEEP))
+            renderer = BodyRenderer()  # the failed conversion may have left it half-way
+    return results
 
 
 def render_body_jobs_in_worker(

@@ -35,7 +35,7 @@ from .render import (
     render_site,
 )
 from .search import search_files
-from .write import check_output_folder, write_site
+from .write import check_output_folder, recover_interrupted, write_site
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,7 @@ def build(
     timings: dict[str, float] | None = None,
 ) -> BuildResult:
     check_output_folder(out, root)
+    recover_interrupted(out)
     if not pdf:
         return build_incrementally(root, out, options, root / ".cache" if use_cache else None, timings)
     # The pages link to the PDF with its size, known once it is printed from them: print, render again.

@@ -49,8 +49,22 @@ def safe_target(folder: Path, relative: str) -> Path:
     return target
 
 
+def recover_interrupted(out: Path) -> None:
+    """Put back the last good site if a build was killed between its two renames.
+
+    Such a build leaves no output folder, and the last good site inside a retired folder beside it.
+    """
+    out = out.absolute()
+    if out.exists():
+        return
+    for retired in sorted(out.parent.glob(f"{RETIRED_PREFIX}{out.name}-*/{out.name}")):
+        os.replace(retired, out)
+        return
+
+
 def remove_leftovers(parent: Path, name: str) -> None:
-    """Clear staging folders of builds that were killed half-way."""
+    """Clear the staging and retired folders of builds that were killed half-way."""
+    recover_interrupted(parent / name)
     for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
         for leftover in parent.glob(f"{prefix}{name}-*"):
             shutil.rmtree(leftover, ignore_errors=True)

@@ -1,0 +1,226 @@
+"""Hostile and broken input, faults mid-build, and what the build guarantees about its output."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import build
+from manifesto.errors import BuildError, flatten
+from manifesto.frontmatter import check_fields, parse_yaml, split_front_matter
+from manifesto.parse import ARTICLE_FIELDS
+from manifesto.slugs import is_slug, slugify
+
+REPO = Path(__file__).resolve().parent.parent
+
+ARTICLE = "---\ntitle: {title}\nauthor: Ann Example\nchapter: fair-funding\nsummary: S.\n---\n\n{body}\n"
+
+
+def run(root: Path, *args: str) -> int:
+    return build.main(["--root", str(root), *args])
+
+
+def read_tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_a_symlink_out_of_the_project_is_refused(
+    make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    secret = tmp_path / "secret.md"
+    secret.write_text(ARTICLE.format(title="Secret", body="Private words."))
+    (root / "content/articles/link.md").symlink_to(secret)
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert "content/articles/link.md: this links to" in err and "outside the project folder" in err
+    assert not (root / "_site").exists()
+
+
+def test_a_five_megabyte_op_ed_builds(make_site: Callable[..., Path]) -> None:
+    body = ("Councils need a fair settlement and the power to use it well. " * 40 + "\n\n") * 2100
+    assert len(body) > 5_000_000
+    root = make_site({"content/articles/long.md": ARTICLE.format(title="Long", body=body)})
+    assert run(root) == 0
+    assert (root / "_site/articles/long/index.html").stat().st_size > 5_000_000
+
+
+def test_a_deeply_nested_list_is_a_clear_error(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    nested = "\n".join("    " * depth + "- item" for depth in range(500))
+    root = make_site({"content/articles/deep.md": ARTICLE.format(title="Deep", body=nested)})
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert "content/articles/deep.md:8: the Markdown is nested too deeply" in err
+    assert "Traceback" not in err
+
+
+def test_an_empty_file_is_a_clear_error(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site({"content/articles/empty.md": ""})
+    assert run(root) == 1
+    assert "content/articles/empty.md:1: the file does not start with front matter" in capsys.readouterr().err
+
+
+def test_front_matter_that_is_a_scalar_is_a_clear_error(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site({"content/articles/scalar.md": "---\njust some text\n---\n\nBody.\n"})
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert (
+        "content/articles/scalar.md:2: the op-ed's front matter must be a set of 'key: value' lines, not text"
+        in err
+    )
+
+
+def test_two_titles_that_slugify_the_same_are_duplicates(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site(
+        {
+            "content/articles/Fair Funding.md": ARTICLE.format(title="One", body="One."),
+            "content/articles/fair-funding.md": ARTICLE.format(title="Two", body="Two."),
+        }
+    )
+    assert run(root) == 1
+    assert "the address /articles/fair-funding/ is already used by" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("slug", ["../../escape", "/etc", "a/b", "UPPER", "..", "spaces here"])
+def test_a_front_matter_slug_can_never_leave_the_output_folder(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str], slug: str
+) -> None:
+    text = ARTICLE.format(title="T", body="B.").replace("summary: S.\n", f"summary: S.\nslug: '{slug}'\n")
+    root = make_site({"content/articles/escape.md": text})
+    assert run(root) == 1
+    assert "content/articles/escape.md:6: 'slug' must be lowercase letters, digits and hyphens" in (
+        capsys.readouterr().err
+    )
+    assert not (root.parent / "escape").exists() and not (root / "_site").exists()
+
+
+KILL_SCRIPT = """
+import os, signal, sys
+sys.path.insert(0, {repo!r})
+import manifesto.write as write
+real = write.safe_target
+count = 0
+def dying_safe_target(folder, relative):
+    global count
+    count += 1
+    if count == 5:
+        os.kill(os.getpid(), signal.SIGKILL)  # killed while writing the new site
+    return real(folder, relative)
+write.safe_target = dying_safe_target
+import build
+build.main(["--root", {root!r}])
+"""
+
+
+def test_a_build_killed_while_writing_leaves_the_last_site_and_the_next_build_works(
+    make_site: Callable[..., Path],
+) -> None:
+    root = make_site()
+    assert run(root) == 0
+    before = read_tree(root / "_site")
+    page = root / "content/pages/about.md"
+    page.write_text(page.read_text().replace("We are councillors", "We are the councillors"))
+    killed = subprocess.run([sys.executable, "-c", KILL_SCRIPT.format(repo=str(REPO), root=str(root))])
+    assert killed.returncode == -signal.SIGKILL
+    assert read_tree(root / "_site") == before
+    assert run(root) == 0
+    assert "We are the councillors" in (root / "_site/about/index.html").read_text()
+    assert not list(root.glob(".staging-*")) and not list(root.glob(".retired-*"))
+
+
+def test_a_build_killed_between_its_renames_gets_its_site_back(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    assert run(root) == 0
+    before = read_tree(root / "_site")
+    retired = root / ".retired-_site-x"
+    retired.mkdir()
+    (root / "_site").rename(retired / "_site")  # the state a kill between the two renames leaves
+    (root / "content/articles/first-op-ed.md").write_text("---\nbroken: [\n---\n")
+    assert run(root) == 1  # a failing build must still not lose the last good site
+    assert read_tree(root / "_site") == before
+
+
+def test_every_page_forbids_inline_and_third_party_script(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    run(root)
+    for path, data in read_tree(root / "_site").items():
+        if path.endswith(".html"):
+            text = data.decode()
+            policy = text.split('http-equiv="Content-Security-Policy" content="', 1)[1].split('"', 1)[0]
+            assert "script-src 'self'" in policy and "unsafe-inline" not in policy, path
+            assert "<script>" not in text and not re.search(r"<[^>]*\son[a-z]+=", text), path
+
+
+# Property-based: no input makes these raise anything but the one user-error type.
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text())
+def test_front_matter_parser_raises_only_build_errors(text: str) -> None:
+    try:
+        split = split_front_matter(text, Path("x.md"))
+        doc = parse_yaml(split.yaml_text, Path("x.md"), split.yaml_first_line)
+        check_fields(doc, doc.root, ARTICLE_FIELDS, "front matter")
+    except BuildError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(list(ARTICLE_FIELDS) + ["titel", "x"]),
+        st.one_of(
+            st.text(), st.integers(), st.booleans(), st.none(), st.lists(st.text(max_size=5), max_size=3)
+        ),
+    )
+)
+def test_any_yaml_front_matter_gives_values_or_build_errors(values: dict[str, object]) -> None:
+    text = "---\n" + yaml.safe_dump(values, allow_unicode=True) + "---\nBody\n"
+    try:
+        split = split_front_matter(text, Path("x.md"))
+        doc = parse_yaml(split.yaml_text, Path("x.md"), split.yaml_first_line)
+        _, errors = check_fields(doc, doc.root, ARTICLE_FIELDS, "front matter")
+    except BuildError:
+        return
+    assert all(isinstance(error, BuildError) and error.line for error in errors)
+
+
+@given(st.text())
+def test_slugify_gives_a_slug_or_nothing(text: str) -> None:
+    slug = slugify(text)
+    assert slug == "" or is_slug(slug)
+    assert "/" not in slug and ".." not in slug
+
+
+def test_flatten_keeps_our_bugs_apart() -> None:
+    group = ExceptionGroup("x", [BuildError("a.md", 1, "p"), KeyError("bug")])
+    assert flatten(group) is None
+    assert flatten(ExceptionGroup("x", [BuildError("a.md", 1, "p")])) is not None
+
+
+def test_bad_site_yaml_and_template_never_show_a_traceback(make_site: Callable[..., Path]) -> None:
+    root = make_site({"site.yaml": "title: [\n", "templates/page.html": "{% if %}"})
+    result = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root)], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "site.yaml:" in result.stderr and "Traceback" not in result.stderr
