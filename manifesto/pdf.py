@@ -6,8 +6,10 @@ is), so `python build.py pdf` keeps the build's promise: the previous site survi
 
 from __future__ import annotations
 
+import datetime
 import mimetypes
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -26,6 +28,7 @@ MANIFESTO_URL_PATH = "/manifesto/"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Needed to run as root in containers and CI; the pages printed are our own, served on loopback.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage"]
+PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:[^)]*\)")
 CONTENT_TYPES = {".js": "text/javascript", ".pagefind": "application/wasm", ".xml": "application/xml"}
 
 
@@ -105,7 +108,7 @@ def serve_pages(pages: dict[str, bytes], base_path: str = "") -> Iterator[str]:
             if send_body:
                 self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: object) -> None:  # quiet: the build prints its own
             pass
 
     server = LoopbackServer(("127.0.0.1", 0), Handler)
@@ -117,6 +120,24 @@ def serve_pages(pages: dict[str, bytes], base_path: str = "") -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def fixed_dates(data: bytes, when: datetime.datetime | None) -> bytes:
+    """The PDF with Chromium's clock readings replaced by SOURCE_DATE_EPOCH's time, or by nothing.
+
+    The same pages then print to the same bytes. Each date is overwritten in place, padded with spaces
+    (whitespace in a PDF dictionary), so that the byte offsets in the file's cross-reference table hold.
+    """
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        original = match.group(0)
+        stamped = b""
+        if when is not None:
+            moment = when.astimezone(datetime.UTC).strftime("%Y%m%d%H%M%S")
+            stamped = b"/" + match.group(1) + f" (D:{moment}+00'00')".encode("ascii")
+        return stamped.ljust(len(original)) if len(stamped) <= len(original) else b" " * len(original)
+
+    return PDF_DATE.sub(replace, data)
 
 
 def no_browser_error(problem: str) -> BuildError:
@@ -160,4 +181,4 @@ def print_manifesto(pages: dict[str, bytes], options: RenderOptions) -> Manifest
             data = page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True)
         finally:
             browser.close()
-    return ManifestoPdf(data)
+    return ManifestoPdf(fixed_dates(data, options.updated))

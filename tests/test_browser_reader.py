@@ -1,0 +1,296 @@
+"""The reader's experience of the committed platform in a real browser (Chromium driven by Playwright).
+
+axe-core on every page type in both colour schemes at phone and desktop width, a keyboard-only walk
+through an op-ed, search from the box to the op-ed (also under a base path), and screenshots. Skipped
+only when no Chromium is installed and CI is unset; in CI a missing browser fails.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+import build
+from manifesto.load import load_sources
+from manifesto.model import Site
+from manifesto.parse import parse_site
+from manifesto.pdf import CHROMIUM_ARGS, chromium_executable, serve_pages
+
+REPO = Path(__file__).resolve().parent.parent
+AXE = REPO / "node_modules/axe-core/axe.min.js"
+WIDTHS = (375, 1280)
+SCHEMES = ("light", "dark")
+SEARCH_LABEL = "Words to find in the op-eds, chapters and proposals"
+# axe's default rules, plus WCAG 2.2 AA target size (2.5.8), which axe leaves off by default.
+AXE_RUN = """async () => {
+  const options = {resultTypes: ["violations"], rules: {"target-size": {enabled: true}}};
+  const result = await axe.run(document, options);
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}"""
+# Where focus is and whether a sighted keyboard user can see it: an outline or a shadow, inside the
+# viewport, and not covered by anything else (WCAG 2.4.7 and 2.4.11).
+FOCUS_STATE = """() => {
+  const element = document.activeElement;
+  const style = getComputedStyle(element);
+  const box = element.getClientRects()[0] ?? element.getBoundingClientRect();
+  const onTop = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  return {
+    text: element.textContent.trim().replace(/\\s+/g, " "),
+    rel: element.getAttribute("rel"),
+    indicated: (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2) || style.boxShadow !== "none",
+    inView: box.bottom > 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth,
+    uncovered: onTop !== null && (element === onTop || element.contains(onTop)),
+  };
+}"""
+SHARE_LINKS = ["Share by email", "Share on X", "Share on Facebook", "Share on WhatsApp", "Share on LinkedIn"]
+
+
+@pytest.fixture(scope="module")
+def site() -> Site:
+    return parse_site(load_sources(REPO))
+
+
+def page_types(site: Site) -> dict[str, str]:
+    """One address of every kind of page, taken from the committed content."""
+    return {
+        "home": "",
+        "chapters index": "chapters/",
+        "chapter": site.chapters[0].url_path[1:],
+        "op-ed": site.articles[0].url_path[1:],
+        "authors index": "authors/",
+        "author": site.authors[0].url_path[1:],
+        "manifesto": "manifesto/",
+        "plain page": site.pages[0].url_path[1:],
+        "404": "no-such-page/",
+        "search results": "search/?q=councils",
+    }
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium_executable()
+    if executable is None or not executable.is_file():
+        if os.environ.get("CI"):
+            pytest.fail("no Chromium for the browser tests (install chromium or set CHROMIUM_PATH)")
+        pytest.skip("no Chromium installed (install chromium or set CHROMIUM_PATH)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def served_build(tmp_path_factory: pytest.TempPathFactory, base_path: str = "") -> Iterator[str]:
+    out = tmp_path_factory.mktemp("site") / "_site"
+    assert build.main(["--root", str(REPO), "build", "--out", str(out), "--base-path", base_path or "/"]) == 0
+    pages = {path.relative_to(out).as_posix(): path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    with serve_pages(pages, base_path) as site_url:
+        yield site_url
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from served_build(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def sub_path_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from served_build(tmp_path_factory, "/platform")
+
+
+def new_page(context: BrowserContext, errors: list[str]) -> Page:
+    """A tab that adds every script error and console error to ``errors``."""
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+    page.on(
+        "console", lambda message: message.type == "error" and errors.append(f"{page.url}: {message.text}")
+    )
+    return page
+
+
+def wait_for_results(page: Page) -> None:
+    page.wait_for_selector("#search-results li", timeout=10_000)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_axe_finds_no_violations_on_any_page_type(
+    browser: Browser, site_url: str, site: Site, width: int, scheme: str
+) -> None:
+    if not AXE.is_file():
+        pytest.fail("axe-core is not installed: run  npm ci")
+    context = browser.new_context(
+        viewport={"width": width, "height": 800}, color_scheme=scheme, bypass_csp=True
+    )
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    problems = []
+    for name, path in page_types(site).items():
+        page.goto(site_url + path, wait_until="load")
+        if name == "search results":
+            wait_for_results(page)
+        problems += [f"{name} (/{path}): {violation}" for violation in page.evaluate(AXE_RUN)]
+    context.close()
+    assert problems == []
+
+
+def test_every_page_type_has_lang_one_h1_a_skip_link_and_labelled_navigation(
+    browser: Browser, site_url: str, site: Site
+) -> None:
+    context = browser.new_context()
+    errors: list[str] = []
+    page = new_page(context, errors)
+    for name, path in page_types(site).items():
+        response = page.goto(site_url + path, wait_until="load")
+        assert response is not None and response.status == (404 if name == "404" else 200), name
+        facts = page.evaluate("""() => ({
+          lang: document.documentElement.lang,
+          h1: document.querySelectorAll("h1").length,
+          main: document.querySelectorAll("main#main").length,
+          firstLink: [document.links[0].getAttribute("href"), document.links[0].textContent],
+          unlabelledNav: [...document.querySelectorAll("nav")].filter(
+            (nav) => !nav.getAttribute("aria-label") && !nav.getAttribute("aria-labelledby")).length,
+        })""")
+        assert facts == {
+            "lang": "en-GB",
+            "h1": 1,
+            "main": 1,
+            "firstLink": ["#main", "Skip to main content"],
+            "unlabelledNav": 0,
+        }, name
+    page.goto(site_url + "manifesto/")
+    assert page.locator("nav[aria-label=Contents] > ol > li").count() == len(site.chapters)
+    context.close()
+    assert [error for error in errors if "/no-such-page/" not in error] == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_keyboard_alone_reaches_the_share_links_and_what_comes_next_with_focus_always_visible(
+    browser: Browser, site_url: str, site: Site, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(site_url + site.articles[0].url_path[1:], wait_until="load")
+    stops = []
+    for _ in range(150):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(FOCUS_STATE)
+        stops.append(stop)
+        assert stop["indicated"], f"no visible focus indicator on {stop}"
+        assert stop["inView"] and stop["uncovered"], f"focused but hidden from view: {stop}"
+        if stop["rel"] == "next":
+            break
+    context.close()
+    texts = [stop["text"] for stop in stops]
+    assert texts[0] == "Skip to main content"
+    assert [text for text in texts if text.startswith("Share ")] == SHARE_LINKS
+    assert stops[-1]["rel"] == "next", "the keyboard never reached the link to what comes next"
+    assert texts.index("Share on LinkedIn") < len(texts) - 1
+
+
+def test_the_skip_link_moves_focus_to_the_main_content(browser: Browser, site_url: str, site: Site) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site_url + site.articles[0].url_path[1:], wait_until="load")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    context.close()
+
+
+def search_and_follow_first_result(browser: Browser, site_url: str, word: str) -> str:
+    context = browser.new_context()
+    errors: list[str] = []
+    page = new_page(context, errors)
+    page.goto(site_url + "search/", wait_until="load")
+    page.get_by_label(SEARCH_LABEL).fill(word)
+    page.get_by_role("button", name="Search").click()
+    wait_for_results(page)
+    assert page.inner_text("#search-status").startswith("1 result for")
+    assert page.locator("#search-results mark").first.inner_text().lower().strip(string.punctuation) == word
+    page.locator("#search-results a").first.click()
+    page.wait_for_load_state("load")
+    landed = page.url
+    context.close()
+    assert errors == []
+    return landed
+
+
+def only_op_ed_with(site: Site, word: str) -> str:
+    """The one op-ed whose text has ``word``, which no chapter or page has: search must land there."""
+    having = [article for article in site.articles if word in article.body_html.lower()]
+    assert len(having) == 1
+    assert not any(word in (chapter.intro_html + chapter.summary).lower() for chapter in site.chapters)
+    assert not any(word in page.body_html.lower() for page in site.pages)
+    return having[0].url_path[1:]
+
+
+def test_search_finds_a_word_from_one_op_ed_and_lands_on_it(
+    browser: Browser, site_url: str, site: Site
+) -> None:
+    target = only_op_ed_with(site, "antisemitism")
+    assert search_and_follow_first_result(browser, site_url, "antisemitism") == site_url + target
+
+
+def test_search_works_under_a_base_path(browser: Browser, sub_path_site_url: str, site: Site) -> None:
+    target = only_op_ed_with(site, "antisemitism")
+    assert sub_path_site_url.endswith("/platform/")
+    assert (
+        search_and_follow_first_result(browser, sub_path_site_url, "antisemitism")
+        == sub_path_site_url + target
+    )
+
+
+def test_search_results_show_title_chapter_and_a_highlighted_excerpt(
+    browser: Browser, site_url: str, site: Site
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site_url + "search/?q=austerity", wait_until="load")
+    wait_for_results(page)
+    items = page.locator("#search-results li")
+    assert items.count() >= 2
+    kinds = items.locator(".byline").all_inner_texts()
+    chapter_titles = {chapter.title for chapter in site.chapters}
+    op_eds = [kind for kind in kinds if kind.startswith("Op-ed by ")]
+    assert op_eds and all(kind.split(" · chapter: ")[1] in chapter_titles for kind in op_eds)
+    assert "Chapter and its proposals" in kinds
+    assert items.locator("h2 a").count() == items.count()
+    marked = {text.lower().strip(string.punctuation) for text in items.locator("mark").all_inner_texts()}
+    assert marked == {"austerity"}
+    assert items.locator("mark").count() >= items.count()
+    context.close()
+
+
+def test_without_javascript_search_points_to_the_chapter_list(browser: Browser, site_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site_url + "search/?q=councils", wait_until="load")
+    notice = page.locator("p.notice")
+    assert notice.inner_text().startswith("Search needs JavaScript")
+    assert notice.get_by_role("link", name="the list of chapters").get_attribute("href") == "/chapters/"
+    assert page.get_by_label(SEARCH_LABEL).count() == 1  # the form still submits, to this page
+    context.close()
+
+
+def test_screenshots_at_phone_and_desktop_width_without_sideways_scrolling(
+    browser: Browser, site_url: str, site: Site, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """PNGs of home, a chapter and an op-ed, kept in SCREENSHOT_DIR when it is set (CI keeps them)."""
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path_factory.mktemp("screens"))
+    folder.mkdir(parents=True, exist_ok=True)
+    shots = {"home": "", "chapter": site.chapters[0].url_path[1:], "oped": site.articles[0].url_path[1:]}
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        for name, path in shots.items():
+            page.goto(site_url + path, wait_until="load")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+            target = folder / f"{name}-{width}.png"
+            page.screenshot(path=str(target), full_page=True)
+            assert target.stat().st_size > 10_000
+        context.close()
