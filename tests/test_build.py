@@ -515,7 +515,9 @@ EDITS = [
 ]
 
 
-def test_cached_builds_equal_clean_builds_after_each_edit(make_site: Callable[..., Path], tmp_path: Path) -> None:
+def test_cached_builds_equal_clean_builds_after_each_edit(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
     root = make_site()
     assert run(root) == 0
     for relative, old, new in EDITS:
@@ -538,7 +540,9 @@ def test_unchanged_pages_are_reused_and_a_body_edit_rerenders_only_its_readers(
     second = root / "content/articles/second-op-ed.md"
     second.write_text(second.read_text().replace("for fair funding.", "for fair funding, loudly."))
     assert run(root) == 0
-    assert (root / "_site/articles/first-op-ed/index.html").stat().st_ino == first  # carried over, not rewritten
+    assert (
+        root / "_site/articles/first-op-ed/index.html"
+    ).stat().st_ino == first  # carried over, not rewritten
     assert "fair funding, loudly." in (root / "_site/articles/second-op-ed/index.html").read_text()
     assert "fair funding, loudly." in (root / "_site/manifesto/index.html").read_text()
 

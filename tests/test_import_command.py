@@ -85,7 +85,9 @@ def test_new_article_and_chapter_scaffolds_build_once_filled_in(
     err = capsys.readouterr().err
     assert "content/articles/plant-more-trees.md:" in err and "'author' is empty" in err
     article.write_text(
-        article.read_text().replace('author: ""', 'author: "Jo Bloggs"').replace('summary: ""', 'summary: "Trees."')
+        article.read_text()
+        .replace('author: ""', 'author: "Jo Bloggs"')
+        .replace('summary: ""', 'summary: "Trees."')
         + "\nPlant them.\n"
     )
     chapter.write_text(chapter.read_text().replace('summary: ""', 'summary: "Green."'))

@@ -1,0 +1,561 @@
+"""The live preview without a browser: what a save rebuilds, that rebuilt pages equal a clean build, the
+watcher, the error page, and the real server in a subprocess (paths, binding, Ctrl-C, a taken port)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from manifesto.errors import BuildError
+from manifesto.load import load_sources
+from manifesto.model import Site
+from manifesto.parse import parse_site
+from manifesto.pipeline import render_all
+from manifesto.render import RenderOptions
+from manifesto.serve import (
+    SITE_WIDE_PAGES,
+    Failure,
+    Preview,
+    Rebuild,
+    SearchIndex,
+    Served,
+    affected_outputs,
+    changed_paths,
+    error_page,
+    scan,
+    source_area,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+OPTIONS = RenderOptions(drafts=True)
+DEADLINE_SECONDS = 15
+
+NEW_ARTICLE = """\
+---
+title: A third op-ed
+author: Cy Third
+chapter: local-power
+chapters: [fair-funding]
+summary: A newcomer.
+---
+
+Local power needs local money.
+"""
+
+
+def site_of(root: Path) -> Site:
+    return parse_site(load_sources(root), drafts=True)
+
+
+def apply(root: Path, changes: dict[str, str | None]) -> set[str]:
+    """Write (or, for None, delete) files; return the changed paths as the watcher reports them."""
+    for relative, text in changes.items():
+        path = root / relative
+        if text is None:
+            path.unlink()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    return set(changes)
+
+
+def edited(root: Path, relative: str, old: str, new: str) -> dict[str, str | None]:
+    text = (root / relative).read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {relative}"
+    return {relative: text.replace(old, new)}
+
+
+# --- What a change affects ------------------------------------------------------------------------------
+
+ARTICLE = "articles/{}/index.html"
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            "content/articles/second-op-ed.md",
+            "title: A second voice",
+            "title: Zebra crossing",
+            {
+                ARTICLE.format("second-op-ed"),
+                ARTICLE.format("first-op-ed"),  # its neighbour shows its title
+                "chapters/fair-funding/index.html",
+                "authors/ben-sample/index.html",
+            },
+        ),
+        (
+            "content/articles/first-op-ed.md",
+            "that line is thinning",
+            "that line is thin",
+            {
+                ARTICLE.format("first-op-ed"),
+                ARTICLE.format("second-op-ed"),
+                "chapters/fair-funding/index.html",  # its chapter, which also cites it in a proposal
+                "chapters/local-power/index.html",  # listed there as also relevant
+                "authors/ann-example/index.html",
+            },
+        ),
+        (
+            "content/articles/second-op-ed.md",
+            "author: Ben Sample",
+            "author: Bea Sample",
+            {
+                ARTICLE.format("second-op-ed"),
+                ARTICLE.format("first-op-ed"),
+                "chapters/fair-funding/index.html",
+                "authors/ben-sample/index.html",  # gone
+                "authors/bea-sample/index.html",  # new
+            },
+        ),
+    ],
+)
+def test_an_op_ed_edit_affects_its_page_neighbours_chapters_author_and_site_wide_pages(
+    make_site: Callable[..., Path], file: str, old: str, new: str, expected: set[str]
+) -> None:
+    root = make_site()
+    before = site_of(root)
+    apply(root, edited(root, file, old, new))
+    assert affected_outputs(before, site_of(root)) == expected | set(SITE_WIDE_PAGES)
+
+
+def test_a_new_op_ed_affects_its_chapters_and_author(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    before = site_of(root)
+    apply(root, {"content/articles/third-op-ed.md": NEW_ARTICLE})
+    assert affected_outputs(before, site_of(root)) == {
+        ARTICLE.format("third-op-ed"),
+        "chapters/local-power/index.html",
+        "chapters/fair-funding/index.html",
+        "authors/cy-third/index.html",
+        *SITE_WIDE_PAGES,
+    }
+
+
+def test_a_chapter_edit_needs_a_full_render_and_no_change_needs_nothing(
+    make_site: Callable[..., Path],
+) -> None:
+    root = make_site()
+    before = site_of(root)
+    assert affected_outputs(before, site_of(root)) == set()
+    apply(root, edited(root, "content/chapters/local-power.md", "title: Local power", "title: Power"))
+    assert affected_outputs(before, site_of(root)) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "area"),
+    [
+        ("site.yaml", "site"),
+        ("templates/base.html", "site"),
+        ("templates/partials/nav.html", "site"),
+        ("templates/assets/style.css", "asset"),
+        ("content/images/meeting.jpg", "asset"),
+        ("content/articles/x.md", "articles"),
+        ("content/articles/2024/x.md", "articles"),
+        ("content/chapters/x.md", "site"),
+        ("content/pages/about.md", "site"),
+        ("content/articles/.x.md.swp", None),
+        ("content/articles/x.md~", None),
+        ("content/articles/4913", None),  # vim's test write
+        ("content/articles/notes.txt", None),
+        ("content/drafts/x.md", None),
+        ("README.md", None),
+    ],
+)
+def test_each_changed_file_is_classified_by_what_the_build_reads(path: str, area: str | None) -> None:
+    assert source_area(path) == area
+
+
+# --- Incremental rebuilds equal a clean build ----------------------------------------------------------
+
+
+def comparable(files: dict[str, bytes]) -> dict[str, bytes]:
+    """All files but the search index's filter and meta files, which Pagefind does not write the same
+    way twice for the same pages (seen with pagefind 1.5.2); its per-page fragments it does."""
+    return {
+        path: data
+        for path, data in files.items()
+        if not path.startswith("pagefind/") or path.startswith("pagefind/fragment/")
+    }
+
+
+def served_files(preview: Preview, *, search: bool = True) -> dict[str, bytes]:
+    """Everything the preview serves: its pages, and the search index it builds on request."""
+    return comparable(preview.pages | (preview.search_bundle(preview.pages) if search else {}))
+
+
+def clean_render(root: Path, *, search: bool = True) -> dict[str, bytes]:
+    pages = render_all(root, OPTIONS).pages
+    return comparable(pages if search else {p: d for p, d in pages.items() if not p.startswith("pagefind/")})
+
+
+def test_rebuilds_after_a_sequence_of_edits_equal_a_clean_render(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    preview = Preview(root)
+    first = preview.rebuild()
+    assert first.failure is None and served_files(preview) == clean_render(root)
+
+    def step(changes: dict[str, str | None], *, search: bool = False) -> frozenset[str]:
+        outcome = preview.rebuild(apply(root, changes))
+        assert outcome.failure is None, outcome.failure
+        assert outcome.news
+        # The search index (Pagefind, ~0.2 s a run) is compared now and then, the pages every time.
+        assert served_files(preview, search=search) == clean_render(root, search=search)
+        return outcome.rendered
+
+    article = "content/articles/first-op-ed.md"
+    rendered = step(edited(root, article, 'title: "Councils are the', 'title: "Now the'))
+    assert "about/index.html" not in rendered and "404.html" not in rendered
+    rendered = step(edited(root, article, "that line is thinning", "that line is *thinning*"))
+    assert "authors/ben-sample/index.html" not in rendered
+    step(edited(root, "content/articles/second-op-ed.md", "fair-funding", "fair-funding\norder: 9"))
+    step({"content/articles/third-op-ed.md": NEW_ARTICLE}, search=True)
+    link = " See [the second op-ed](second-op-ed.md#a-second-voice-joins-the-argument)."
+    step({"content/articles/second-op-ed.md": None, **edited(root, article, link, "")})
+    step(edited(root, "content/articles/third-op-ed.md", "A newcomer.", "A newcomer.\ndraft: true"))
+    step(edited(root, "content/chapters/local-power.md", "Local power", "Power to the people"))
+    text = (root / "content/articles/third-op-ed.md").read_text()
+    step({"content/articles/third-op-ed.md": None, "content/articles/moved.md": text})
+    assert step(edited(root, "templates/assets/style.css", "", "h1 { color: red; }\n")) == {
+        "assets/style.css"
+    }
+    # A stylesheet saved with an op-ed that renders the same: the restyled pages are still news.
+    moved = (root / "content/articles/moved.md").read_text()
+    step(edited(root, "templates/assets/style.css", "red", "blue") | {"content/articles/moved.md": moved})
+
+    good = dict(preview.pages)
+    broken = preview.rebuild(apply(root, edited(root, article, "title:", "title: [unclosed")))
+    assert broken.failure is not None and broken.failure.problems[0].path.as_posix() == article
+    assert preview.pages == good  # the last good pages stay
+    assert preview.rebuild(apply(root, {"content/articles/moved.md": None})).failure is not None
+    fixed = preview.rebuild(apply(root, edited(root, article, "title: [unclosed", "title:")))
+    assert fixed.failure is None and fixed.recovered
+    assert served_files(preview) == clean_render(root)
+    # The page open in the browser first (an unaffected open page is left alone), then the rest.
+    open_page = "articles/first-op-ed/index.html"
+    changes = edited(root, article, 'title: "Now the', 'title: "Then the')
+    early = preview.rebuild(apply(root, changes), first=frozenset({open_page, "about/index.html"}))
+    assert early.rendered == early.changed == {open_page}
+    deferred = set(preview.deferred)
+    assert {"manifesto/index.html", "feed.xml"} <= deferred
+    assert preview.finish().rendered == deferred and not preview.deferred
+    assert served_files(preview, search=False) == clean_render(root, search=False)
+    step(edited(root, "templates/article.html", "Share this op-ed", "Pass it on"))
+    step(edited(root, "site.yaml", "Councils First", "Councils Second"), search=True)
+
+
+def test_a_bug_of_ours_is_reported_with_its_traceback_and_the_pages_stay(
+    make_site: Callable[..., Path],
+) -> None:
+    preview = Preview(make_site())
+    good = preview.rebuild().pages
+
+    def broken() -> tuple[frozenset[str], tuple[str, ...]]:
+        return {}["no such key"]
+
+    outcome = preview.attempt(broken)
+    assert outcome.failure is not None and "KeyError: 'no such key'" in outcome.failure.traceback
+    assert outcome.pages == good == preview.pages
+
+
+def test_files_the_build_does_not_read_rebuild_nothing(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    preview = Preview(root)
+    preview.rebuild()
+    outcome = preview.rebuild(apply(root, {"content/articles/.first-op-ed.md.swp": "x"}))
+    assert not outcome.news
+
+
+# --- The error page -------------------------------------------------------------------------------------
+
+
+def test_the_error_page_lists_each_problem_escaped() -> None:
+    failure = Failure(
+        (
+            BuildError(
+                "content/articles/<b>.md", 4, "unknown chapter '<script>alert(1)</script>'", "try & see"
+            ),
+            BuildError("site.yaml", None, "no title"),
+        )
+    )
+    page = error_page(failure).decode()
+    assert "The site cannot be built: 2 problems" in page
+    assert "<code>content/articles/&lt;b&gt;.md:4</code>" in page
+    assert "unknown chapter &#x27;&lt;script&gt;alert(1)&lt;/script&gt;&#x27;" in page
+    assert "hint: try &amp; see" in page
+    assert "<code>site.yaml</code>" in page
+    assert "<script>alert" not in page
+
+
+def test_the_error_page_shows_our_own_bugs_with_their_traceback() -> None:
+    page = error_page(Failure(traceback="Traceback …\n  File \"x.py\", line 1\nKeyError: '<x>'")).decode()
+    assert "a bug in the generator, not a mistake in your files" in page
+    assert "KeyError: &#x27;&lt;x&gt;&#x27;" in page
+
+
+def test_a_tab_that_reconnects_after_a_change_to_its_page_is_stale() -> None:
+    pages = {"articles/x/index.html": b"x", "articles/y/index.html": b"y"}
+    served = Served(pages, failure=None, port=8000, search=SearchIndex(lambda pages: {}))
+    served.shown |= {"/articles/x/": served.generation, "/articles/y/": served.generation}
+    assert not served.is_stale("http://127.0.0.1:8000/articles/x/")
+    changed = frozenset({"articles/x/index.html"})
+    served.publish(Rebuild(pages, changed, changed, ("/",), None, False, 0.0))
+    assert served.is_stale("http://127.0.0.1:8000/articles/x/")  # it was reloading when told
+    assert not served.is_stale("http://127.0.0.1:8000/articles/y/")  # its page did not change
+    assert served.is_stale("http://127.0.0.1:8000/never-sent/")
+
+
+# --- The watcher ----------------------------------------------------------------------------------------
+
+
+def test_the_watcher_sees_a_same_size_rewrite_within_one_timestamp(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    path = root / "content/articles/second-op-ed.md"
+    before = scan(root)
+    info = path.stat()
+    path.write_text(path.read_text().replace("second voice", "second VOICE"))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # as a coarse file-system clock would
+    assert path.stat().st_size == info.st_size
+    assert changed_paths(before, scan(root, before)) == {"content/articles/second-op-ed.md"}
+
+
+def test_the_watcher_sees_renames_and_survives_vanished_folders(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    before = scan(root)
+    temporary = root / "content/articles/.second-op-ed.md.tmp"
+    temporary.write_text("---\ntitle: x\n---\n")
+    os.replace(temporary, root / "content/articles/second-op-ed.md")  # how many editors save
+    (root / "content/pages").rename(root / "content/old-pages")
+    after = scan(root, before)
+    assert changed_paths(before, after) == {
+        "content/articles/second-op-ed.md",
+        "content/pages/about.md",
+        "content/old-pages/about.md",
+    }
+    assert changed_paths(after, scan(root, after)) == set()
+
+
+# --- The server, in a subprocess ------------------------------------------------------------------------
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    url: str = ""
+    port: int = 0
+    output: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    started: threading.Event = field(default_factory=threading.Event)
+
+
+def read_output(running: Running) -> None:
+    assert running.process.stdout is not None
+    for line in running.process.stdout:
+        running.output.append(line)
+        if match := re.search(r"at (http://127\.0\.0\.1:(\d+)/)", line):
+            running.url, running.port = match[1], int(match[2])
+            running.started.set()
+
+
+def read_errors(running: Running) -> None:
+    assert running.process.stderr is not None
+    running.errors.extend(running.process.stderr)
+
+
+@contextmanager
+def server(root: Path, *args: str) -> Iterator[Running]:
+    """``python build.py serve`` on a free port; stopped with SIGINT, which must end it cleanly."""
+    command = [sys.executable, str(REPO / "build.py"), "--root", str(root), "serve", *args]
+    if "--port" not in args:
+        command += ["--port", "0"]
+    process = subprocess.Popen(
+        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+    )
+    running = Running(process)
+    readers = [threading.Thread(target=read, args=(running,)) for read in (read_output, read_errors)]
+    for reader in readers:
+        reader.start()
+    try:
+        assert running.started.wait(DEADLINE_SECONDS), "the preview did not start"
+        yield running
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=DEADLINE_SECONDS)
+        for reader in readers:
+            reader.join(timeout=DEADLINE_SECONDS)
+    errors = "".join(running.errors)
+    assert process.returncode == 0, errors
+    assert "Traceback" not in errors, errors
+    assert "".join(running.output).endswith("Preview stopped.\n")
+
+
+def get(running: Running, path: str) -> tuple[int, dict[str, str], str]:
+    """A raw GET (http.client sends the path exactly as given, '..' and all)."""
+    connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=DEADLINE_SECONDS)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def wait_for(running: Running, path: str, check: Callable[[int, str], bool]) -> str:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        status, _, body = get(running, path)
+        if check(status, body):
+            return body
+    pytest.fail(f"{path} never passed the check; last answer {status}:\n{body[:2000]}")
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local IPv4 addresses listening on ``port``, from the kernel's socket table."""
+    addresses = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        host, local_port = local.split(":")
+        if int(local_port, 16) == port and state == "0A":
+            addresses.add(socket.inet_ntoa(bytes.fromhex(host)[::-1]))
+    return addresses
+
+
+DRAFT = NEW_ARTICLE.replace("summary: A newcomer.", "summary: A newcomer.\ndraft: true")
+
+
+def test_the_preview_is_served_from_memory_on_loopback(make_site: Callable[..., Path]) -> None:
+    root = make_site({"content/articles/third-op-ed.md": DRAFT})
+    with server(root) as running:
+        status, _, body = get(running, "/articles/third-op-ed/")
+        assert status == 200 and '<strong class="draft-mark">Draft</strong>' in body
+        status, headers, body = get(running, "/articles/first-op-ed/")
+        assert status == 200 and headers["Cache-Control"] == "no-store"
+        assert '<script src="/livereload.js?port=' in body
+        assert f"connect-src 'self' ws://127.0.0.1:{running.port}\">" in body
+        assert "Preview: drafts are shown" in body
+        assert get(running, "/livereload.js")[0] == 200
+        assert get(running, "/search/")[0] == 200
+        status, headers, _ = get(running, "/pagefind/pagefind.js")  # the index, built on request
+        assert status == 200 and headers["Content-Type"].startswith("text/javascript")
+        assert get(running, "/articles/first-op-ed")[0] == 302
+        if Path("/proc/net/tcp").exists():
+            assert listening_addresses(running.port) == {"127.0.0.1"}
+    assert not (root / "_site").exists()
+
+
+TRAVERSALS = [
+    "/../site.yaml",
+    "/%2e%2e/site.yaml",
+    "/%2E%2E/%2E%2E/etc/passwd",
+    "/..%2fsite.yaml",
+    "/assets/../../site.yaml",
+    "/assets/%2e%2e/%2e%2e/content/articles/first-op-ed.md",
+    "/assets/..%5c..%5csite.yaml",
+    "//etc/passwd",
+    "/%2fetc/passwd",
+    "/site.yaml",
+    "/content/articles/first-op-ed.md",
+    "/templates/base.html",
+    "/assets/%252e%252e/site.yaml",
+]
+
+
+def test_paths_outside_the_preview_are_not_found(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    with server(root) as running:
+        for path in TRAVERSALS:
+            status, _, body = get(running, path)
+            assert status == 404, path
+            assert "Page not found" in body and "imprint" not in body.split("<main")[0], path
+
+
+def test_a_symlink_out_of_the_project_is_refused_not_served(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_site()
+    (tmp_path / "secret.txt").write_text("the secret")
+    (root / "templates/assets/leak.txt").symlink_to(tmp_path / "secret.txt")
+    with server(root) as running:
+        status, _, body = get(running, "/assets/leak.txt")
+        assert status == 404 and "the secret" not in body
+        status, _, body = get(running, "/")
+        assert status == 500 and "templates/assets/leak.txt" in body and "outside the project folder" in body
+
+
+def test_a_broken_edit_shows_the_error_page_and_a_fix_recovers(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    article = root / "content/articles/second-op-ed.md"
+    with server(root) as running:
+        article.write_text(article.read_text().replace("chapter: fair-funding", "chapter: fair-fundng"))
+        body = wait_for(running, "/articles/second-op-ed/", lambda status, _: status == 500)
+        assert (
+            "content/articles/second-op-ed.md:4" in body and "did you mean &#x27;fair-funding&#x27;" in body
+        )
+        assert "Previous in this chapter" not in body
+        fixed = root / "content/articles/.second-op-ed.md.tmp"
+        fixed.write_text(
+            article.read_text()
+            .replace("fair-fundng", "fair-funding")
+            .replace("title: A second", "title: A 2nd")
+        )
+        os.replace(fixed, article)  # as editors that save through a temporary file do
+        wait_for(running, "/articles/second-op-ed/", lambda status, body: status == 200 and "2nd" in body)
+        (root / "content/pages").rename(root / "content/gone")  # the nav's /about/ goes missing
+        wait_for(running, "/", lambda status, body: status == 500 and "links to /about/" in body)
+        (root / "content/gone").rename(root / "content/pages")
+        wait_for(running, "/about/", lambda status, body: status == 200 and "About this platform" in body)
+    assert "Rebuilt" in "".join(running.output)
+
+
+def test_ctrl_c_stops_cleanly_and_the_port_can_be_used_again(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for _ in range(2):
+        with server(root, "--port", str(port)) as running:
+            assert running.port == port
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE_SECONDS)
+            connection.request("GET", "/")  # left open: a browser keeps its connection alive
+            assert connection.getresponse().status == 200
+        connection.close()
+
+
+def test_a_port_in_use_is_reported_with_a_free_one(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, str(REPO / "build.py"), "--root", str(root), "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE_SECONDS,
+        )
+    assert result.returncode == 1
+    assert re.fullmatch(rf"port {port} is in use; try --port \d+\n", result.stderr)
+
+
+def test_a_folder_without_site_yaml_is_refused(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(tmp_path), "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+    assert result.returncode == 1
+    assert "site.yaml: no site.yaml in" in result.stderr
