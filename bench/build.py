@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import REPO, make_project  # noqa: E402
+from corpus import REPO, SITE_YAML, make_project  # noqa: E402
 
 WORK = REPO / "bench" / ".work"
 
@@ -58,6 +58,7 @@ def measure(articles: int, runs: int) -> dict[str, object]:
     if not (project / "site.yaml").is_file():
         make_project(articles, project)
     shutil.copytree(REPO / "templates", project / "templates", dirs_exist_ok=True)
+    (project / "site.yaml").write_text(SITE_YAML, encoding="utf-8")
     article = sorted((project / "content/articles").glob("*.md"))[articles // 2]
     results: dict[str, list[float]] = {
         name: [] for name in ("cold", "warm", "op-ed", "template", "site.yaml")
@@ -76,7 +77,7 @@ def measure(articles: int, runs: int) -> dict[str, object]:
         results["op-ed"].append(timed_build(project)[0])
         edit(project / "templates/article.html", "", f"{{# edited by run {run} #}}\n")
         results["template"].append(timed_build(project)[0])
-        edit(project / "site.yaml", "tagline: ", f"tagline: Run {run}: ")
+        edit(project / "site.yaml", "tagline: ", f"tagline: Run {run} of ")
         results["site.yaml"].append(timed_build(project)[0])
     stage_medians = {name: statistics.median(s.get(name, 0.0) for s in stages) for name in stages[0]}
     return {

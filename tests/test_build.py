@@ -30,6 +30,7 @@ PAGE_FILES = [
     "assets/style.css",
     "assets/favicon.svg",
     "assets/search.js",
+    "assets/social-card.png",
     "search/index.html",
 ]
 
@@ -556,3 +557,22 @@ def test_a_damaged_cache_or_a_hand_edited_page_is_never_trusted(make_site: Calla
     page.write_text("tampered")
     run(root)
     assert "We are councillors and residents." in page.read_text()
+
+
+def test_the_feed_is_atom_with_what_rfc_4287_requires(make_site: Callable[..., Path]) -> None:
+    import xml.etree.ElementTree as ElementTree
+
+    root = make_site()
+    run(root)
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ElementTree.parse(root / "_site/feed.xml").getroot()
+    assert feed.tag == f"{atom}feed"
+    for required in ("id", "title", "updated"):
+        assert feed.find(f"{atom}{required}") is not None
+    entries = feed.findall(f"{atom}entry")
+    assert len(entries) == 2
+    for entry in entries:
+        for required in ("id", "title", "updated", "author/" + atom + "name", "content"):
+            assert entry.find(f"{atom}{required}") is not None, required
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry.findtext(f"{atom}updated") or "")
+    assert feed.find(f"{atom}link[@rel='self']") is not None

@@ -224,3 +224,14 @@ def test_bad_site_yaml_and_template_never_show_a_traceback(make_site: Callable[.
     )
     assert result.returncode == 1
     assert "site.yaml:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_output_folder_that_cannot_be_created_is_a_clear_error(
+    make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert run(root, "build", "--out", str(blocker / "_site")) == 1
+    err = capsys.readouterr().err
+    assert "cannot create the output folder" in err and "Traceback" not in err

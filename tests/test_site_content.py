@@ -103,3 +103,14 @@ def test_html_passes_the_nu_validator(built_site: Path) -> None:
     pages = sorted(str(p) for p in built_site.rglob("*.html"))
     result = subprocess.run([*command, "--errors-only", *pages], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_pages_carry_the_social_card_with_alt_text(built_site: Path) -> None:
+    page = (built_site / "articles/take-local-government-seriously/index.html").read_text()
+    assert (
+        '<meta property="og:image" content="https://example.github.io/platform/assets/social-card.png">'
+        in page
+    )
+    assert '<meta property="og:image:alt" content="Power to Our Places: ' in page
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
+    assert (built_site / "assets/social-card.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
