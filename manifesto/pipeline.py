@@ -34,7 +34,14 @@ from .render import (
     render_pages,
     render_site,
 )
-from .search import search_files
+from .search import (
+    BUNDLE_FOLDER,
+    documents_digest,
+    index_files,
+    indexed_documents,
+    search_files,
+    search_page,
+)
 from .write import check_output_folder, recover_interrupted, write_site
 
 
@@ -140,8 +147,16 @@ def build_incrementally(
         pages = {page.output_path: page.data for page in rendered} | asset_files(ready.sources)
     with stage(timings, "search index"):
         carried = {path: (out / path).read_bytes() for path in sorted(reused)}
-        everything = dict(sorted((pages | carried).items()))
-        pages |= search_files(ready.env, everything, ready.templates_dir, root)
+        documents = indexed_documents(pages | carried)
+        search_key = documents_digest(documents)
+        # Indexing is the slowest stage on a large site: keep the last index while nothing indexed changed.
+        bundle = sorted(path for path in cache.pages if path.startswith(f"{BUNDLE_FOLDER}/"))
+        if bundle and all(reusable(cache.pages[path], search_key, {}, out, path) for path in bundle):
+            reused |= set(bundle)
+            fresh_bundle: dict[str, bytes] = {}
+        else:
+            fresh_bundle = index_files(documents)
+        pages |= fresh_bundle | search_page(ready.env, ready.templates_dir, root)
     with stage(timings, "write"):
         write_site(pages, out, reuse=reused)
     if cache_dir is not None:
@@ -153,6 +168,9 @@ def build_incrementally(
                 records[page.output_path] = PageRecord(
                     keys[page.output_path], read, stat.st_size, stat.st_mtime_ns
                 )
+            for path in fresh_bundle:
+                stat = (out / path).stat()
+                records[path] = PageRecord(search_key, {}, stat.st_size, stat.st_mtime_ns)
             cache.pages = records
             save_cache(cache_dir, out, fingerprint, cache)
     return BuildResult(ready.site, pages, tuple(sorted(reused)))

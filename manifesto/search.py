@@ -12,6 +12,7 @@ in hash-map order, which changes from run to run. The chapter of a result is sho
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import subprocess
 from dataclasses import dataclass
@@ -116,17 +117,35 @@ def index_pages(documents: list[tuple[str, str]]) -> dict[str, bytes]:
     }
 
 
-def search_files(
-    env: RecordingEnvironment, pages: dict[str, bytes], templates_dir: Path, root: Path
-) -> dict[str, bytes]:
-    """The search page, and the index of every page whose template marks a region as searchable."""
+def indexed_documents(pages: dict[str, bytes]) -> list[tuple[str, str]]:
+    """(URL, HTML) of every page whose template marks a region as searchable, in path order."""
     # URLs without the base path: Pagefind's script prefixes the folder its bundle is served from.
-    documents = [
+    return [
         ("/" + path.removesuffix("index.html"), data.decode("utf-8"))
         for path, data in sorted(pages.items())
         if path.endswith(".html") and INDEXED_MARK in data
     ]
-    bundle = index_pages(documents)
-    files = {f"{BUNDLE_FOLDER}/{path}": data for path, data in bundle.items()}
-    files[SEARCH_PAGE.output_path] = render_page(env, SEARCH_PAGE, templates_dir, root).data
-    return files
+
+
+def documents_digest(documents: list[tuple[str, str]]) -> str:
+    """Changes whenever anything Pagefind would index does, so an unchanged index can be kept."""
+    digest = hashlib.sha256()
+    for url, html in documents:
+        digest.update(url.encode() + b"\0" + html.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def search_page(env: RecordingEnvironment, templates_dir: Path, root: Path) -> dict[str, bytes]:
+    return {SEARCH_PAGE.output_path: render_page(env, SEARCH_PAGE, templates_dir, root).data}
+
+
+def index_files(documents: list[tuple[str, str]]) -> dict[str, bytes]:
+    """The Pagefind bundle, at its place in the site."""
+    return {f"{BUNDLE_FOLDER}/{path}": data for path, data in index_pages(documents).items()}
+
+
+def search_files(
+    env: RecordingEnvironment, pages: dict[str, bytes], templates_dir: Path, root: Path
+) -> dict[str, bytes]:
+    """The search page, and the index of every page whose template marks a region as searchable."""
+    return index_files(indexed_documents(pages)) | search_page(env, templates_dir, root)
