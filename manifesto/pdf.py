@@ -29,7 +29,7 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 # Needed to run as root in containers and CI; the pages printed are our own, served on loopback.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage"]
 PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:[^)]*\)")
-CONTENT_TYPES = {".js": "text/javascript", ".pagefind": "application/wasm", ".xml": "application/xml"}
+CONTENT_TYPES = {".js": "text/javascript", ".json": "application/json", ".xml": "application/xml"}
 
 
 @dataclass(frozen=True)

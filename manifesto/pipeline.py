@@ -37,8 +37,8 @@ from .render import (
 from .search import (
     BUNDLE_FOLDER,
     documents_digest,
+    documents_of,
     index_files,
-    indexed_documents,
     search_files,
     search_page,
 )
@@ -105,7 +105,7 @@ def render_all(
     ready = prepare(root, options, body_cache, manifesto_pdf)
     pages = render_site(ready.site, ready.env, ready.templates_dir, root, options)
     pages |= asset_files(ready.sources)
-    pages |= search_files(ready.env, dict(sorted(pages.items())), ready.templates_dir, root)
+    pages |= search_files(ready.env, ready.site, ready.templates_dir, root)
     if manifesto_pdf is not None:
         pages[manifesto_pdf.output_path] = manifesto_pdf.data
     return BuildResult(ready.site, pages)
@@ -146,10 +146,9 @@ def build_incrementally(
         rendered = render_pages(ready.env, fresh_jobs, ready.templates_dir, root)
         pages = {page.output_path: page.data for page in rendered} | asset_files(ready.sources)
     with stage(timings, "search index"):
-        carried = {path: (out / path).read_bytes() for path in sorted(reused)}
-        documents = indexed_documents(pages | carried)
+        documents = documents_of(ready.site)
         search_key = documents_digest(documents)
-        # Indexing is the slowest stage on a large site: keep the last index while nothing indexed changed.
+        # Keep the last index while nothing indexed changed.
         bundle = sorted(path for path in cache.pages if path.startswith(f"{BUNDLE_FOLDER}/"))
         if bundle and all(reusable(cache.pages[path], search_key, {}, out, path) for path in bundle):
             reused |= set(bundle)

@@ -1,137 +1,182 @@
-"""Site search: the /search/ page and a Pagefind index of the op-eds, chapters and plain pages, in memory.
+"""Site search: the /search/ page and a word index of the op-eds, chapters and plain pages.
 
-Pagefind (PyPI ``pagefind[bin]``) indexes what the templates mark with ``data-pagefind-body``; its own
-JavaScript runs the search in the reader's browser, so the site stays static. We talk to the Pagefind
-binary's ``--service`` mode directly, one request at a time, instead of through its asyncio wrapper: the
-wrapper polls for every reply with a 0.1 s sleep (seconds on a large site) and cannot be called from inside
-a running event loop, as in the live preview. The index comes out byte-identical for identical pages, as
-long as the templates use no Pagefind filters (``data-pagefind-filter``): Pagefind 1.5 writes filter values
-in hash-map order, which changes from run to run. The chapter of a result is shown from its meta instead.
+The index is static files, read by ``templates/assets/search.js`` in the reader's browser:
+
+- ``search/data/documents.json``: ``{"documents": [[site path, title, byline, words], ...]}``, one entry
+  per indexed page in address order (site paths without the base path, so the index does not depend on
+  it); a document's number is its place in this list.
+- ``search/data/terms/<hex>.json``: ``{term: [gap, count, gap, count, ...]}`` for every term whose first
+  two characters, UTF-8 encoded, are ``<hex>``: the documents holding the term, ascending, each given as
+  the gap from the previous one (the first from -0), with how often the term occurs there. A query word
+  of two or more characters needs one such file, so the browser fetches only a few kilobytes per word.
+- ``search/data/text/<address>.txt``: the document's words, from which the browser cuts the excerpt.
+
+Terms are the runs of letters and digits of the text after compatibility decomposition, with accents
+dropped and in lower case; ``search.js`` splits a query the same way. Title words count several times,
+so that a page about a word ranks above one that mentions it.
+
+Unlike a generic indexer that reads the built HTML, the index is made from the content model, so it
+costs a fraction of the build, and its input (``SearchDocument``) is cheap to compare between builds.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
+import html
 import json
-import subprocess
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
 
-from .errors import BuildError
+from markupsafe import Markup
+
+from .model import Site
 from .render import PageJob, RecordingEnvironment, render_page
 
 SEARCH_PAGE = PageJob("search/index.html", "/search/", "search.html", {})
-BUNDLE_FOLDER = "pagefind"
-INDEXED_MARK = b"data-pagefind-body"
-# Pagefind also writes ready-made search interfaces; we ship our own small script, so these stay out.
-UNUSED_FILES = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
+BUNDLE_FOLDER = "search/data"
+TITLE_WEIGHT = 5  # a title word counts as this many words of text
+SHARD_PREFIX = 2  # characters of a term that name its shard
+
+TERM = re.compile(r"[^\W_]+")
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
+BLOCK_TAG = re.compile(
+    r"</?(?:p|h[1-6]|li|ul|ol|blockquote|div|section|pre|table|tr|td|th|dt|dd|hr|br)\b[^>]*>"
+)
+ANY_TAG = re.compile(r"<[^>]*>")
+FOOTNOTE_MARKS = re.compile(r"<(?:sup|a) [^>]*class=\"footnote-(?:ref|backref)\"[^>]*>.*?</(?:sup|a)>")
+BLANKS = re.compile(r"\s+")
+BLANK_LINES = re.compile(r"\s*\n\s*")
 
 
-class PagefindError(RuntimeError):
-    """The Pagefind binary refused a request: a bug on our side or Pagefind's, not in the user's files."""
+@dataclass(frozen=True)
+class SearchDocument:
+    url_path: str  # the page's site path, without the base path
+    title: str
+    byline: str  # shown under the title in the results: what kind of page, by whom, in which chapter
+    parts: tuple[str, ...]  # its searchable text: plain strings, and Markup whose tags are dropped
+
+    @property
+    def text(self) -> str:
+        """The searchable words, one paragraph a line."""
+        return "\n".join(plain_text(part) if isinstance(part, Markup) else part for part in self.parts)
 
 
-def pagefind_binary() -> str:
-    """The Pagefind executable that ``pagefind[bin]`` installs (or PAGEFIND_BINARY_PATH names)."""
-    try:
-        from pagefind.service import get_executable
-    except ImportError:
-        executable = None
-    else:
-        executable = get_executable()
-    if executable is None:
-        raise BuildError(
-            "pagefind",
-            None,
-            "the search indexer (Pagefind) is not installed",
-            "install the project's dependencies: pip install -e .  (it brings pagefind[bin])",
+def plain_text(body_html: str) -> str:
+    """The words of a rendered body, one block a line, without footnote markers."""
+    text = FOOTNOTE_MARKS.sub("", BLANKS.sub(" ", body_html))  # a line break inside a paragraph is a space
+    text = html.unescape(ANY_TAG.sub("", BLOCK_TAG.sub("\n", text)))
+    return BLANK_LINES.sub("\n", text).strip()
+
+
+def documents_of(site: Site) -> list[SearchDocument]:
+    """What search covers: each op-ed's text, each chapter's summary, intro and proposals, each page.
+
+    Not the home page, lists, author pages or the one-page manifesto, which only repeat these words.
+    """
+    documents = [
+        SearchDocument(
+            article.url_path,
+            article.title,
+            f"Op-ed by {article.author} · chapter: {site.chapter(article.chapter).title}",
+            (article.body_html,),
         )
-    return str(executable)
-
-
-@dataclass
-class PagefindService:
-    """One ``pagefind --service`` process: base64-encoded JSON messages, each ended by a comma."""
-
-    process: subprocess.Popen[bytes]
-    pending: bytes = b""
-    last_id: int = 0
-
-    def call(self, payload: dict[str, Any]) -> dict[str, Any]:
-        stdin: IO[bytes] | None = self.process.stdin
-        stdout: IO[bytes] | None = self.process.stdout
-        assert stdin is not None and stdout is not None
-        self.last_id += 1
-        message = {"message_id": self.last_id, "payload": payload}
-        # One request, then its reply: the pipes never fill up both ways at once.
-        stdin.write(base64.b64encode(json.dumps(message).encode("utf-8")) + b",")
-        stdin.flush()
-        while b"," not in self.pending:
-            chunk = stdout.read1(1 << 16)  # type: ignore[attr-defined]
-            if not chunk:
-                raise PagefindError(f"Pagefind stopped while answering a {payload['type']} request")
-            self.pending += chunk
-        reply, _, self.pending = self.pending.partition(b",")
-        answer: dict[str, Any] = json.loads(base64.b64decode(reply))["payload"]
-        if answer.get("type") == "Error":
-            raise PagefindError(f"Pagefind: {answer.get('message')}")
-        return answer
-
-
-def index_pages(documents: list[tuple[str, str]]) -> dict[str, bytes]:
-    """Pagefind's bundle for ``documents`` (URL, HTML), as {path inside the bundle: bytes}."""
-    binary = pagefind_binary()
-    try:
-        process = subprocess.Popen(
-            [binary, "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
-    except OSError as error:
-        raise BuildError(
-            binary,
-            None,
-            f"cannot start the search indexer (Pagefind): {error.strerror}",
-            "reinstall it with  pip install --force-reinstall 'pagefind[bin]'",
-        ) from None
-    with process:
-        service = PagefindService(process)
-        index_id = service.call({"type": "NewIndex", "config": None})["index_id"]
-        for url, html in documents:
-            service.call(
-                {
-                    "type": "AddFile",
-                    "index_id": index_id,
-                    "url": url,
-                    "file_contents": html,
-                    "file_path": None,
-                }
-            )
-        files = service.call({"type": "GetFiles", "index_id": index_id})["files"]
-        assert process.stdin is not None
-        process.stdin.close()  # the service exits at the end of its input
-    return {
-        file["path"]: base64.b64decode(file["content"])
-        for file in sorted(files, key=lambda file: file["path"])
-        if not file["path"].startswith(UNUSED_FILES)
-    }
-
-
-def indexed_documents(pages: dict[str, bytes]) -> list[tuple[str, str]]:
-    """(URL, HTML) of every page whose template marks a region as searchable, in path order."""
-    # URLs without the base path: Pagefind's script prefixes the folder its bundle is served from.
-    return [
-        ("/" + path.removesuffix("index.html"), data.decode("utf-8"))
-        for path, data in sorted(pages.items())
-        if path.endswith(".html") and INDEXED_MARK in data
+        for article in site.articles
     ]
+    documents += [
+        SearchDocument(
+            chapter.url_path,
+            chapter.title,
+            "Chapter and its proposals",
+            (chapter.summary, chapter.intro_html, *(proposal.text for proposal in chapter.proposals)),
+        )
+        for chapter in site.chapters
+    ]
+    documents += [
+        SearchDocument(page.url_path, page.title, "Page", (page.summary, page.body_html))
+        for page in site.pages
+    ]
+    return sorted(documents, key=lambda document: document.url_path)
 
 
-def documents_digest(documents: list[tuple[str, str]]) -> str:
-    """Changes whenever anything Pagefind would index does, so an unchanged index can be kept."""
+def fold(text: str) -> str:
+    """Text as the index compares it: compatibility forms, no accents, lower case (as search.js does)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    if not decomposed.isascii():
+        decomposed = NON_ASCII.sub(
+            lambda found: "" if unicodedata.category(found[0]).startswith("M") else found[0], decomposed
+        )
+    return decomposed.lower()
+
+
+def terms_of(text: str) -> list[str]:
+    return TERM.findall(fold(text))
+
+
+def term_counts(title: str, text: str) -> tuple[Counter[str], int]:
+    """How often each term occurs (title words weighted), and the text's length in words."""
+    counts = Counter(terms_of(text))
+    words = sum(counts.values())
+    for term in terms_of(title):
+        counts[term] += TITLE_WEIGHT
+    return counts, words
+
+
+def shard_name(term: str) -> str:
+    return term[:SHARD_PREFIX].encode("utf-8").hex()
+
+
+def text_path(url_path: str) -> str:
+    return f"{BUNDLE_FOLDER}/text/{url_path.strip('/')}.txt"
+
+
+def to_json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def shards_of(counted: Iterable[Counter[str]]) -> dict[str, dict[str, list[int]]]:
+    """{shard name: {term: [gap, count, ...]}}, documents ascending, terms in sorted order."""
+    postings: dict[str, list[int]] = {}
+    last_seen: dict[str, int] = {}
+    for number, counts in enumerate(counted):
+        for term, count in counts.items():
+            postings.setdefault(term, []).extend((number - last_seen.get(term, 0), count))
+            last_seen[term] = number
+    shards: dict[str, dict[str, list[int]]] = {}
+    for term in sorted(postings):
+        shards.setdefault(shard_name(term), {})[term] = postings[term]
+    return shards
+
+
+def index_files(documents: list[SearchDocument]) -> dict[str, bytes]:
+    """The index of ``documents`` (in address order), as {output path: bytes}."""
+    texts = [document.text for document in documents]
+    counted = [term_counts(document.title, text) for document, text in zip(documents, texts, strict=True)]
+    listing = {
+        "documents": [
+            [document.url_path, document.title, document.byline, words]
+            for document, (_, words) in zip(documents, counted, strict=True)
+        ]
+    }
+    files = {f"{BUNDLE_FOLDER}/documents.json": to_json(listing)}
+    for name, shard in shards_of(counts for counts, _ in counted).items():
+        files[f"{BUNDLE_FOLDER}/terms/{name}.json"] = to_json(shard)
+    for document, text in zip(documents, texts, strict=True):
+        files[text_path(document.url_path)] = text.encode("utf-8")
+    return dict(sorted(files.items()))
+
+
+def documents_digest(documents: list[SearchDocument]) -> str:
+    """Changes whenever anything the index holds does, so an unchanged index can be kept (cheaply:
+    from the documents' parts, before any text is extracted)."""
     digest = hashlib.sha256()
-    for url, html in documents:
-        digest.update(url.encode() + b"\0" + html.encode() + b"\0")
+    for document in documents:
+        for part in (document.url_path, document.title, document.byline, *document.parts):
+            encoded = part.encode()
+            digest.update(f"{len(encoded)}:{type(part).__name__}:".encode() + encoded)
     return digest.hexdigest()
 
 
@@ -139,13 +184,6 @@ def search_page(env: RecordingEnvironment, templates_dir: Path, root: Path) -> d
     return {SEARCH_PAGE.output_path: render_page(env, SEARCH_PAGE, templates_dir, root).data}
 
 
-def index_files(documents: list[tuple[str, str]]) -> dict[str, bytes]:
-    """The Pagefind bundle, at its place in the site."""
-    return {f"{BUNDLE_FOLDER}/{path}": data for path, data in index_pages(documents).items()}
-
-
-def search_files(
-    env: RecordingEnvironment, pages: dict[str, bytes], templates_dir: Path, root: Path
-) -> dict[str, bytes]:
-    """The search page, and the index of every page whose template marks a region as searchable."""
-    return index_files(indexed_documents(pages)) | search_page(env, templates_dir, root)
+def search_files(env: RecordingEnvironment, site: Site, templates_dir: Path, root: Path) -> dict[str, bytes]:
+    """The search page and the index of the site's searchable pages."""
+    return index_files(documents_of(site)) | search_page(env, templates_dir, root)

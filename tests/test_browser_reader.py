@@ -20,6 +20,7 @@ from manifesto.load import load_sources
 from manifesto.model import Site
 from manifesto.parse import parse_site
 from manifesto.pdf import CHROMIUM_ARGS, chromium_executable, serve_pages
+from manifesto.search import documents_of, terms_of
 
 REPO = Path(__file__).resolve().parent.parent
 AXE = REPO / "node_modules/axe-core/axe.min.js"
@@ -263,6 +264,43 @@ def test_search_results_show_title_chapter_and_a_highlighted_excerpt(
     marked = {text.lower().strip(string.punctuation) for text in items.locator("mark").all_inner_texts()}
     assert marked == {"austerity"}
     assert items.locator("mark").count() >= items.count()
+    context.close()
+
+
+def expected_results(site: Site, words: list[str]) -> list[str]:
+    """The pages whose title or text has a term starting with each of ``words``, by the Python side's
+    own terms: the browser must split and fold text exactly as the index does."""
+    found = []
+    for document in documents_of(site):
+        terms = terms_of(f"{document.title}\n{document.text}")
+        if all(any(term.startswith(word) for term in terms) for word in words):
+            found.append(document.url_path)
+    return found
+
+
+def test_search_folds_case_and_accents_matches_word_starts_and_needs_every_word(
+    browser: Browser, site_url: str, site: Site
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    for query, words in [
+        ("austerity", ["austerity"]),
+        ("AUSTÉRITY", ["austerity"]),
+        ("councillor", ["councillor"]),
+        ("Austerity councils", ["austerity", "councils"]),
+        ("fund", ["fund"]),
+    ]:
+        expected = expected_results(site, words)
+        assert expected, query
+        page.goto(site_url + "search/?q=" + query, wait_until="load")
+        wait_for_results(page)
+        links = page.locator("#search-results h2 a").evaluate_all("links => links.map(a => a.pathname)")
+        assert len(expected) <= 20 and sorted(links) == sorted(expected), query
+    # A page whose title has the word ranks first: title words weigh more than words of the text.
+    page.goto(site_url + "search/?q=funding", wait_until="load")
+    wait_for_results(page)
+    first = page.locator("#search-results h2 a").first.inner_text()
+    assert "funding" in first.lower(), first
     context.close()
 
 

@@ -49,9 +49,9 @@ def test_builds_every_page_type(make_site: Callable[..., Path]) -> None:
     root = make_site()
     assert run(root) == 0
     built = sorted(read_tree(root / "_site"))
-    # The search bundle's file names are content hashes; its own tests check it.
-    assert [path for path in built if not path.startswith("pagefind/")] == sorted(PAGE_FILES)
-    assert "pagefind/pagefind.js" in built
+    # The search index (one file per term prefix and per page) has its own tests.
+    assert [path for path in built if not path.startswith("search/data/")] == sorted(PAGE_FILES)
+    assert "search/data/documents.json" in built
 
 
 def test_op_ed_page_has_attribution_anchors_and_neighbours(make_site: Callable[..., Path]) -> None:
@@ -537,7 +537,7 @@ def test_unchanged_pages_are_reused_and_a_body_edit_rerenders_only_its_readers(
     capsys.readouterr()
     run(root)
     unchanged = int(re.search(r"; (\d+) pages unchanged", capsys.readouterr().out).group(1))
-    bundle = len(list((root / "_site/pagefind").rglob("*.*")))
+    bundle = len(list((root / "_site/search/data").rglob("*.*")))
     assert unchanged == 15 + bundle  # every page and the search index; only assets and /search/ are written
     first = (root / "_site/articles/first-op-ed/index.html").stat().st_ino
     second = root / "content/articles/second-op-ed.md"

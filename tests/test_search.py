@@ -1,11 +1,10 @@
-"""Search: the /search/ page and the Pagefind index every build makes, read back from the output.
+"""Search: the /search/ page and the word index every build writes, read back from the output.
 
-The browser side (typing a word, landing on the op-ed) is in test_browser_reader.py.
+The browser side (typing a word, ranking, the excerpt, landing on the op-ed) is in test_browser_reader.py.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import build
+from manifesto.search import fold, plain_text, shard_name, terms_of
 
 
 def run(root: Path, *args: str) -> int:
@@ -26,15 +26,20 @@ def read_folder(folder: Path) -> dict[str, bytes]:
     }
 
 
-def indexed_pages(site: Path) -> dict[str, dict]:
-    """Pagefind's record of each indexed page (URL, meta, filters, text), by URL."""
-    records = {}
-    for fragment in sorted((site / "pagefind/fragment").iterdir()):
-        data = gzip.decompress(fragment.read_bytes())
-        assert data.startswith(b"pagefind_dcd")
-        record = json.loads(data[len(b"pagefind_dcd") :])
-        records[record["url"]] = record
-    return records
+def documents(site: Path) -> list[list]:
+    return json.loads((site / "search/data/documents.json").read_text())["documents"]
+
+
+def postings(site: Path, term: str) -> dict[str, int]:
+    """{site path: count} of ``term``, decoded from its term file's gaps."""
+    shard_file = site / f"search/data/terms/{shard_name(term)}.json"
+    shard = json.loads(shard_file.read_text()) if shard_file.exists() else {}
+    listed, found, number = documents(site), {}, 0
+    pairs = shard.get(term, [])
+    for gap, count in zip(pairs[::2], pairs[1::2], strict=True):
+        number += gap
+        found[listed[number][0]] = count
+    return found
 
 
 @pytest.fixture
@@ -44,88 +49,120 @@ def built(make_site: Callable[..., Path]) -> Path:
     return root / "_site"
 
 
-def test_every_build_writes_the_search_page_and_the_pagefind_bundle(built: Path) -> None:
+def test_every_build_writes_the_search_page_documents_terms_and_texts(built: Path) -> None:
     files = read_folder(built)
-    assert "search/index.html" in files
-    for needed in ("pagefind/pagefind.js", "pagefind/pagefind-worker.js", "pagefind/pagefind-entry.json"):
-        assert needed in files
-    assert any(re.fullmatch(r"pagefind/wasm\.en-gb\.pagefind", path) for path in files)
-    # Pagefind's ready-made interfaces are not shipped: the site has its own small script.
-    assert not [
-        path for path in files if path.startswith(("pagefind/pagefind-ui", "pagefind/pagefind-component"))
-    ]
-    entry = json.loads(files["pagefind/pagefind-entry.json"])
-    assert entry["languages"]["en-gb"]["page_count"] == 5
+    assert "search/index.html" in files and "search/data/documents.json" in files
+    assert any(re.fullmatch(r"search/data/terms/[0-9a-f]{2,8}\.json", path) for path in files)
+    assert "search/data/text/articles/first-op-ed.txt" in files
+    assert not [path for path in files if path.startswith("pagefind")]
 
 
-def test_the_index_holds_op_eds_chapters_and_pages_with_title_kind_and_chapter(built: Path) -> None:
-    records = indexed_pages(built)
-    assert sorted(records) == [
-        "/about/",
-        "/articles/first-op-ed/",
-        "/articles/second-op-ed/",
-        "/chapters/fair-funding/",
-        "/chapters/local-power/",
+FAIR = "chapter: Fair funding"
+
+
+def test_the_index_holds_op_eds_chapters_and_pages_with_title_and_byline(built: Path) -> None:
+    assert documents(built) == [
+        ["/about/", "About this platform", "Page", 8],
+        [
+            "/articles/first-op-ed/",
+            "Councils are the last line of defence",
+            f"Op-ed by Ann Example · {FAIR}",
+            40,
+        ],
+        ["/articles/second-op-ed/", "A second voice", f"Op-ed by Ben Sample · {FAIR}", 9],
+        ["/chapters/fair-funding/", "Fair funding", "Chapter and its proposals", 34],
+        ["/chapters/local-power/", "Local power", "Chapter and its proposals", 15],
     ]  # not the home page, lists, author pages or the manifesto, which repeat these words
-    op_ed = records["/articles/first-op-ed/"]
-    assert op_ed["meta"] == {
-        "title": "Councils are the last line of defence",
-        "kind": "Op-ed",
-        "author": "Ann Example",
-        "chapter": "Fair funding",
-    }
-    # No Pagefind filters: Pagefind 1.5 writes filter values in hash-map order, so they would make the
-    # index differ from one build to the next. The chapter is shown from the meta instead.
-    assert op_ed["filters"] == {}
-    assert "that line is thinning" in op_ed["content"]
-    assert "Share on" not in op_ed["content"] and "Promoted by" not in op_ed["content"]
-    chapter = records["/chapters/fair-funding/"]
-    assert chapter["meta"] == {"title": "Fair funding", "kind": "Chapter"}
-    assert "Fund councils for the services the law requires of them." in chapter["content"]  # a proposal
-    assert "The argument in" not in chapter["content"]  # its link to the op-ed is not indexed
-    assert "A second voice" not in chapter["content"]  # nor the op-eds' cards
-    assert records["/about/"]["meta"] == {"title": "About this platform", "kind": "Page"}
+    # (the last field is the number of words, title aside: "It’s" is two, "op-ed" two)
+
+
+def test_the_text_is_the_op_ed_words_without_markup_footnote_markers_or_page_furniture(built: Path) -> None:
+    text = (built / "search/data/text/articles/first-op-ed.txt").read_text()
+    assert text.startswith(
+        "Councils are the last line of defence for people in need, and that line is thinning.\n"
+    )
+    assert "What has changed\nIt’s been a decade of cuts to the “core” grant. See the second op-ed." in text
+    assert "A footnote with a source." in text  # the footnote's own words are searchable; its marks are not
+    assert "<" not in text and "↩" not in text and "[^1]" not in text
+    assert "Share on" not in text and "Promoted by" not in text and "Ann Example is a councillor" not in text
+    chapter = (built / "search/data/text/chapters/fair-funding.txt").read_text()
+    assert "Fund councils for the services the law requires of them." in chapter  # a proposal
+    assert chapter.startswith("Councils need money that matches what they are asked to do.")  # the summary
+    assert "The argument in" not in chapter and "A second voice" not in chapter  # no links or op-ed cards
+
+
+def test_terms_point_to_the_documents_that_hold_them_with_title_words_weighted(built: Path) -> None:
+    assert postings(built, "thinning") == {"/articles/first-op-ed/": 1}
+    assert postings(built, "decade") == {"/articles/first-op-ed/": 1}
+    # "defence" is in the first op-ed's title (counted 5 times) and once in its text.
+    assert postings(built, "defence") == {"/articles/first-op-ed/": 6}
+    assert postings(built, "footnote") == {"/articles/first-op-ed/": 1}
+    assert "/chapters/fair-funding/" in postings(built, "councils")
+    assert postings(built, "councils")["/chapters/fair-funding/"] >= 2
+
+
+def test_terms_fold_accents_case_and_compatibility_forms_as_the_browser_does() -> None:
+    assert terms_of("Café ÉLITE naïve") == ["cafe", "elite", "naive"]
+    assert terms_of("It’s the council's £3.5bn ﬁnance_plan") == [
+        "it",
+        "s",
+        "the",
+        "council",
+        "s",
+        "3",
+        "5bn",
+        "finance",
+        "plan",
+    ]
+    assert terms_of("Ελλάδα and Łódź") == ["ελλαδα", "and", "łodz"]  # Ł has no decomposition: kept as it is
+    assert fold("ÀB") == "ab"
+    assert shard_name("council") == "636f" and shard_name("ελλαδα") == "ceb5cebb"
+
+
+def test_plain_text_keeps_one_block_a_line_and_unescapes_entities() -> None:
+    html = (
+        '<h2 id="x">Cuts &amp; costs</h2>\n<p>One <em>two</em>\nthree.</p><ul><li>Four</li><li>five</li></ul>'
+    )
+    assert plain_text(html) == "Cuts & costs\nOne two three.\nFour\nfive"
 
 
 def test_the_search_page_has_a_labelled_form_and_says_when_javascript_is_needed(built: Path) -> None:
     page = (built / "search/index.html").read_text()
     assert '<form role="search" class="search-form" action="/search/" method="get"' in page
+    assert 'data-index="/search/data/" data-home="/"' in page
     assert '<label for="search-query">' in page and '<input type="search" id="search-query" name="q"' in page
     noscript = page[page.index("<noscript>") : page.index("</noscript>")]
     assert "Search needs JavaScript" in noscript and 'href="/chapters/"' in noscript
     assert re.search(r'<script type="module" src="/assets/search\.js\?v=[0-9a-f]{10}"></script>', page)
-    assert 'data-pagefind="/pagefind/pagefind.js"' in page
     assert '<a href="/search/">Search</a>' in (built / "index.html").read_text()  # in every page's menu
 
 
-def test_under_a_base_path_the_search_script_and_bundle_are_found(make_site: Callable[..., Path]) -> None:
+def test_under_a_base_path_the_page_points_to_the_index_and_the_index_is_the_same(
+    make_site: Callable[..., Path],
+) -> None:
     root = make_site()
-    assert run(root, "build", "--base-path", "/platform") == 0
-    page = (root / "_site/search/index.html").read_text()
-    assert 'data-pagefind="/platform/pagefind/pagefind.js"' in page
+    assert run(root, "build", "--out", str(root / "plain")) == 0
+    assert run(root, "build", "--base-path", "/platform", "--out", str(root / "sub")) == 0
+    page = (root / "sub/search/index.html").read_text()
+    assert 'data-index="/platform/search/data/" data-home="/platform/"' in page
     assert 'src="/platform/assets/search.js?v=' in page and 'action="/platform/search/"' in page
-    # Result addresses are stored without the base path: Pagefind adds the folder its bundle is in.
-    assert "/articles/first-op-ed/" in indexed_pages(root / "_site")
+    # Site paths in the index carry no base path: the script puts the page's own in front.
+    assert read_folder(root / "sub/search/data") == read_folder(root / "plain/search/data")
 
 
 def test_the_index_is_byte_identical_from_one_build_to_the_next(make_site: Callable[..., Path]) -> None:
     root = make_site()
     assert run(root, "build", "--out", str(root / "one")) == 0
-    assert run(root, "build", "--out", str(root / "two")) == 0
-    one, two = read_folder(root / "one/pagefind"), read_folder(root / "two/pagefind")
-    assert len(one) > 5 and one == two
+    assert run(root, "build", "--out", str(root / "two"), "--no-cache") == 0
+    one, two = read_folder(root / "one/search"), read_folder(root / "two/search")
+    assert len(one) > 20 and one == two
 
 
-def test_a_missing_pagefind_program_is_a_clear_error_and_keeps_the_last_site(
-    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    root = make_site()
+def test_drafts_are_searchable_only_in_builds_that_show_them(make_site: Callable[..., Path]) -> None:
+    draft = "---\ntitle: Not yet\nauthor: Cy Draft\nchapter: local-power\nsummary: Unfinished.\ndraft: true\n---\n\nZebra.\n"
+    root = make_site({"content/articles/unfinished.md": draft})
     assert run(root) == 0
-    before = read_folder(root / "_site")
-    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(root / "no-such-pagefind"))
-    assert run(root, "build", "--no-cache") == 1
-    err = capsys.readouterr().err
-    assert "cannot start the search indexer (Pagefind): No such file or directory" in err
-    assert "pip install --force-reinstall 'pagefind[bin]'" in err
-    assert "The previous site was left as it was." in err
-    assert read_folder(root / "_site") == before
+    assert "/articles/unfinished/" not in [entry[0] for entry in documents(root / "_site")]
+    assert not postings(root / "_site", "zebra")
+    assert run(root, "build", "--drafts", "--out", str(root / "preview")) == 0
+    assert postings(root / "preview", "zebra") == {"/articles/unfinished/": 1}
