@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from .errors import BuildError, raise_if_any
 CONTENT_KINDS = ("chapters", "articles", "pages")
 # Files copied to the site as they are: (folder under the project root, URL prefix).
 ASSET_FOLDERS = (("templates/assets", "/assets/"), ("content/images", "/images/"))
+# File systems stamp times coarsely (a kernel tick on Linux, 2 s on FAT): a file changed this recently
+# when it was read may change again without its stamp changing, so it is not kept in a SourceCache.
+RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -54,24 +58,53 @@ def is_editor_litter(path: Path) -> bool:
     return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp", ".bak"))
 
 
-def check_inside(path: Path, root: Path, shown: Path) -> None:
-    if not path.resolve().is_relative_to(root.resolve()):
+def check_inside(path: Path, real_root: Path, shown: Path) -> None:
+    """Refuse a file that is, through a symbolic link, outside ``real_root`` (the resolved root)."""
+    real = path.resolve()
+    if not real.is_relative_to(real_root):
         raise BuildError(
             shown,
             None,
-            f"this links to {path.resolve()}, outside the project folder",
+            f"this links to {real}, outside the project folder",
             "copy the file into the project instead of linking to it",
         )
 
 
-def read_source(path: Path, root: Path, kind: str) -> SourceFile:
+def read_source(path: Path, root: Path, real_root: Path, kind: str) -> SourceFile:
     shown = path.relative_to(root)
-    check_inside(path, root, shown)
+    check_inside(path, real_root, shown)
     try:
         data = path.read_bytes()
     except OSError as error:
         raise BuildError(shown, None, f"cannot read this file: {error.strerror}") from None
     return SourceFile(shown, kind, decode_text(data, shown))
+
+
+# (device, inode, size, modification and change times in ns) of a file, following symbolic links.
+FileStamp = tuple[int, int, int, int, int]
+# Content files as read by earlier loads, by path, with their stamp then; a load reads again only the
+# files whose stamp differs (the change time moves with every write, and no program can set it back).
+# Owned by the caller (the preview keeps one per session); files that fail are not kept.
+SourceCache = dict[Path, tuple[FileStamp, SourceFile]]
+
+
+def read_source_cached(
+    path: Path, root: Path, real_root: Path, kind: str, cache: SourceCache, now_ns: int
+) -> SourceFile:
+    """read_source, or the cached file while its stamp is unchanged since it was read."""
+    try:
+        info = path.stat()
+    except OSError:
+        return read_source(path, root, real_root, kind)  # says why it cannot be read
+    stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    known = cache.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    cache.pop(path, None)
+    source = read_source(path, root, real_root, kind)
+    if now_ns - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS:
+        cache[path] = (stamp, source)
+    return source
 
 
 def list_files(folder: Path) -> list[Path]:
@@ -80,35 +113,45 @@ def list_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and not is_editor_litter(p))
 
 
-def load_sources(root: Path) -> Sources:
-    """Everything a build reads, in a fixed order, with every unreadable file reported."""
+def load_sources(root: Path, cache: SourceCache | None = None) -> Sources:
+    """Everything a build reads, in a fixed order, with every unreadable file reported; content files
+    unchanged since a load that kept them in ``cache`` are not read again."""
     config_path = root / "site.yaml"
     if not config_path.is_file():
         raise BuildError(
             "site.yaml", None, f"no site.yaml in {root}", "run the command from the project folder"
         )
+    real_root = root.resolve()  # once: resolving it for every file was a third of the load
+    now_ns = time.time_ns()  # before any file is stamped: a file changed since counts as recent
     errors: list[BuildError] = []
     files: list[SourceFile] = []
+    listed: set[Path] = set()
     config = None
     try:
-        config = read_source(config_path, root, "config")
+        config = read_source(config_path, root, real_root, "config")
     except BuildError as error:
         errors.append(error)
     for kind in CONTENT_KINDS:
         for path in list_files(root / "content" / kind):
             if path.suffix.lower() != ".md":
                 continue
+            listed.add(path)
             try:
-                files.append(read_source(path, root, kind))
+                if cache is None:
+                    files.append(read_source(path, root, real_root, kind))
+                else:
+                    files.append(read_source_cached(path, root, real_root, kind, cache, now_ns))
             except BuildError as error:
                 errors.append(error)
+    for gone in (cache.keys() - listed) if cache is not None else ():
+        del cache[gone]
     assets: list[Asset] = []
     for folder, prefix in ASSET_FOLDERS:
         base = root / folder
         for path in list_files(base):
             shown = path.relative_to(root)
             try:
-                check_inside(path, root, shown)
+                check_inside(path, real_root, shown)
                 assets.append(Asset(shown, prefix + path.relative_to(base).as_posix(), path.read_bytes()))
             except BuildError as error:
                 errors.append(error)

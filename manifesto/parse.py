@@ -185,6 +185,31 @@ def parse_entry(source: SourceFile) -> Entry:
     return Entry(source, slug, values, doc, split.body, split.body_first_line)
 
 
+# Checked front matter by source file (its path, kind and whole text), so that a rebuild parses only the
+# files that changed. Owned by the caller (the preview keeps one per session); an entry depends on nothing
+# but its file, and files with mistakes are not kept (they are parsed again, with the same errors).
+EntryCache = dict[SourceFile, Entry]
+
+
+def parse_entries(
+    files: Sequence[SourceFile], cache: EntryCache | None
+) -> tuple[list[Entry], list[BuildError]]:
+    """Each file's entry (from ``cache`` when its text is unchanged), and every file's problems."""
+    known = cache if cache is not None else {}
+    entries: list[Entry] = []
+    errors: list[BuildError] = []
+    for source in files:
+        try:
+            cached = known.get(source)
+            entries.append(cached if cached is not None else parse_entry(source))
+        except (BuildError, ExceptionGroup) as error:
+            errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
+    if cache is not None:  # only the files of this run: a deleted or edited file's old entry goes
+        cache.clear()
+        cache.update((entry.source, entry) for entry in entries)
+    return entries, errors
+
+
 def url_path_of(kind: str, slug: str) -> str:
     return f"/{slug}/" if kind == "pages" else f"/{kind}/{slug}/"
 
@@ -495,7 +520,12 @@ def render_bodies(
 
 
 def parse_site(
-    sources: Sources, *, drafts: bool = False, base_path: str = "", body_cache: BodyCache | None = None
+    sources: Sources,
+    *,
+    drafts: bool = False,
+    base_path: str = "",
+    body_cache: BodyCache | None = None,
+    entry_cache: EntryCache | None = None,
 ) -> Site:
     """Check everything and build the model; every problem of the run is raised together."""
     errors: list[BuildError] = []
@@ -504,12 +534,8 @@ def parse_site(
         config = parse_config(sources.config)
     except (BuildError, ExceptionGroup) as error:
         errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
-    entries: list[Entry] = []
-    for source in sources.files:
-        try:
-            entries.append(parse_entry(source))
-        except (BuildError, ExceptionGroup) as error:
-            errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
+    entries, entry_errors = parse_entries(sources.files, entry_cache)
+    errors.extend(entry_errors)
     errors.extend(check_unique_slugs(entries))
     raise_if_any(errors)
     assert config is not None

@@ -176,10 +176,36 @@ def feed_updated(site: Site, options: RenderOptions) -> datetime.datetime:
     return options.updated or datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
-def manifesto_body(env: RecordingEnvironment, article: Article) -> Markup:
+# Op-ed bodies as the manifesto shows them, by (slug, body as the op-ed page shows it), the only inputs of
+# manifesto_body: a rebuild re-processes only the op-eds that changed. Owned by the caller (the preview
+# keeps one per session and drops the bodies no op-ed has any more: keep_manifesto_bodies).
+ManifestoBodies = dict[tuple[str, str], Markup]
+
+
+def manifesto_body(
+    env: RecordingEnvironment, article: Article, cache: ManifestoBodies | None = None
+) -> Markup:
     """An op-ed's body as shown on the one-page manifesto: ids made unique, headings nested."""
     env.body_reads.add(article.slug)
-    return shift_headings(prefix_ids(article.body_html, f"{article.slug}--"), 2)
+    key = (article.slug, article.body_html)  # a Markup is a str: hashed once, then cached by it
+    if cache is not None and key in cache:
+        return cache[key]
+    body = shift_headings(prefix_ids(article.body_html, f"{article.slug}--"), 2)
+    if cache is not None:
+        cache[key] = body
+    return body
+
+
+def use_manifesto_bodies(env: RecordingEnvironment, cache: ManifestoBodies) -> None:
+    """Make the templates of ``env`` take manifesto bodies from ``cache``."""
+    env.globals["manifesto_body"] = lambda article: manifesto_body(env, article, cache)
+
+
+def keep_manifesto_bodies(cache: ManifestoBodies, site: Site) -> None:
+    """Drop the bodies of op-eds that are gone or whose text has changed since."""
+    live = {(article.slug, article.body_html) for article in site.articles}
+    for key in cache.keys() - live:
+        del cache[key]
 
 
 def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:

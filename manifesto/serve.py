@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import dataclasses
 import errno
 import functools
 import hashlib
@@ -39,7 +40,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import jinja2
@@ -48,18 +49,23 @@ import tornado.netutil
 import tornado.web
 
 from .errors import BuildError, flatten
-from .load import Asset, Sources, is_editor_litter, load_sources
+from .load import Asset, SourceCache, Sources, is_editor_litter, load_sources
 from .model import Article, Site
-from .parse import BodyCache
-from .pipeline import Prepared, asset_files, prepare
+from .parse import BodyCache, EntryCache, parse_site
+from .pipeline import Prepared, asset_files
 from .render import (
+    ManifestoBodies,
     PageJob,
     RecordingEnvironment,
     RenderOptions,
     fingerprint,
+    keep_manifesto_bodies,
+    make_env,
     neighbours,
+    plan_pages,
     render_page,
     render_site,
+    use_manifesto_bodies,
 )
 from .search import BUNDLE_FOLDER, SEARCH_PAGE, documents_of, index_files
 
@@ -69,6 +75,10 @@ MAX_SETTLE_SECONDS = 0.5  # files that never stop changing are built anyway, the
 # File systems stamp times coarsely (a kernel tick on Linux, 2 s on FAT): a file written twice within one
 # stamp keeps its mtime and, with an edit of the same length, its size. Such recent files are hashed.
 RACY_NS = 2_000_000_000
+# Pages an edit leaves out of date (the manifesto, the feed) are rendered once the tabs told to reload are
+# back with their new page, so that rendering them does not slow the page being looked at; a tab that
+# does not come back (closed, or throttled in the background) is waited for this long at most.
+TAB_WAIT_SECONDS = 1.0
 # Pages that list every op-ed: re-rendered whenever any op-ed changes.
 SITE_WIDE_PAGES = (
     "index.html",
@@ -95,6 +105,7 @@ CONTENT_TYPES = {
     ".pdf": "application/pdf",
 }
 CSP_META = re.compile(rb'(<meta http-equiv="Content-Security-Policy" content=")([^"]*)(")')
+Answer = TypeVar("Answer")
 HOST_HEADER = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
 
 
@@ -247,7 +258,11 @@ class Preview:
 
     root: Path
     options: RenderOptions = field(default_factory=lambda: RenderOptions(drafts=True))
+    # Only the files saved since are read and parsed again, and only the Markdown that changed converted.
+    source_cache: SourceCache = field(default_factory=dict)
+    entry_cache: EntryCache = field(default_factory=dict)
     body_cache: BodyCache = field(default_factory=dict)
+    manifesto_bodies: ManifestoBodies = field(default_factory=dict)
     compiled: MemoryBytecodeCache = field(default_factory=MemoryBytecodeCache)
     # The last good build: its sources, site, environment and pages, and which pages plan_pages made
     # (the others, such as the search page, are re-rendered only with everything).
@@ -311,7 +326,7 @@ class Preview:
         if not areas:
             return frozenset(), ()
         if areas == {"asset"} and not self.deferred:
-            sources = load_sources(self.root)  # nothing to parse: no text changed
+            sources = load_sources(self.root, self.source_cache)  # nothing to parse: no text changed
             if [a.url_path for a in sources.assets] == [a.url_path for a in self.sources.assets]:
                 return self.replace_assets(sources)
         ready = self.prepare()
@@ -323,10 +338,26 @@ class Preview:
         return self.render_affected(ready, affected | self.deferred, first), ("/",)
 
     def prepare(self) -> Prepared:
-        """The pipeline's own load, parse and environment, with compiled templates kept between rebuilds."""
-        ready = prepare(self.root, self.options, self.body_cache, None)
-        ready.env.bytecode_cache = self.compiled  # recompiling every template costs ~0.1 s a save
-        return ready
+        """What pipeline.prepare makes (without a PDF), from the session's caches: only the files that
+        changed are parsed, and compiled templates and manifesto bodies are kept between rebuilds."""
+        sources = load_sources(self.root, self.source_cache)
+        options = self.options
+        site = parse_site(
+            sources,
+            drafts=options.drafts,
+            base_path=options.base_path,
+            body_cache=self.body_cache,
+            entry_cache=self.entry_cache,
+        )
+        if options.base_url:
+            config = dataclasses.replace(site.config, base_url=options.base_url)
+            site = dataclasses.replace(site, config=config)
+        templates_dir = self.root / "templates"
+        env = make_env(templates_dir, site, sources.assets, options)
+        env.globals["manifesto_pdf"] = None  # the preview makes no PDF
+        env.bytecode_cache = self.compiled  # recompiling every template costs ~0.1 s a save
+        use_manifesto_bodies(env, self.manifesto_bodies)
+        return Prepared(sources, site, env, templates_dir)
 
     def render_everything(self, ready: Prepared) -> frozenset[str]:
         """What pipeline.render_all makes, except the search index (built on request: SearchIndex)."""
@@ -364,18 +395,13 @@ class Preview:
     def render_deferred(self, interrupted: Callable[[], bool]) -> tuple[frozenset[str], tuple[str, ...]]:
         assert self.site is not None and self.env is not None
         templates_dir = self.root / "templates"
+        jobs = [job for job in plan_pages(self.site, self.options) if job.output_path in self.deferred]
+        self.deferred &= {job.output_path for job in jobs}  # a page no longer made is not waited for
         fresh: dict[str, bytes] = {}
-        for output_path in sorted(self.deferred):
+        for job in jobs:  # one by one: a new save is built before the rest
             if fresh and interrupted():
                 break
-            fresh |= render_site(
-                self.site,
-                self.env,
-                templates_dir,
-                self.root,
-                self.options,
-                select=lambda job, wanted=output_path: job.output_path == wanted,
-            )
+            fresh[job.output_path] = render_page(self.env, job, templates_dir, self.root).data
         self.pages = self.pages | fresh
         self.deferred -= fresh.keys()
         return frozenset(fresh), ("/",)
@@ -398,6 +424,7 @@ class Preview:
     ) -> None:
         self.sources, self.site, self.env = ready.sources, ready.site, ready.env
         self.pages, self.planned, self.deferred = pages, planned, deferred
+        keep_manifesto_bodies(self.manifesto_bodies, ready.site)
 
     def search_bundle(self, pages: Mapping[str, bytes]) -> dict[str, bytes]:
         """The search index of the site ``pages`` were made from, as pipeline.render_all makes it."""
@@ -618,11 +645,12 @@ class BrowserLink(NamedTuple):
     disconnect: Callable[[], None]
 
 
-def livereload_link(is_stale: Callable[[str], bool]) -> BrowserLink:
+def livereload_link(greet: Callable[[str], bool]) -> BrowserLink:
     """The one place that knows python-livereload; swap this function to change the library.
 
-    ``is_stale(url)`` says whether a tab that has just connected shows an out-of-date page: a rebuild
-    published while it was reloading reached no socket, and the tab is reloaded again at once.
+    ``greet(url)`` is told of each tab that connects, with its page's address, and says whether that
+    page is out of date: a rebuild published while it was reloading reached no socket, and the tab is
+    reloaded again at once.
     Call it on the server's event loop only, like everything it returns.
     """
     from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
@@ -645,7 +673,7 @@ def livereload_link(is_stale: Callable[[str], bool]) -> BrowserLink:
             hello = json.loads(message)
             if hello.get("command") == "info":
                 self.page_url = str(hello.get("url", ""))
-                if is_stale(self.page_url):
+                if greet(self.page_url):
                     self.send_message(reload_message("/"))
 
     def reload_message(path: str) -> dict[str, Any]:
@@ -737,6 +765,10 @@ class Served:
     shown: dict[str, int] = field(default_factory=dict)  # URL path -> generation it was last sent at
     changed_at: dict[str, int] = field(default_factory=dict)  # output path -> generation it last changed
     everything_changed_at: int = 0  # an error page replaced every page, or a fix brought them back
+    greeted: dict[str, int] = field(default_factory=dict)  # tab address -> generation it connected at
+    reloading: tuple[str, ...] = ()  # addresses of the tabs told to reload by the last rebuild
+    reloading_at: int = 0  # the generation they were told to reload to
+    reloading_since: float = 0.0  # when they were told (time.monotonic())
 
     def publish(self, outcome: Rebuild) -> None:
         self.pages, self.failure = outcome.pages, outcome.failure
@@ -754,6 +786,20 @@ class Served:
         output = self.output_of(url)
         changed = self.changed_at.get(output, 0) if output is not None else self.generation
         return self.shown.get(urlsplit(url).path, -1) < max(changed, self.everything_changed_at)
+
+    def greet(self, url: str) -> bool:
+        """A tab showing ``url`` has connected (loaded): whether its page is out of date."""
+        self.greeted[url] = self.generation
+        return self.is_stale(url)
+
+    def tabs_reloading(self, now: float) -> bool:
+        """Whether a tab told to reload by the last rebuild is not back yet, connected again with its new
+        page; tabs are waited for at most TAB_WAIT_SECONDS after they were told."""
+        if now - self.reloading_since >= TAB_WAIT_SECONDS:
+            return False
+        return any(
+            self.greeted.get(url, -1) < self.reloading_at or self.is_stale(url) for url in self.reloading
+        )
 
 
 def resolve(url_path: str, pages: Mapping[str, bytes]) -> tuple[str | None, str | None]:
@@ -935,13 +981,24 @@ def publish(served: Served, link: BrowserLink, outcome: Rebuild) -> None:
     Only tabs showing a page that changed reload; after an error, or its fix, every tab does.
     """
     served.publish(outcome)
+
+    def shows_a_change(url: str) -> bool:
+        return served.output_of(url) in outcome.changed | {None}
+
     if outcome.failure is not None or outcome.recovered:
+        reloading = link.open_urls()
         link.notify("/", None)
     elif outcome.reload_paths != ("/",):
+        reloading = []
         for path in outcome.reload_paths:  # stylesheets and images, swapped in place
             link.notify(path, None)
     elif outcome.changed:
-        link.notify("/", lambda url: served.output_of(url) in outcome.changed | {None})
+        reloading = [url for url in link.open_urls() if shows_a_change(url)]
+        link.notify("/", shows_a_change)
+    else:
+        return
+    served.reloading, served.reloading_at = tuple(reloading), served.generation
+    served.reloading_since = time.monotonic()
 
 
 def is_loopback(host: str) -> bool:
@@ -976,6 +1033,19 @@ def bind(host: str, port: int) -> list[socket.socket] | None:
         return None
 
 
+def ask_loop(loop: asyncio.AbstractEventLoop, question: Callable[[], Answer]) -> Answer | None:
+    """``question()`` answered on the server's event loop (after what was handed to it before), from
+    another thread; None when the server is stopping."""
+
+    async def ask() -> Answer:
+        return question()
+
+    try:
+        return asyncio.run_coroutine_threadsafe(ask(), loop).result(timeout=5)
+    except (RuntimeError, TimeoutError):
+        return None
+
+
 async def run_server(
     sockets: list[socket.socket], served: Served, preview: Preview, snapshot: Snapshot
 ) -> None:
@@ -984,19 +1054,14 @@ async def run_server(
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
             loop.add_signal_handler(signum, stopping.set)
-    link = livereload_link(served.is_stale)
+    link = livereload_link(served.greet)
     server = tornado.httpserver.HTTPServer(make_app(served, link))
     server.add_sockets(sockets)
     stop_watching = threading.Event()
 
-    def open_outputs() -> frozenset[str]:  # on the watcher thread: asks the event loop
-        async def ask() -> frozenset[str]:
-            return frozenset(filter(None, map(served.output_of, link.open_urls())))
-
-        try:
-            return asyncio.run_coroutine_threadsafe(ask(), loop).result(timeout=5)
-        except (RuntimeError, TimeoutError):
-            return frozenset()  # the server is stopping
+    def open_outputs() -> frozenset[str]:  # on the watcher thread, like the functions below
+        outputs = ask_loop(loop, lambda: frozenset(filter(None, map(served.output_of, link.open_urls()))))
+        return outputs or frozenset()
 
     def hand_over(outcome: Rebuild, changed: set[str], label: str) -> None:
         if outcome.news:
@@ -1008,8 +1073,12 @@ async def run_server(
         # The pages open in the browser first: on a big site the manifesto and feed take longest.
         hand_over(preview.rebuild(changed, first=open_outputs()), changed, "Rebuilt")
 
+    def tabs_reloading() -> bool:
+        return bool(ask_loop(loop, lambda: served.tabs_reloading(time.monotonic())))
+
     def on_idle(interrupted: Callable[[], bool]) -> None:  # on the watcher thread
-        if preview.deferred and not preview.failing:  # after a failure, only a new save retries
+        # After a failure, only a new save retries; while open tabs reload, they come first.
+        if preview.deferred and not preview.failing and not tabs_reloading():
             hand_over(preview.finish(interrupted), set(), "Then rebuilt")
 
     watcher = threading.Thread(
