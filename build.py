@@ -111,7 +111,7 @@ def run_build(args: argparse.Namespace) -> int:
         timings["total in build()"] = time.perf_counter() - started
         print(json.dumps({name: round(seconds, 4) for name, seconds in timings.items()}), file=sys.stderr)
     print(
-        f"Built {len(result.pages) + len(result.reused)} files into {out} "
+        f"Built {len(result.written) + len(result.reused)} files into {out} "
         f"({len(result.site.chapters)} chapters, {len(result.site.articles)} op-eds; "
         f"{len(result.reused)} pages unchanged since the last build)."
     )

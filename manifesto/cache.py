@@ -95,29 +95,28 @@ def cache_files(cache_dir: Path, out: Path) -> tuple[Path, Path]:
 
 
 def read_sealed(path: Path, fingerprint: str) -> Any:
-    """The payload of a cache file, or None when it is missing, damaged or from other code."""
+    """The payload of a cache file, or None when it is missing, damaged or from other code.
+
+    A cache file is a line of JSON naming the generator and the payload's SHA-256, then the payload.
+    """
     try:
-        sealed = json.loads(path.read_text(encoding="utf-8"))
-        payload = sealed["payload"]
-        if sealed["generator"] != fingerprint or sealed["sha256"] != digest_text(
-            json.dumps(payload, sort_keys=True)
-        ):
+        header, _, payload = path.read_bytes().partition(b"\n")
+        seal = json.loads(header)
+        if seal["generator"] != fingerprint or seal["sha256"] != hashlib.sha256(payload).hexdigest():
             return None
-        return payload
+        return json.loads(payload)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def write_sealed(path: Path, fingerprint: str, payload: Any) -> None:
-    sealed = {
-        "generator": fingerprint,
-        "sha256": digest_text(json.dumps(payload, sort_keys=True)),
-        "payload": payload,
-    }
+    data = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    seal = {"generator": fingerprint, "sha256": hashlib.sha256(data).hexdigest()}
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        json.dump(sealed, file, sort_keys=True)
+    with os.fdopen(handle, "wb") as file:
+        file.write(json.dumps(seal, sort_keys=True).encode("utf-8") + b"\n")
+        file.write(data)
     os.replace(temporary, path)
 
 

@@ -25,13 +25,16 @@ from .load import Sources, load_sources
 from .model import Site
 from .parse import BodyCache, parse_site
 from .pdf import ManifestoPdf, print_manifesto
+from .pool import imap_in_processes
 from .render import (
     PageJob,
     RecordingEnvironment,
+    RenderedPage,
     RenderOptions,
     make_env,
     plan_pages,
-    render_pages,
+    render_page,
+    render_pages_in_worker,
     render_site,
 )
 from .search import (
@@ -42,14 +45,26 @@ from .search import (
     search_files,
     search_page,
 )
-from .write import check_output_folder, recover_interrupted, write_site
+from .write import check_output_folder, recover_interrupted, staged, write_site
+
+PAGES_A_BATCH = 64  # pages a worker renders before handing them over to be written
 
 
 @dataclass(frozen=True)
 class BuildResult:
+    """A whole site in memory: for checking, printing and the tests."""
+
     site: Site
     pages: dict[str, bytes]  # output path -> bytes, assets included
-    reused: tuple[str, ...] = ()  # output paths carried over unchanged from the last build
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build wrote into its output folder."""
+
+    site: Site
+    written: tuple[str, ...]  # output paths written afresh
+    reused: tuple[str, ...]  # output paths carried over unchanged from the last build
 
 
 @dataclass(frozen=True)
@@ -125,54 +140,75 @@ def page_keys(
     return {job.output_path: digest_text(shared, job.output_path, job.template) for job in jobs}
 
 
+def rendered_pages(
+    env: RecordingEnvironment, jobs: list[PageJob], templates_dir: Path, root: Path
+) -> Iterator[RenderedPage]:
+    """The pages of ``jobs`` as they are rendered (over several processes when it pays), in no fixed
+    order, so that each can be written and dropped: a site of 10,000 op-eds is never all in memory."""
+    batches = imap_in_processes(
+        render_pages_in_worker, range(len(jobs)), (env, jobs, templates_dir, root), batch=PAGES_A_BATCH
+    )
+    if batches is None:
+        yield from (render_page(env, job, templates_dir, root) for job in jobs)
+    else:
+        for batch in batches:
+            yield from batch
+
+
 def build_incrementally(
     root: Path, out: Path, options: RenderOptions, cache_dir: Path | None, timings: dict[str, float] | None
-) -> BuildResult:
-    """A full build that renders only pages whose inputs changed since the last build into ``out``."""
+) -> BuildReport:
+    """A full build into ``out`` that renders only pages whose inputs changed since the last build, and
+    carries the others over; pages are written as they are rendered, the site swapped in when complete."""
     with stage(timings, "cache"):
         fingerprint = generator_fingerprint()
         cache = load_cache(cache_dir, out, fingerprint) if cache_dir is not None else BuildCache()
     ready = prepare(root, options, cache.bodies, None, timings)
-    with stage(timings, "render"):
-        jobs = list(plan_pages(ready.site, options))
-        keys = page_keys(ready, jobs, options, fingerprint)
-        bodies = body_fingerprints(ready.site)
-        reused = {
-            job.output_path
-            for job in jobs
-            if reusable(cache.pages.get(job.output_path), keys[job.output_path], bodies, out, job.output_path)
-        }
-        fresh_jobs = [job for job in jobs if job.output_path not in reused]
-        rendered = render_pages(ready.env, fresh_jobs, ready.templates_dir, root)
-        pages = {page.output_path: page.data for page in rendered} | asset_files(ready.sources)
-    with stage(timings, "search index"):
-        documents = documents_of(ready.site)
-        search_key = documents_digest(documents)
-        # Keep the last index while nothing indexed changed.
-        bundle = sorted(path for path in cache.pages if path.startswith(f"{BUNDLE_FOLDER}/"))
-        if bundle and all(reusable(cache.pages[path], search_key, {}, out, path) for path in bundle):
-            reused |= set(bundle)
-            fresh_bundle: dict[str, bytes] = {}
-        else:
-            fresh_bundle = index_files(documents)
-        pages |= fresh_bundle | search_page(ready.env, ready.templates_dir, root)
-    with stage(timings, "write"):
-        write_site(pages, out, reuse=reused)
-    if cache_dir is not None:
-        with stage(timings, "cache"):
-            records = {path: cache.pages[path] for path in reused}
-            for page in rendered:
-                stat = (out / page.output_path).stat()
+    records: dict[str, PageRecord] = {}  # what this build leaves for the next one
+    written: list[str] = []
+    with staged(out) as staging:
+        with stage(timings, "render and write"):
+            jobs = list(plan_pages(ready.site, options))
+            keys = page_keys(ready, jobs, options, fingerprint)
+            bodies = body_fingerprints(ready.site)
+            reused = {
+                job.output_path
+                for job in jobs
+                if reusable(
+                    cache.pages.get(job.output_path), keys[job.output_path], bodies, out, job.output_path
+                )
+            }
+            fresh_jobs = [job for job in jobs if job.output_path not in reused]
+            for page in rendered_pages(ready.env, fresh_jobs, ready.templates_dir, root):
+                stat = staging.write(page.output_path, page.data)
                 read = {slug: bodies[slug] for slug in sorted(page.body_reads)}
                 records[page.output_path] = PageRecord(
                     keys[page.output_path], read, stat.st_size, stat.st_mtime_ns
                 )
-            for path in fresh_bundle:
-                stat = (out / path).stat()
-                records[path] = PageRecord(search_key, {}, stat.st_size, stat.st_mtime_ns)
+            extras = asset_files(ready.sources) | search_page(ready.env, ready.templates_dir, root)
+            for path, data in extras.items():
+                staging.write(path, data)
+            written += [*records, *extras]
+        with stage(timings, "search index"):
+            documents = documents_of(ready.site)
+            search_key = documents_digest(documents)
+            bundle = sorted(path for path in cache.pages if path.startswith(f"{BUNDLE_FOLDER}/"))
+            if bundle and all(reusable(cache.pages[path], search_key, {}, out, path) for path in bundle):
+                reused |= set(bundle)  # nothing indexed changed: the last index stands
+            else:
+                for path, data in index_files(documents).items():
+                    stat = staging.write(path, data)
+                    records[path] = PageRecord(search_key, {}, stat.st_size, stat.st_mtime_ns)
+                    written.append(path)
+        with stage(timings, "carry over unchanged"):
+            for path in sorted(reused):
+                staging.carry(path)
+                records[path] = cache.pages[path]
+    if cache_dir is not None:
+        with stage(timings, "cache"):
             cache.pages = records
             save_cache(cache_dir, out, fingerprint, cache)
-    return BuildResult(ready.site, pages, tuple(sorted(reused)))
+    return BuildReport(ready.site, tuple(sorted(written)), tuple(sorted(reused)))
 
 
 def build(
@@ -183,7 +219,7 @@ def build(
     pdf: bool = False,
     use_cache: bool = True,
     timings: dict[str, float] | None = None,
-) -> BuildResult:
+) -> BuildReport:
     check_output_folder(out, root)
     recover_interrupted(out)
     if not pdf:
@@ -192,4 +228,4 @@ def build(
     result = render_all(root, options)
     result = render_all(root, options, manifesto_pdf=print_manifesto(result.pages, options))
     write_site(result.pages, out)
-    return result
+    return BuildReport(result.site, tuple(sorted(result.pages)), ())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -53,20 +53,34 @@ def chunks(items: Sequence[Item], count: int) -> list[Sequence[Item]]:
     return [items[start::count] for start in range(count)]
 
 
-def map_in_processes(
-    work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], inputs: Any
-) -> list[Result] | None:
-    """``work`` applied to slices of ``items`` in forked workers that see ``inputs``; None when a pool
-    would not pay. Results come back slice by slice, not in the order of ``items``: callers key them.
+def imap_in_processes(
+    work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], inputs: Any, *, batch: int = 0
+) -> Iterator[list[Result]] | None:
+    """``work`` applied to slices of ``items`` in forked workers that see ``inputs``, slice by slice as
+    they are done (slices of about ``batch`` items, when given, so that a caller can consume results
+    without holding them all); None when a pool would not pay. Results do not come in the order of
+    ``items``: callers key them.
     """
     count = worker_count(len(items))
     if count == 1:
         return None
+    slices = max(count, -(-len(items) // batch)) if batch else count
+    return run_in_processes(work, chunks(items, slices), inputs, count)
+
+
+def run_in_processes(
+    work: Callable[[Sequence[Item]], list[Result]], parts: list[Sequence[Item]], inputs: Any, count: int
+) -> Iterator[list[Result]]:
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
         count, mp_context=context, initializer=set_worker_inputs, initargs=(inputs,)
     ) as pool:
-        results: list[Result] = []
-        for part in pool.map(work, chunks(items, count)):
-            results.extend(part)
-        return results
+        yield from pool.map(work, parts)
+
+
+def map_in_processes(
+    work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], inputs: Any
+) -> list[Result] | None:
+    """All of ``imap_in_processes``'s results in one list; None when a pool would not pay."""
+    parts = imap_in_processes(work, items, inputs)
+    return None if parts is None else [result for part in parts for result in part]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import BuildError
@@ -78,47 +79,85 @@ def link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
+class Staging:
+    """A new site, written file by file into a folder beside ``out`` and swapped in only when complete.
+
+    Until ``publish()``, the last good site in ``out`` is untouched; a build that fails half-way calls
+    ``discard()`` (``staged`` does both), so no half-written site is ever left in its place.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.absolute()
+        parent = self.out.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            remove_leftovers(parent, self.out.name)
+            self.folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{self.out.name}-", dir=parent))
+        except OSError as error:
+            raise BuildError(
+                parent,
+                None,
+                f"cannot create the output folder: {error.strerror}",
+                "check that the folder exists and that you may write to it",
+            ) from None
+
+    def target(self, relative: str) -> Path:
+        target = safe_target(self.folder, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def write(self, relative: str, data: bytes) -> os.stat_result:
+        """Write one file of the new site; its size and time, as the published file will have them."""
+        target = self.target(relative)
+        target.write_bytes(data)
+        return target.stat()
+
+    def carry(self, relative: str) -> None:
+        """Take an unchanged file over from the last site."""
+        link_or_copy(safe_target(self.out, relative), self.target(relative))
+
+    def publish(self) -> None:
+        os.chmod(self.folder, 0o755)
+        swap_in(self.folder, self.out)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def staged(out: Path) -> Iterator[Staging]:
+    """A Staging for ``out``, published when the block ends normally and discarded if it raises.
+
+    A failed write (a full disk) becomes a BuildError; the previous site stays as it was.
+    """
+    staging = Staging(out)
+    try:
+        yield staging
+        staging.publish()
+    except OSError as error:
+        staging.discard()
+        raise BuildError(
+            staging.out,
+            None,
+            f"could not write the site: {error.strerror}",
+            "check the free disk space and that you may write to this folder; the previous site is unchanged",
+        ) from None
+    except BaseException:
+        staging.discard()
+        raise
+
+
 def write_site(pages: dict[str, bytes], out: Path, *, reuse: Iterable[str] = ()) -> None:
     """Write every page into a staging folder beside ``out``, then swap it in.
 
     ``reuse`` names files of the current ``out`` that the build found unchanged: they are carried over
     into the staging folder instead of being written again.
     """
-    out = out.absolute()
-    parent = out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        remove_leftovers(parent, out.name)
-        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{out.name}-", dir=parent))
-    except OSError as error:
-        raise BuildError(
-            parent,
-            None,
-            f"cannot create the output folder: {error.strerror}",
-            "check that the folder exists and that you may write to it",
-        ) from None
-    try:
+    with staged(out) as staging:
         for relative in sorted(pages):
-            target = safe_target(staging, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(pages[relative])
+            staging.write(relative, pages[relative])
         for relative in sorted(set(reuse) - set(pages)):
-            target = safe_target(staging, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            link_or_copy(safe_target(out, relative), target)
-        os.chmod(staging, 0o755)
-        swap_in(staging, out)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise BuildError(
-            out,
-            None,
-            f"could not write the site: {error.strerror}",
-            "check the free disk space and that you may write to this folder; the previous site is unchanged",
-        ) from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+            staging.carry(relative)
 
 
 def swap_in(staging: Path, out: Path) -> None:
