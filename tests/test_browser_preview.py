@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
-from test_serve import Running, server
+from test_serve import Running, server, wait_for
 
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage"]
 TIMEOUT_MS = 10_000
@@ -76,8 +76,9 @@ def test_saves_show_in_the_open_tab_and_errors_come_and_go(
 
         replace_in(article, "title: A second voice", "title: A louder voice")
         expect(heading).to_have_text("A louder voice", timeout=TIMEOUT_MS)
-        wait_for_line(running, "Then rebuilt")  # the pages not open, after the open one
+        wait_for_line(running, "Then rebuilt")  # the pages not open, after the open one is back
         assert about.evaluate("() => window.notReloaded") is True
+        wait_for(running, "/manifesto/", lambda status, body: status == 200 and "A louder voice" in body)
         about.close()
 
         replace_in(article, "title: A louder voice", "titel: A louder voice")

@@ -3,6 +3,7 @@ watcher, the error page, and the real server in a subprocess (paths, binding, Ct
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import os
 import re
@@ -16,17 +17,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from markupsafe import Markup
 
-from manifesto.errors import BuildError
-from manifesto.load import load_sources
+from manifesto import load
+from manifesto.errors import BuildError, flatten
+from manifesto.load import SourceCache, load_sources
 from manifesto.model import Site
-from manifesto.parse import parse_site
+from manifesto.parse import BodyCache, EntryCache, parse_site
 from manifesto.pipeline import render_all
-from manifesto.render import RenderOptions
+from manifesto.render import (
+    ManifestoBodies,
+    RenderOptions,
+    keep_manifesto_bodies,
+    make_env,
+    manifesto_body,
+)
 from manifesto.serve import (
     SITE_WIDE_PAGES,
+    TAB_WAIT_SECONDS,
+    BrowserLink,
     Failure,
     Preview,
     Rebuild,
@@ -35,6 +47,7 @@ from manifesto.serve import (
     affected_outputs,
     changed_paths,
     error_page,
+    publish,
     scan,
     source_area,
 )
@@ -267,6 +280,207 @@ def test_files_the_build_does_not_read_rebuild_nothing(make_site: Callable[..., 
     preview.rebuild()
     outcome = preview.rebuild(apply(root, {"content/articles/.first-op-ed.md.swp": "x"}))
     assert not outcome.news
+
+
+# --- The session's caches: what a save did not change is not read, parsed or processed again ----------
+
+
+@pytest.fixture
+def files_look_old(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read every file as if it had been saved long before, so that a SourceCache may keep them all
+    (files saved within 2 s of being read are not kept, and the tests' files are all that recent)."""
+    later = load.RACY_NS * 5
+    monkeypatch.setattr(load, "time", SimpleNamespace(time_ns=lambda: time.time_ns() + later))
+
+
+def rewrite(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that its change time moves: a real save after the file was read.
+
+    Within one tick of the file system's clock a save keeps the stamp; SourceCache does not keep a file
+    read that soon after its last save, but files_look_old makes every file look old.
+    """
+    before = path.stat().st_ctime_ns
+    path.write_text(text, encoding="utf-8")
+    while path.stat().st_ctime_ns == before:
+        time.sleep(0.005)  # until the clock ticks, then save again
+        path.write_text(text, encoding="utf-8")
+
+
+def texts_of(root: Path, cache: SourceCache | None = None) -> dict[str, str]:
+    return {source.path.as_posix(): source.text for source in load_sources(root, cache).files}
+
+
+def test_a_source_cache_reads_again_only_the_files_whose_stamp_changed(
+    make_site: Callable[..., Path], files_look_old: None
+) -> None:
+    root = make_site()
+    cache: SourceCache = {}
+    first = load_sources(root, cache)
+    assert first == load_sources(root)
+    assert sorted(path.relative_to(root).as_posix() for path in cache) == sorted(
+        source.path.as_posix() for source in first.files
+    )
+    kept = dict(zip([source.path for source in first.files], first.files, strict=True))
+    path = root / "content/articles/first-op-ed.md"
+    original = path.read_text(encoding="utf-8")
+    # A same-size edit that keeps the modification time, as a coarse clock or a tool would: the change
+    # time still moves.
+    info = path.stat()
+    rewrite(path, original.replace("thinning", "THINNING"))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert path.stat().st_size == info.st_size
+    second = load_sources(root, cache)
+    assert second == load_sources(root)
+    assert "THINNING" in texts_of(root, cache)["content/articles/first-op-ed.md"]
+    unchanged = [source for source in second.files if source.path != Path("content/articles/first-op-ed.md")]
+    assert all(source is kept[source.path] for source in unchanged)  # not read again
+    rewrite(path, original)  # unchanged again: read again, as it first was
+    assert load_sources(root, cache) == first
+    # A file that cannot be read any more is reported, and forgotten.
+    path.write_bytes(b"---\ntitle: \xff\n")
+    with pytest.raises(BuildError, match="not UTF-8"):
+        load_sources(root, cache)
+    assert path not in cache
+    rewrite(path, original)
+    assert load_sources(root, cache) == first
+    (root / "content/articles/second-op-ed.md").unlink()
+    assert "content/articles/second-op-ed.md" not in texts_of(root, cache)
+    assert root / "content/articles/second-op-ed.md" not in cache
+
+
+def test_files_saved_just_before_they_are_read_are_not_kept(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    cache: SourceCache = {}
+    assert load_sources(root, cache) == load_sources(root)
+    assert cache == {}  # each could change again within its time stamp, unseen
+
+
+def test_an_entry_cache_parses_again_only_the_files_that_changed(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    entries: EntryCache = {}
+    bodies: BodyCache = {}
+
+    def parsed() -> Site:
+        site = parse_site(load_sources(root), drafts=True, body_cache=bodies, entry_cache=entries)
+        assert site == site_of(root)
+        return site
+
+    first = parsed()
+    assert sorted(source.path.as_posix() for source in entries) == sorted(
+        source.path.as_posix() for source in load_sources(root).files
+    )
+    before = dict(entries)
+    article = "content/articles/second-op-ed.md"
+    original = (root / article).read_text(encoding="utf-8")
+    apply(root, edited(root, article, "title: A second voice", "title: Zebra crossing"))
+    assert parsed().article("second-op-ed").title == "Zebra crossing"
+    assert all(entry is before[source] for source, entry in entries.items() if source.path != Path(article))
+    apply(root, {article: original})  # unchanged again
+    assert parsed() == first
+    # A file with a mistake is not kept, and is reported as without the cache.
+    apply(root, edited(root, article, "title:", "title: [unclosed"))
+    with pytest.raises((BuildError, ExceptionGroup)) as cached_error:
+        parse_site(load_sources(root), drafts=True, entry_cache=entries)
+    with pytest.raises((BuildError, ExceptionGroup)) as plain_error:
+        parse_site(load_sources(root), drafts=True)
+    assert list(map(str, flatten(cached_error.value) or [])) == list(
+        map(str, flatten(plain_error.value) or [])
+    )
+    assert all(source.path != Path(article) for source in entries)
+    apply(root, {article: original, "content/articles/third-op-ed.md": NEW_ARTICLE})
+    assert parsed().article("third-op-ed").title == "A third op-ed"
+    apply(root, {"content/articles/third-op-ed.md": None})  # deleted: forgotten
+    assert parsed() == first
+    assert all(source.path.name != "third-op-ed.md" for source in entries)
+
+
+def test_manifesto_bodies_are_kept_by_op_ed_and_body(make_site: Callable[..., Path]) -> None:
+    site = site_of(make_site())
+    env = make_env(REPO / "templates", site, (), OPTIONS)
+    cache: ManifestoBodies = {}
+    article = site.article("first-op-ed")
+    body = manifesto_body(env, article, cache)
+    assert body == manifesto_body(env, article) and 'id="first-op-ed--' in body
+    assert manifesto_body(env, article, cache) is body
+    env.body_reads = set()
+    manifesto_body(env, article, cache)
+    assert env.body_reads == {"first-op-ed"}  # a kept body is still a body read
+    same_text = dataclasses.replace(article, slug="other-op-ed")
+    assert manifesto_body(env, same_text, cache) == manifesto_body(env, same_text)
+    assert 'id="other-op-ed--' in manifesto_body(env, same_text, cache)
+    longer = Markup(article.body_html + Markup('<p id="new-passage">New.</p>'))
+    edited_body = dataclasses.replace(article, body_html=longer)
+    assert 'id="first-op-ed--new-passage"' in manifesto_body(env, edited_body, cache)
+    keep_manifesto_bodies(cache, site)  # only what the site's op-eds show now
+    assert set(cache) == {("first-op-ed", article.body_html)}
+
+
+def test_rebuilds_from_the_session_caches_equal_a_clean_render(
+    make_site: Callable[..., Path], files_look_old: None
+) -> None:
+    root = make_site()
+    preview = Preview(root)
+    assert preview.rebuild().failure is None
+    assert preview.source_cache and preview.entry_cache and preview.manifesto_bodies
+
+    def step(changes: dict[str, str | None], first: frozenset[str] | None = None) -> Rebuild:
+        for relative, text in changes.items():
+            path = root / relative
+            if text is None:
+                path.unlink()
+            elif path.exists():
+                rewrite(path, text)
+            else:
+                path.write_text(text, encoding="utf-8")
+        outcome = preview.rebuild(set(changes), first=first)
+        if outcome.failure is None:
+            preview.finish()
+            assert served_files(preview, search=False) == clean_render(root, search=False)
+        return outcome
+
+    article = "content/articles/first-op-ed.md"
+    original = (root / article).read_text(encoding="utf-8")
+    open_page = frozenset({"articles/first-op-ed/index.html"})
+    step(edited(root, article, "that line is thinning", "that line is *thinning*"), open_page)
+    step({article: original}, open_page)  # as it was
+    step({"content/articles/third-op-ed.md": NEW_ARTICLE})
+    step(edited(root, "content/articles/third-op-ed.md", "Local power needs", "Local power wants"))
+    step({"content/articles/third-op-ed.md": None})
+    assert step(edited(root, article, "title:", "title: [unclosed")).failure is not None
+    assert step({article: original}, open_page).recovered
+    assert {(slug, body) for slug, body in preview.manifesto_bodies} == {
+        (article.slug, article.body_html) for article in site_of(root).articles
+    }
+
+
+def test_pages_left_for_later_wait_until_the_reloaded_tabs_are_back() -> None:
+    pages = {"articles/x/index.html": b"x", "articles/y/index.html": b"y"}
+    served = Served(pages, failure=None, port=8000, search=SearchIndex(lambda pages: {}))
+    x, y = "http://127.0.0.1:8000/articles/x/", "http://127.0.0.1:8000/articles/y/"
+    told: list[str] = []
+
+    def notify(path: str, only: Callable[[str], bool] | None) -> None:
+        told.extend(url for url in (x, y) if only is None or only(url))
+
+    link = BrowserLink([], "/livereload.js", notify, lambda: [x, y], lambda: None)
+    for url in (x, y):
+        served.greet(url)
+    changed = frozenset({"articles/x/index.html"})
+    publish(served, link, Rebuild(pages, changed, changed, ("/",), None, False, 0.0))
+    assert told == [x]  # the tab showing y has nothing new
+    now = time.monotonic()
+    assert served.tabs_reloading(now)
+    served.shown["/articles/x/"] = served.generation  # the new page is sent…
+    assert served.tabs_reloading(now)  # …and the tab is still loading it
+    assert not served.greet(x)  # back, with its new page
+    assert not served.tabs_reloading(now)
+    # A tab that does not come back (closed, throttled) is waited for TAB_WAIT_SECONDS at most.
+    publish(served, link, Rebuild(pages, changed, changed, ("/",), None, False, 0.0))
+    assert served.tabs_reloading(time.monotonic())
+    assert not served.tabs_reloading(time.monotonic() + TAB_WAIT_SECONDS)
+    # A stylesheet swapped in place reloads no tab.
+    publish(served, link, Rebuild(pages, changed, changed, ("/assets/style.css",), None, False, 0.0))
+    assert not served.tabs_reloading(time.monotonic())
 
 
 # --- The error page -------------------------------------------------------------------------------------
