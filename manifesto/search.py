@@ -27,8 +27,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup
@@ -137,35 +136,43 @@ def to_json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def shards_of(counted: Iterable[Counter[str]]) -> dict[str, dict[str, list[int]]]:
-    """{shard name: {term: [gap, count, ...]}}, documents ascending, terms in sorted order."""
-    postings: dict[str, list[int]] = {}
-    last_seen: dict[str, int] = {}
-    for number, counts in enumerate(counted):
+@dataclass
+class Postings:
+    """Which documents hold each term, built one document at a time (only the postings stay in memory)."""
+
+    by_term: dict[str, list[int]] = field(default_factory=dict)  # term -> [gap, count, gap, count, ...]
+    last_seen: dict[str, int] = field(default_factory=dict)  # term -> the last document number added
+    documents: int = 0
+
+    def add(self, counts: Counter[str]) -> None:
+        number = self.documents
         for term, count in counts.items():
-            postings.setdefault(term, []).extend((number - last_seen.get(term, 0), count))
-            last_seen[term] = number
-    shards: dict[str, dict[str, list[int]]] = {}
-    for term in sorted(postings):
-        shards.setdefault(shard_name(term), {})[term] = postings[term]
-    return shards
+            self.by_term.setdefault(term, []).extend((number - self.last_seen.get(term, 0), count))
+            self.last_seen[term] = number
+        self.documents += 1
+
+    def shards(self) -> dict[str, dict[str, list[int]]]:
+        """{shard name: {term: [gap, count, ...]}}, terms in sorted order."""
+        shards: dict[str, dict[str, list[int]]] = {}
+        for term in sorted(self.by_term):
+            shards.setdefault(shard_name(term), {})[term] = self.by_term[term]
+        return shards
 
 
 def index_files(documents: list[SearchDocument]) -> dict[str, bytes]:
     """The index of ``documents`` (in address order), as {output path: bytes}."""
-    texts = [document.text for document in documents]
-    counted = [term_counts(document.title, text) for document, text in zip(documents, texts, strict=True)]
-    listing = {
-        "documents": [
-            [document.url_path, document.title, document.byline, words]
-            for document, (_, words) in zip(documents, counted, strict=True)
-        ]
-    }
-    files = {f"{BUNDLE_FOLDER}/documents.json": to_json(listing)}
-    for name, shard in shards_of(counts for counts, _ in counted).items():
-        files[f"{BUNDLE_FOLDER}/terms/{name}.json"] = to_json(shard)
-    for document, text in zip(documents, texts, strict=True):
+    files: dict[str, bytes] = {}
+    listing = []
+    postings = Postings()
+    for document in documents:
+        text = document.text
+        counts, words = term_counts(document.title, text)
+        postings.add(counts)
+        listing.append([document.url_path, document.title, document.byline, words])
         files[text_path(document.url_path)] = text.encode("utf-8")
+    files[f"{BUNDLE_FOLDER}/documents.json"] = to_json({"documents": listing})
+    for name, shard in postings.shards().items():
+        files[f"{BUNDLE_FOLDER}/terms/{name}.json"] = to_json(shard)
     return dict(sorted(files.items()))
 
 

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import build
+from manifesto.body import SMARTY_TRIGGERS, BodyNotes, BodyRenderer, Converter, LinkContext
 from manifesto.errors import BuildError, flatten
 from manifesto.frontmatter import check_fields, parse_yaml, split_front_matter
 from manifesto.parse import ARTICLE_FIELDS
@@ -235,3 +236,63 @@ def test_an_output_folder_that_cannot_be_created_is_a_clear_error(
     assert run(root, "build", "--out", str(blocker / "_site")) == 1
     err = capsys.readouterr().err
     assert "cannot create the output folder" in err and "Traceback" not in err
+
+
+# Markdown syntax, words, and the characters the smarty pass looks at (quotes, dashes, full stops).
+MARKDOWN_PIECES = st.sampled_from(
+    [
+        "word",
+        "Council",
+        " ",
+        "\n",
+        "\n\n",
+        "*",
+        "_",
+        "`",
+        "[",
+        "]",
+        "(",
+        ")",
+        "#",
+        "> ",
+        "- ",
+        "1. ",
+        "|",
+        ":",
+        "[^1]",
+        "\n[^1]: note",
+        "&",
+        "&amp;",
+        "<",
+        ">",
+        "\\",
+        "'",
+        '"',
+        "-",
+        "--",
+        ".",
+        "...",
+        "é",
+        "£5",
+        "!",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(MARKDOWN_PIECES, max_size=40).map("".join))
+def test_a_body_converts_the_same_whether_or_not_the_smarty_pass_is_skipped(text: str) -> None:
+    """The renderer skips smart punctuation for bodies without quotes, '--' or '...': only safe if
+    smarty could not have changed them; with those characters it must be applied."""
+    renderer = BodyRenderer()
+    context = LinkContext("", "/articles/x/", PurePosixPath("content/articles"), {})
+
+    def convert(converter: Converter) -> str:
+        converter.md.reset()
+        converter.processor.notes = BodyNotes()
+        converter.processor.context = context
+        return converter.md.convert(text)
+
+    if SMARTY_TRIGGERS.search(text) is None:
+        assert convert(renderer.plain) == convert(renderer.smart)
+    assert renderer.render(text, context).html == convert(renderer.smart)
