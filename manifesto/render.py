@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ MONTHS = [
     "December",
 ]
 FEED_PATH = "/feed.xml"
+STOP_CHECK_SECONDS = 0.02  # how often render_page_unless asks whether to stop (the manifesto takes ~0.1 s)
 
 
 @dataclass(frozen=True)
@@ -271,16 +273,48 @@ def template_error(error: Exception, templates_dir: Path, shown_root: Path) -> B
 def render_page(
     env: RecordingEnvironment, job: PageJob, templates_dir: Path, shown_root: Path
 ) -> RenderedPage:
+    page = render_page_unless(env, job, templates_dir, shown_root, None)
+    assert page is not None  # nothing can stop it
+    return page
+
+
+def render_page_unless(
+    env: RecordingEnvironment,
+    job: PageJob,
+    templates_dir: Path,
+    shown_root: Path,
+    stop: Callable[[], bool] | None,
+) -> RenderedPage | None:
+    """render_page; with ``stop``, asked every STOP_CHECK_SECONDS while the page is made, None as soon
+    as it says so (the preview leaves a long page such as the manifesto for later when a file is saved)."""
     env.body_reads = set()
     try:
         template = env.get_template(job.template)
-        data = template.render(url_path=job.url_path, **job.context).encode("utf-8")
+        if stop is None:
+            text: str | None = template.render(url_path=job.url_path, **job.context)
+        else:
+            text = joined_unless(template.generate(url_path=job.url_path, **job.context), stop)
     except Exception as error:
         # A mistake in a template is the user's; anything raised outside the templates is our bug.
         if isinstance(error, jinja2.TemplateError) or template_frame(error, templates_dir) is not None:
             raise template_error(error, templates_dir, shown_root) from None
         raise
-    return RenderedPage(job.output_path, data, frozenset(env.body_reads))
+    if text is None:
+        return None
+    return RenderedPage(job.output_path, text.encode("utf-8"), frozenset(env.body_reads))
+
+
+def joined_unless(pieces: Iterator[str], stop: Callable[[], bool]) -> str | None:
+    """The pieces of a page joined, or None once ``stop()`` (asked every STOP_CHECK_SECONDS) says so."""
+    kept: list[str] = []
+    check_at = time.perf_counter() + STOP_CHECK_SECONDS
+    for piece in pieces:
+        kept.append(piece)
+        if time.perf_counter() >= check_at:
+            if stop():
+                return None
+            check_at = time.perf_counter() + STOP_CHECK_SECONDS
+    return "".join(kept)
 
 
 def render_pages_in_worker(indexes: Sequence[int]) -> list[RenderedPage]:

@@ -64,6 +64,7 @@ from .render import (
     neighbours,
     plan_pages,
     render_page,
+    render_page_unless,
     render_site,
     use_manifesto_bodies,
 )
@@ -398,10 +399,13 @@ class Preview:
         jobs = [job for job in plan_pages(self.site, self.options) if job.output_path in self.deferred]
         self.deferred &= {job.output_path for job in jobs}  # a page no longer made is not waited for
         fresh: dict[str, bytes] = {}
-        for job in jobs:  # one by one: a new save is built before the rest
+        for job in jobs:  # one by one, and a long page is left half-way: a new save is built first
             if fresh and interrupted():
                 break
-            fresh[job.output_path] = render_page(self.env, job, templates_dir, self.root).data
+            page = render_page_unless(self.env, job, templates_dir, self.root, interrupted)
+            if page is None:
+                break
+            fresh[job.output_path] = page.data
         self.pages = self.pages | fresh
         self.deferred -= fresh.keys()
         return frozenset(fresh), ("/",)
@@ -574,7 +578,11 @@ class Wakeup:
 
 
 def saved_since(root: Path, snapshot: Snapshot, wakeup: Wakeup) -> bool:
-    return wakeup.heard() and bool(changed_paths(snapshot, scan(root, snapshot)))
+    """Whether a file the build reads was saved since ``snapshot`` (an editor's swap file does not
+    count: it would stop the pages left for later, and then rebuild nothing)."""
+    if not wakeup.heard():
+        return False
+    return any(source_area(path) is not None for path in changed_paths(snapshot, scan(root, snapshot)))
 
 
 def watch(

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import pytest
 from markupsafe import Markup
 
-from manifesto import load
+from manifesto import load, render
 from manifesto.errors import BuildError, flatten
 from manifesto.load import SourceCache, load_sources
 from manifesto.model import Site
@@ -34,6 +34,9 @@ from manifesto.render import (
     keep_manifesto_bodies,
     make_env,
     manifesto_body,
+    plan_pages,
+    render_page,
+    render_page_unless,
 )
 from manifesto.serve import (
     SITE_WIDE_PAGES,
@@ -451,6 +454,33 @@ def test_rebuilds_from_the_session_caches_equal_a_clean_render(
     assert {(slug, body) for slug, body in preview.manifesto_bodies} == {
         (article.slug, article.body_html) for article in site_of(root).articles
     }
+
+
+def test_pages_left_for_later_stop_half_way_when_a_file_is_saved(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "STOP_CHECK_SECONDS", 0.0)  # asked after every piece of a page
+    root = make_site()
+    preview = Preview(root)
+    preview.rebuild()
+    assert preview.site is not None and preview.env is not None
+    for job in plan_pages(preview.site, OPTIONS):
+        page = render_page_unless(preview.env, job, root / "templates", root, lambda: False)
+        assert page == render_page(preview.env, job, root / "templates", root)
+    article = "content/articles/first-op-ed.md"
+    changes = edited(root, article, "that line is thinning", "that line is thin")
+    preview.rebuild(apply(root, changes), first=frozenset({"articles/first-op-ed/index.html"}))
+    deferred, before = set(preview.deferred), dict(preview.pages)
+    asked: list[bool] = []
+
+    def saved() -> bool:  # a save arrives while the first page left for later is being made
+        asked.append(True)
+        return len(asked) > 3
+
+    outcome = preview.finish(saved)
+    assert not outcome.news and preview.deferred == deferred and preview.pages == before
+    assert preview.finish().rendered == deferred and not preview.deferred
+    assert served_files(preview, search=False) == clean_render(root, search=False)
 
 
 def test_pages_left_for_later_wait_until_the_reloaded_tabs_are_back() -> None:
