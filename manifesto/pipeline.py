@@ -25,7 +25,7 @@ from .load import Sources, load_sources
 from .model import Site
 from .parse import BodyCache, parse_site
 from .pdf import ManifestoPdf, print_manifesto
-from .pool import imap_in_processes
+from .pool import imap_in_processes, start_in_fork, worker_count
 from .render import (
     PageJob,
     RecordingEnvironment,
@@ -45,7 +45,7 @@ from .search import (
     search_files,
     search_page,
 )
-from .write import check_output_folder, recover_interrupted, staged, write_site
+from .write import Staging, check_output_folder, recover_interrupted, staged, write_site
 
 PAGES_A_BATCH = 64  # pages a worker renders before handing them over to be written
 
@@ -155,6 +155,23 @@ def rendered_pages(
             yield from batch
 
 
+def write_fresh_pages(
+    staging: Staging,
+    ready: Prepared,
+    jobs: list[PageJob],
+    keys: dict[str, str],
+    bodies: dict[str, str],
+    root: Path,
+) -> dict[str, PageRecord]:
+    """Render ``jobs`` into ``staging``; the record of each page for the next build."""
+    records = {}
+    for page in rendered_pages(ready.env, jobs, ready.templates_dir, root):
+        stat = staging.write(page.output_path, page.data)
+        read = {slug: bodies[slug] for slug in sorted(page.body_reads)}
+        records[page.output_path] = PageRecord(keys[page.output_path], read, stat.st_size, stat.st_mtime_ns)
+    return records
+
+
 def build_incrementally(
     root: Path, out: Path, options: RenderOptions, cache_dir: Path | None, timings: dict[str, float] | None
 ) -> BuildReport:
@@ -164,46 +181,50 @@ def build_incrementally(
         fingerprint = generator_fingerprint()
         cache = load_cache(cache_dir, out, fingerprint) if cache_dir is not None else BuildCache()
     ready = prepare(root, options, cache.bodies, None, timings)
-    records: dict[str, PageRecord] = {}  # what this build leaves for the next one
-    written: list[str] = []
-    with staged(out) as staging:
-        with stage(timings, "render and write"):
-            jobs = list(plan_pages(ready.site, options))
-            keys = page_keys(ready, jobs, options, fingerprint)
-            bodies = body_fingerprints(ready.site)
-            reused = {
-                job.output_path
-                for job in jobs
-                if reusable(
-                    cache.pages.get(job.output_path), keys[job.output_path], bodies, out, job.output_path
-                )
-            }
-            fresh_jobs = [job for job in jobs if job.output_path not in reused]
-            for page in rendered_pages(ready.env, fresh_jobs, ready.templates_dir, root):
-                stat = staging.write(page.output_path, page.data)
-                read = {slug: bodies[slug] for slug in sorted(page.body_reads)}
-                records[page.output_path] = PageRecord(
-                    keys[page.output_path], read, stat.st_size, stat.st_mtime_ns
-                )
-            extras = asset_files(ready.sources) | search_page(ready.env, ready.templates_dir, root)
-            for path, data in extras.items():
-                staging.write(path, data)
-            written += [*records, *extras]
-        with stage(timings, "search index"):
-            documents = documents_of(ready.site)
-            search_key = documents_digest(documents)
-            bundle = sorted(path for path in cache.pages if path.startswith(f"{BUNDLE_FOLDER}/"))
-            if bundle and all(reusable(cache.pages[path], search_key, {}, out, path) for path in bundle):
-                reused |= set(bundle)  # nothing indexed changed: the last index stands
-            else:
-                for path, data in index_files(documents).items():
-                    stat = staging.write(path, data)
-                    records[path] = PageRecord(search_key, {}, stat.st_size, stat.st_mtime_ns)
-                    written.append(path)
-        with stage(timings, "carry over unchanged"):
-            for path in sorted(reused):
-                staging.carry(path)
-                records[path] = cache.pages[path]
+    jobs = list(plan_pages(ready.site, options))
+    keys = page_keys(ready, jobs, options, fingerprint)
+    bodies = body_fingerprints(ready.site)
+    reused = {
+        job.output_path
+        for job in jobs
+        if reusable(cache.pages.get(job.output_path), keys[job.output_path], bodies, out, job.output_path)
+    }
+    documents = documents_of(ready.site)
+    search_key = documents_digest(documents)
+    bundle = sorted(path for path in cache.pages if path.startswith(f"{BUNDLE_FOLDER}/"))
+    index_stands = bool(bundle) and all(
+        reusable(cache.pages[path], search_key, {}, out, path) for path in bundle
+    )
+    if index_stands:
+        reused |= set(bundle)  # nothing indexed changed: the last index stands
+    fresh = [job for job in jobs if job.output_path not in reused]
+    # When the pages to render are few (an edit), they are rendered here, and the index is made meanwhile
+    # on the other core; a full render uses every core already.
+    indexing = None
+    if not index_stands and worker_count(len(fresh)) == 1:
+        indexing = start_in_fork(index_files, documents, items=len(documents))
+    try:
+        with staged(out) as staging:
+            with stage(timings, "render and write"):
+                records = write_fresh_pages(staging, ready, fresh, keys, bodies, root)
+                extras = asset_files(ready.sources) | search_page(ready.env, ready.templates_dir, root)
+                for path, data in extras.items():
+                    staging.write(path, data)
+            with stage(timings, "search index"):
+                if not index_stands:
+                    index = (indexing.result() if indexing is not None else None) or index_files(documents)
+                    for path, data in index.items():
+                        stat = staging.write(path, data)
+                        records[path] = PageRecord(search_key, {}, stat.st_size, stat.st_mtime_ns)
+            written = (*records, *extras)
+            with stage(timings, "carry over unchanged"):
+                for path in sorted(reused):
+                    staging.carry(path)
+                    records[path] = cache.pages[path]
+    except BaseException:
+        if indexing is not None:
+            indexing.cancel()  # the build failed: its index is not wanted
+        raise
     if cache_dir is not None:
         with stage(timings, "cache"):
             cache.pages = records

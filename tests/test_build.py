@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 
 import build
+from manifesto import pool
 from manifesto.linkcheck import dead_links
+from manifesto.pool import worker_count
 
 PAGE_FILES = [
     "index.html",
@@ -578,3 +581,33 @@ def test_the_feed_is_atom_with_what_rfc_4287_requires(make_site: Callable[..., P
             assert entry.find(f"{atom}{required}") is not None, required
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry.findtext(f"{atom}updated") or "")
     assert feed.find(f"{atom}link[@rel='self']") is not None
+
+
+def many_op_eds(count: int) -> dict[str, str]:
+    """``count`` short op-eds, enough for the build to use worker processes (see manifesto/pool.py)."""
+    return {
+        f"content/articles/op-ed-{number:03}.md": (
+            f'---\ntitle: "Op-ed number {number}"\nauthor: Writer {number % 7}\nchapter: local-power\n'
+            f"summary: Number {number}.\n---\n\n## Part one\n\nWard {number} asks: what is a council for?\n\n"
+            f"It's the {'second' if number % 2 else 'first'} question -- and the last...\n"
+        )
+        for number in range(count)
+    }
+
+
+def test_builds_spread_over_processes_equal_a_build_in_one_process(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site(many_op_eds(60))
+    assert worker_count(60) > 1 or os.cpu_count() == 1  # this machine does use worker processes
+    assert run(root) == 0
+    edited = root / "content/articles/op-ed-007.md"
+    edited.write_text(edited.read_text().replace("what is a council for?", "who is a council for?"))
+    assert run(root) == 0  # with the cache: only some pages, and the search index, made again
+    with monkeypatch.context() as patched:
+        patched.setattr(pool, "worker_count", lambda items: 1)
+        assert run(root, "build", "--out", str(tmp_path / "single"), "--no-cache") == 0
+    built, single = read_tree(root / "_site"), read_tree(tmp_path / "single")
+    assert built == single
+    assert "who is a council for?" in built["articles/op-ed-007/index.html"].decode()
+    assert b"/articles/op-ed-007/" in built["search/data/documents.json"]
