@@ -2,10 +2,13 @@
 
 Three parts, top to bottom:
 
-- the build: ``Preview`` keeps the session's model, pages and caches, and on each save re-renders only
-  the pages the change can affect (an op-ed edit renders its page, its neighbours, chapters, author and
-  the site-wide lists; a template, chapter, page or site.yaml edit renders everything; a stylesheet
-  edit renders nothing). A failed build keeps the last good pages and reports every problem.
+- the build: ``Preview`` keeps the session's model, pages and caches (files read, front matter parsed,
+  Markdown converted, manifesto bodies: only what was saved since is done again), and on each save
+  re-renders only the pages the change can affect (an op-ed edit renders its page, its neighbours,
+  chapters, author and the site-wide lists; a template, chapter, page or site.yaml edit renders
+  everything; a stylesheet edit renders nothing). Of an op-ed edit's pages, those open in the browser
+  come first; the others once the reloaded tabs are back, and a new save stops them half-way. A failed
+  build keeps the last good pages and reports every problem.
 - the watcher: a thread that compares stat snapshots of site.yaml, content/ and templates/ (woken at
   once by inotify where there is one, else every 50 ms), waits until saves stop for 30 ms, then
   rebuilds; a save made during a rebuild differs from the snapshot it started from, so it is built next.
