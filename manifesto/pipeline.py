@@ -6,7 +6,7 @@ import dataclasses
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import (
@@ -21,9 +21,9 @@ from .cache import (
     reusable,
     save_cache,
 )
-from .load import Sources, load_sources
+from .load import SourceCache, Sources, load_sources
 from .model import Site
-from .parse import BodyCache, parse_site
+from .parse import BodyCache, EntryCache, parse_site
 from .pdf import ManifestoPdf, print_manifesto
 from .pool import imap_in_processes, start_in_fork, worker_count
 from .render import (
@@ -86,17 +86,33 @@ def stage(timings: dict[str, float] | None, name: str) -> Iterator[None]:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
 
 
+@dataclass
+class SessionCaches:
+    """What a long-running caller (the preview) keeps between builds, so that a rebuild reads and parses
+    only the files saved since. Each cache is keyed by everything its entries depend on."""
+
+    sources: SourceCache = field(default_factory=dict)
+    entries: EntryCache = field(default_factory=dict)
+
+
 def prepare(
     root: Path,
     options: RenderOptions,
     body_cache: BodyCache | None,
     manifesto_pdf: ManifestoPdf | None,
     timings: dict[str, float] | None = None,
+    session: SessionCaches | None = None,
 ) -> Prepared:
     with stage(timings, "load"):
-        sources = load_sources(root)
+        sources = load_sources(root, session.sources if session else None)
     with stage(timings, "parse and Markdown"):
-        site = parse_site(sources, drafts=options.drafts, base_path=options.base_path, body_cache=body_cache)
+        site = parse_site(
+            sources,
+            drafts=options.drafts,
+            base_path=options.base_path,
+            body_cache=body_cache,
+            entry_cache=session.entries if session else None,
+        )
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
     templates_dir = root / "templates"

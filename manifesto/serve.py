@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import dataclasses
 import errno
 import functools
 import hashlib
@@ -52,10 +51,10 @@ import tornado.netutil
 import tornado.web
 
 from .errors import BuildError, flatten
-from .load import Asset, SourceCache, Sources, is_editor_litter, load_sources
+from .load import Asset, Sources, is_editor_litter, load_sources
 from .model import Article, Site
-from .parse import BodyCache, EntryCache, parse_site
-from .pipeline import Prepared, asset_files
+from .parse import BodyCache
+from .pipeline import Prepared, SessionCaches, asset_files, prepare
 from .render import (
     ManifestoBodies,
     PageJob,
@@ -63,7 +62,6 @@ from .render import (
     RenderOptions,
     fingerprint,
     keep_manifesto_bodies,
-    make_env,
     neighbours,
     plan_pages,
     render_page,
@@ -263,8 +261,7 @@ class Preview:
     root: Path
     options: RenderOptions = field(default_factory=lambda: RenderOptions(drafts=True))
     # Only the files saved since are read and parsed again, and only the Markdown that changed converted.
-    source_cache: SourceCache = field(default_factory=dict)
-    entry_cache: EntryCache = field(default_factory=dict)
+    session: SessionCaches = field(default_factory=SessionCaches)  # files read and parsed
     body_cache: BodyCache = field(default_factory=dict)
     manifesto_bodies: ManifestoBodies = field(default_factory=dict)
     compiled: MemoryBytecodeCache = field(default_factory=MemoryBytecodeCache)
@@ -330,7 +327,7 @@ class Preview:
         if not areas:
             return frozenset(), ()
         if areas == {"asset"} and not self.deferred:
-            sources = load_sources(self.root, self.source_cache)  # nothing to parse: no text changed
+            sources = load_sources(self.root, self.session.sources)  # nothing to parse: no text changed
             if [a.url_path for a in sources.assets] == [a.url_path for a in self.sources.assets]:
                 return self.replace_assets(sources)
         ready = self.prepare()
@@ -342,26 +339,12 @@ class Preview:
         return self.render_affected(ready, affected | self.deferred, first), ("/",)
 
     def prepare(self) -> Prepared:
-        """What pipeline.prepare makes (without a PDF), from the session's caches: only the files that
-        changed are parsed, and compiled templates and manifesto bodies are kept between rebuilds."""
-        sources = load_sources(self.root, self.source_cache)
-        options = self.options
-        site = parse_site(
-            sources,
-            drafts=options.drafts,
-            base_path=options.base_path,
-            body_cache=self.body_cache,
-            entry_cache=self.entry_cache,
-        )
-        if options.base_url:
-            config = dataclasses.replace(site.config, base_url=options.base_url)
-            site = dataclasses.replace(site, config=config)
-        templates_dir = self.root / "templates"
-        env = make_env(templates_dir, site, sources.assets, options)
-        env.globals["manifesto_pdf"] = None  # the preview makes no PDF
-        env.bytecode_cache = self.compiled  # recompiling every template costs ~0.1 s a save
-        use_manifesto_bodies(env, self.manifesto_bodies)
-        return Prepared(sources, site, env, templates_dir)
+        """pipeline.prepare (without a PDF) from the session's caches: only the files that changed are
+        read and parsed, and compiled templates and manifesto bodies are kept between rebuilds."""
+        ready = prepare(self.root, self.options, self.body_cache, None, session=self.session)
+        ready.env.bytecode_cache = self.compiled  # recompiling every template costs ~0.1 s a save
+        use_manifesto_bodies(ready.env, self.manifesto_bodies)
+        return ready
 
     def render_everything(self, ready: Prepared) -> frozenset[str]:
         """What pipeline.render_all makes, except the search index (built on request: SearchIndex)."""

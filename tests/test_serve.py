@@ -424,7 +424,7 @@ def test_rebuilds_from_the_session_caches_equal_a_clean_render(
     root = make_site()
     preview = Preview(root)
     assert preview.rebuild().failure is None
-    assert preview.source_cache and preview.entry_cache and preview.manifesto_bodies
+    assert preview.session.sources and preview.session.entries and preview.manifesto_bodies
 
     def step(changes: dict[str, str | None], first: frozenset[str] | None = None) -> Rebuild:
         for relative, text in changes.items():
