@@ -25,7 +25,7 @@ from .load import SourceCache, Sources, load_sources
 from .model import Site
 from .parse import BodyCache, EntryCache, parse_site
 from .pdf import ManifestoPdf, print_manifesto
-from .pool import imap_in_processes, start_in_fork, worker_count
+from .pool import imap_in_processes, start_in_fork
 from .render import (
     PageJob,
     RecordingEnvironment,
@@ -214,11 +214,10 @@ def build_incrementally(
     if index_stands:
         reused |= set(bundle)  # nothing indexed changed: the last index stands
     fresh = [job for job in jobs if job.output_path not in reused]
-    # When the pages to render are few (an edit), they are rendered here, and the index is made meanwhile
-    # on the other core; a full render uses every core already.
-    indexing = None
-    if not index_stands and worker_count(len(fresh)) == 1:
-        indexing = start_in_fork(index_files, documents, items=len(documents))
+    # The index is made in a process of its own while the pages are rendered: after an edit, on the core
+    # the few pages leave free; in a full build, beside the workers (0.3-0.5 s less of 3.5-4.7 s for
+    # 1,000 op-eds, alternating runs).
+    indexing = None if index_stands else start_in_fork(index_files, documents, items=len(documents))
     try:
         with staged(out) as staging:
             with stage(timings, "render and write"):
