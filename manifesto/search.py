@@ -47,8 +47,6 @@ BLOCK_TAG = re.compile(
 )
 ANY_TAG = re.compile(r"<[^>]*>")
 FOOTNOTE_MARKS = re.compile(r"<(?:sup|a) [^>]*class=\"footnote-(?:ref|backref)\"[^>]*>.*?</(?:sup|a)>")
-BLANKS = re.compile(r"\s+")
-BLANK_LINES = re.compile(r"\s*\n\s*")
 
 
 @dataclass(frozen=True)
@@ -66,9 +64,10 @@ class SearchDocument:
 
 def plain_text(body_html: str) -> str:
     """The words of a rendered body, one block a line, without footnote markers."""
-    text = FOOTNOTE_MARKS.sub("", BLANKS.sub(" ", body_html))  # a line break inside a paragraph is a space
-    text = html.unescape(ANY_TAG.sub("", BLOCK_TAG.sub("\n", text)))
-    return BLANK_LINES.sub("\n", text).strip()
+    marked = BLOCK_TAG.sub("\0", FOOTNOTE_MARKS.sub("", body_html.replace("\0", "")))  # NUL: a block ends
+    blocks = html.unescape(ANY_TAG.sub("", marked)).split("\0")
+    # Within a block, any run of blanks (a line break in a paragraph included) is one space.
+    return "\n".join(filter(None, (" ".join(block.split()) for block in blocks)))
 
 
 def documents_of(site: Site) -> list[SearchDocument]:
