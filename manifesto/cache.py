@@ -173,7 +173,7 @@ def reusable(
     if any(bodies.get(slug) != fingerprint for slug, fingerprint in record.bodies.items()):
         return False
     try:
-        stat = (out / output_path).stat()
+        stat = (out / output_path).lstat()  # a symbolic link put in its place is never taken over
     except OSError:
         return False
     return stat.st_size == record.size and stat.st_mtime_ns == record.mtime_ns
