@@ -54,18 +54,18 @@ def chunks(items: Sequence[Item], count: int) -> list[Sequence[Item]]:
 
 
 def imap_in_processes(
-    work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], inputs: Any, *, batch: int = 0
+    work: Callable[[Sequence[Item]], list[Result]], parts: list[Sequence[Item]], inputs: Any
 ) -> Iterator[list[Result]] | None:
-    """``work`` applied to slices of ``items`` in forked workers that see ``inputs``, slice by slice as
-    they are done (slices of about ``batch`` items, when given, so that a caller can consume results
-    without holding them all); None when a pool would not pay. Results do not come in the order of
-    ``items``: callers key them.
-    """
-    count = worker_count(len(items))
-    if count == 1:
-        return None
-    slices = max(count, -(-len(items) // batch)) if batch else count
-    return run_in_processes(work, chunks(items, slices), inputs, count)
+    """``work`` applied to each of ``parts`` in forked workers that see ``inputs``, part by part as they
+    are done, a free worker taking the next part in order (so callers can put their slowest items first,
+    and consume results without holding them all); None when a pool would not pay."""
+    count = worker_count(sum(len(part) for part in parts))
+    return None if count == 1 else run_in_processes(work, parts, inputs, count)
+
+
+def runs(items: Sequence[Item], size: int) -> list[Sequence[Item]]:
+    """``items`` in consecutive runs of ``size``."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def run_in_processes(
@@ -81,9 +81,12 @@ def run_in_processes(
 def map_in_processes(
     work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], inputs: Any
 ) -> list[Result] | None:
-    """All of ``imap_in_processes``'s results in one list; None when a pool would not pay."""
-    parts = imap_in_processes(work, items, inputs)
-    return None if parts is None else [result for part in parts for result in part]
+    """``work`` applied to interleaved slices of ``items`` (one a worker, so that long and short items
+    spread evenly), all results in one list; None when a pool would not pay. Callers key the results."""
+    count = worker_count(len(items))
+    if count == 1:
+        return None
+    return [result for part in run_in_processes(work, chunks(items, count), inputs, count) for result in part]
 
 
 class ForkedCall:

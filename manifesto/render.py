@@ -56,6 +56,7 @@ class PageJob:
     url_path: str  # "/articles/x/"
     template: str
     context: dict[str, Any]
+    every_op_ed: bool = False  # shows every op-ed in full: the slowest pages, so rendered first
 
 
 def date_text(value: datetime.date) -> str:
@@ -234,9 +235,11 @@ def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
         yield PageJob(f"authors/{author.slug}/index.html", author.url_path, "author.html", {"author": author})
     for page in site.pages:
         yield PageJob(f"{page.slug}/index.html", page.url_path, "page.html", {"page": page})
-    yield PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {})
+    yield PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {}, every_op_ed=True)
     yield PageJob("404.html", "/404.html", "404.html", {})
-    yield PageJob("feed.xml", FEED_PATH, "feed.xml", {"updated": feed_updated(site, options)})
+    yield PageJob(
+        "feed.xml", FEED_PATH, "feed.xml", {"updated": feed_updated(site, options)}, every_op_ed=True
+    )
     yield PageJob("sitemap.xml", "/sitemap.xml", "sitemap.xml", {})
     yield PageJob("robots.txt", "/robots.txt", "robots.txt", {})
 

@@ -144,10 +144,14 @@ class Postings:
     documents: int = 0
 
     def add(self, counts: Counter[str]) -> None:
-        number = self.documents
+        number, by_term, last_seen = self.documents, self.by_term, self.last_seen  # the hottest loop
         for term, count in counts.items():
-            self.by_term.setdefault(term, []).extend((number - self.last_seen.get(term, 0), count))
-            self.last_seen[term] = number
+            postings = by_term.get(term)
+            if postings is None:
+                by_term[term] = [number, count]
+            else:
+                postings += (number - last_seen[term], count)
+            last_seen[term] = number
         self.documents += 1
 
     def shards(self) -> dict[str, dict[str, list[int]]]:
