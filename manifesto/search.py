@@ -7,7 +7,7 @@ The index is static files, read by ``templates/assets/search.js`` in the reader'
   it); a document's number is its place in this list.
 - ``search/data/terms/<hex>.json``: ``{term: [gap, count, gap, count, ...]}`` for every term whose first
   two characters, UTF-8 encoded, are ``<hex>``: the documents holding the term, ascending, each given as
-  the gap from the previous one (the first from -0), with how often the term occurs there. A query word
+  the gap from the previous one (the first from 0), with how often the term occurs there. A query word
   of two or more characters needs one such file, so the browser fetches only a few kilobytes per word.
 - ``search/data/text/<address>.txt``: the document's words, from which the browser cuts the excerpt.
 
