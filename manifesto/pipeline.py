@@ -25,17 +25,15 @@ from .load import SourceCache, Sources, load_sources
 from .model import Site
 from .parse import BodyCache, EntryCache, parse_site
 from .pdf import ManifestoPdf, print_manifesto
-from .pool import imap_in_processes, runs, start_in_fork
+from .pool import start_in_fork
 from .render import (
     PageJob,
     RecordingEnvironment,
-    RenderedPage,
     RenderOptions,
     make_env,
     plan_pages,
-    render_page,
-    render_pages_in_worker,
     render_site,
+    rendered_pages,
 )
 from .search import (
     BUNDLE_FOLDER,
@@ -47,8 +45,6 @@ from .search import (
     search_page,
 )
 from .write import Staging, check_output_folder, recover_interrupted, staged, write_site
-
-PAGES_A_BATCH = 64  # pages a worker renders before handing them over to be written
 
 
 @dataclass(frozen=True)
@@ -155,24 +151,6 @@ def page_keys(
         *(f"{asset.url_path}:{digest_text(asset.data.hex())}" for asset in ready.sources.assets),
     )
     return {job.output_path: digest_text(shared, job.output_path, job.template) for job in jobs}
-
-
-def rendered_pages(
-    env: RecordingEnvironment, jobs: list[PageJob], templates_dir: Path, root: Path
-) -> Iterator[RenderedPage]:
-    """The pages of ``jobs`` as they are rendered (over several processes when it pays), in no fixed
-    order, so that each can be written and dropped: a site of 10,000 op-eds is never all in memory."""
-    # The slowest pages (those showing every op-ed) first and one a part, so that no worker is left
-    # with one of them at the end; the others in runs.
-    slow = [number for number, job in enumerate(jobs) if job.every_op_ed]
-    rest = [number for number, job in enumerate(jobs) if not job.every_op_ed]
-    parts = [[number] for number in slow] + runs(rest, PAGES_A_BATCH)
-    batches = imap_in_processes(render_pages_in_worker, parts, (env, jobs, templates_dir, root))
-    if batches is None:
-        yield from (render_page(env, job, templates_dir, root) for job in jobs)
-    else:
-        for batch in batches:
-            yield from batch
 
 
 def write_fresh_pages(

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from .errors import BuildError
 from .load import Asset
 from .model import Article, Site
-from .pool import map_in_processes, worker_inputs
+from .pool import imap_in_processes, runs, worker_inputs
 
 MONTHS = [
     "January",
@@ -36,6 +36,7 @@ MONTHS = [
     "December",
 ]
 FEED_PATH = "/feed.xml"
+PAGES_A_BATCH = 64  # pages a worker renders before handing them over (to be written, by the build)
 # How often render_page_unless asks whether to stop (the manifesto of 1,000 op-eds takes ~0.1 s).
 STOP_CHECK_SECONDS = 0.02
 
@@ -326,16 +327,22 @@ def render_pages_in_worker(indexes: Sequence[int]) -> list[RenderedPage]:
     return [render_page(env, jobs[index], templates_dir, shown_root) for index in indexes]
 
 
-def render_pages(
+def rendered_pages(
     env: RecordingEnvironment, jobs: Sequence[PageJob], templates_dir: Path, shown_root: Path
-) -> list[RenderedPage]:
-    """Render ``jobs``, over several processes when there are enough of them; in the order of ``jobs``."""
-    inputs = (env, jobs, templates_dir, shown_root)
-    rendered = map_in_processes(render_pages_in_worker, range(len(jobs)), inputs)
-    if rendered is None:
-        return [render_page(env, job, templates_dir, shown_root) for job in jobs]
-    by_path = {page.output_path: page for page in rendered}
-    return [by_path[job.output_path] for job in jobs]
+) -> Iterator[RenderedPage]:
+    """The pages of ``jobs`` as they are rendered (over several processes when it pays), in no fixed
+    order, so that each can be written and dropped: a site of 10,000 op-eds is never all in memory."""
+    # The slowest pages (those showing every op-ed) first and one a part, so that no worker is left
+    # with one of them at the end; the others in runs.
+    slow = [number for number, job in enumerate(jobs) if job.every_op_ed]
+    rest = [number for number, job in enumerate(jobs) if not job.every_op_ed]
+    parts = [[number] for number in slow] + runs(rest, PAGES_A_BATCH)
+    batches = imap_in_processes(render_pages_in_worker, parts, (env, jobs, templates_dir, shown_root))
+    if batches is None:
+        yield from (render_page(env, job, templates_dir, shown_root) for job in jobs)
+    else:
+        for batch in batches:
+            yield from batch
 
 
 def render_site(
@@ -349,4 +356,5 @@ def render_site(
 ) -> dict[str, bytes]:
     """Render every page (or those ``select`` picks) into memory: {output path: bytes}."""
     jobs = [job for job in plan_pages(site, options) if select(job)]
-    return {page.output_path: page.data for page in render_pages(env, jobs, templates_dir, shown_root)}
+    rendered = {page.output_path: page.data for page in rendered_pages(env, jobs, templates_dir, shown_root)}
+    return {job.output_path: rendered[job.output_path] for job in jobs}

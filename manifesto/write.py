@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
@@ -159,17 +159,11 @@ def staged(out: Path) -> Iterator[Staging]:
         raise
 
 
-def write_site(pages: dict[str, bytes], out: Path, *, reuse: Iterable[str] = ()) -> None:
-    """Write every page into a staging folder beside ``out``, then swap it in.
-
-    ``reuse`` names files of the current ``out`` that the build found unchanged: they are carried over
-    into the staging folder instead of being written again.
-    """
+def write_site(pages: dict[str, bytes], out: Path) -> None:
+    """Write every page into a staging folder beside ``out``, then swap it in."""
     with staged(out) as staging:
         for relative in sorted(pages):
             staging.write(relative, pages[relative])
-        for relative in sorted(set(reuse) - set(pages)):
-            staging.carry(relative)
 
 
 def swap_in(staging: Path, out: Path) -> None:
