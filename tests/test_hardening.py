@@ -15,7 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import build
-from manifesto.body import SMARTY_TRIGGERS, BodyNotes, BodyRenderer, Converter, LinkContext
+from manifesto.body import (
+    FULL_CONVERTER,
+    INLINE_PATTERN_NEEDS,
+    BodyNotes,
+    BodyRenderer,
+    Converter,
+    LinkContext,
+    converter_kind,
+    make_converter,
+)
 from manifesto.errors import BuildError, flatten
 from manifesto.frontmatter import check_fields, parse_yaml, split_front_matter
 from manifesto.parse import ARTICLE_FIELDS
@@ -239,7 +248,8 @@ def test_an_output_folder_that_cannot_be_created_is_a_clear_error(
     assert "cannot create the output folder" in err and "Traceback" not in err
 
 
-# Markdown syntax, words, and the characters the smarty pass looks at (quotes, dashes, full stops).
+# Markdown syntax, words, the characters the smarty pass looks at (quotes, dashes, full stops), and what
+# each inline pattern needs or Markdown rewrites first (tabs, line ends, its own marker characters).
 MARKDOWN_PIECES = st.sampled_from(
     [
         "word",
@@ -276,16 +286,25 @@ MARKDOWN_PIECES = st.sampled_from(
         "é",
         "£5",
         "!",
+        "![",
+        "](x.md)",
+        "]: /x/",
+        "<http://a.b>",
+        "<a@b.c>",
+        "  ",
+        "\t",
+        "\r\n",
+        "\x02",
+        "&#8617;",
     ]
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.lists(MARKDOWN_PIECES, max_size=40).map("".join))
-def test_a_body_converts_the_same_whether_or_not_the_smarty_pass_is_skipped(text: str) -> None:
-    """The renderer skips smart punctuation for bodies without quotes, '--' or '...': only safe if
-    smarty could not have changed them; with those characters it must be applied."""
-    renderer = BodyRenderer()
+def test_a_body_converts_the_same_with_only_the_passes_it_needs(text: str) -> None:
+    """The renderer leaves out smart punctuation and the inline patterns a body cannot use: only safe if
+    they could not have changed it. Compared with the converter that has every pass."""
     context = LinkContext("", "/articles/x/", PurePosixPath("content/articles"), {})
 
     def convert(converter: Converter) -> str:
@@ -294,6 +313,15 @@ def test_a_body_converts_the_same_whether_or_not_the_smarty_pass_is_skipped(text
         converter.processor.context = context
         return converter.md.convert(text)
 
-    if SMARTY_TRIGGERS.search(text) is None:
-        assert convert(renderer.plain) == convert(renderer.smart)
-    assert renderer.render(text, context).html == convert(renderer.smart)
+    assert BodyRenderer().render(text, context).html == convert(make_converter(FULL_CONVERTER))
+
+
+def test_a_body_needs_only_the_passes_its_text_can_use() -> None:
+    plain = converter_kind("Councils *must* act. See [the plan](plan.md).")
+    assert not plain.smart_punctuation
+    assert {"backtick", "escape", "entity", "autolink", "image_link", "linebreak"} <= plain.skipped_patterns
+    assert not {"link", "em_strong"} & plain.skipped_patterns
+    assert converter_kind("Councils can't wait.").smart_punctuation
+    # Markdown turns tabs into spaces before the inline patterns run, so a tab keeps every pattern.
+    assert converter_kind("a\tb").skipped_patterns == frozenset()
+    assert converter_kind("word").skipped_patterns == frozenset(INLINE_PATTERN_NEEDS)
