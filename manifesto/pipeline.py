@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cache import (
     BuildCache,
@@ -24,7 +25,6 @@ from .cache import (
 from .load import SourceCache, Sources, load_sources
 from .model import Site
 from .parse import BodyCache, EntryCache, parse_site
-from .pdf import ManifestoPdf, print_manifesto
 from .pool import start_in_fork
 from .render import (
     PageJob,
@@ -45,6 +45,9 @@ from .search import (
     search_page,
 )
 from .write import Staging, check_output_folder, recover_interrupted, staged, write_site
+
+if TYPE_CHECKING:
+    from .pdf import ManifestoPdf
 
 
 @dataclass(frozen=True)
@@ -257,6 +260,8 @@ def build(
     recover_interrupted(out)
     if not pdf:
         return build_incrementally(root, out, options, root / ".cache" if use_cache else None, timings)
+    from .pdf import print_manifesto  # only PDF builds need it (and the HTTP server it prints through)
+
     # The pages link to the PDF with its size, known once it is printed from them: print, render again.
     result = render_all(root, options)
     result = render_all(root, options, manifesto_pdf=print_manifesto(result.pages, options))
