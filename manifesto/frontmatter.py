@@ -113,6 +113,8 @@ def parse_yaml(text: str, path: Path, first_line: int) -> Document:
 
 
 def construct(node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
+        return node.value  # what the loader would make of it, without making a loader (most nodes)
     loader = PlainLoader("")
     try:
         return loader.construct_object(node, deep=True)

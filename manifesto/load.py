@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,9 +53,8 @@ def decode_text(data: bytes, shown_path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def is_editor_litter(path: Path) -> bool:
+def is_editor_litter(name: str) -> bool:
     """Backups and swap files editors leave beside the file being edited."""
-    name = path.name
     return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp", ".bak"))
 
 
@@ -70,14 +70,43 @@ def check_inside(path: Path, real_root: Path, shown: Path) -> None:
         )
 
 
-def read_source(path: Path, root: Path, real_root: Path, kind: str) -> SourceFile:
-    shown = path.relative_to(root)
-    check_inside(path, real_root, shown)
+@dataclass(frozen=True)
+class ListedFile:
+    path: Path
+    shown: Path  # relative to the project root
+    must_check: bool  # it, or the folder it was listed from, is a symbolic link: see where it leads
+
+
+def list_files(folder: Path, root: Path, real_root: Path) -> list[ListedFile]:
+    """The files under ``folder`` in path order, without editor litter; folders that are symbolic links
+    are not entered. Only files that may lead outside the project are resolved (resolving every file
+    was most of the time a large site took to load)."""
+    if not folder.is_dir():
+        return []
+    folder_inside = folder.resolve().is_relative_to(real_root)
+    found: list[ListedFile] = []
+
+    def walk(directory: Path, shown: Path) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    walk(directory / entry.name, shown / entry.name)
+                elif entry.is_file() and not is_editor_litter(entry.name):
+                    linked = entry.is_symlink() or not folder_inside
+                    found.append(ListedFile(directory / entry.name, shown / entry.name, linked))
+
+    walk(folder, folder.relative_to(root))
+    return sorted(found, key=lambda listed: listed.shown.parts)
+
+
+def read_source(listed: ListedFile, real_root: Path, kind: str) -> SourceFile:
+    if listed.must_check:
+        check_inside(listed.path, real_root, listed.shown)
     try:
-        data = path.read_bytes()
+        data = listed.path.read_bytes()
     except OSError as error:
-        raise BuildError(shown, None, f"cannot read this file: {error.strerror}") from None
-    return SourceFile(shown, kind, decode_text(data, shown))
+        raise BuildError(listed.shown, None, f"cannot read this file: {error.strerror}") from None
+    return SourceFile(listed.shown, kind, decode_text(data, listed.shown))
 
 
 # (device, inode, size, modification and change times in ns) of a file, following symbolic links.
@@ -89,28 +118,23 @@ SourceCache = dict[Path, tuple[FileStamp, SourceFile]]
 
 
 def read_source_cached(
-    path: Path, root: Path, real_root: Path, kind: str, cache: SourceCache, now_ns: int
+    listed: ListedFile, real_root: Path, kind: str, cache: SourceCache, now_ns: int
 ) -> SourceFile:
     """read_source, or the cached file while its stamp is unchanged since it was read."""
+    path = listed.path
     try:
         info = path.stat()
     except OSError:
-        return read_source(path, root, real_root, kind)  # says why it cannot be read
+        return read_source(listed, real_root, kind)  # says why it cannot be read
     stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
     known = cache.get(path)
     if known is not None and known[0] == stamp:
         return known[1]
     cache.pop(path, None)
-    source = read_source(path, root, real_root, kind)
+    source = read_source(listed, real_root, kind)
     if now_ns - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS:
         cache[path] = (stamp, source)
     return source
-
-
-def list_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not is_editor_litter(p))
 
 
 def load_sources(root: Path, cache: SourceCache | None = None) -> Sources:
@@ -125,38 +149,39 @@ def load_sources(root: Path, cache: SourceCache | None = None) -> Sources:
     now_ns = time.time_ns()  # before any file is stamped: a file changed since counts as recent
     errors: list[BuildError] = []
     files: list[SourceFile] = []
-    listed: set[Path] = set()
+    seen: set[Path] = set()
     config = None
     try:
-        config = read_source(config_path, root, real_root, "config")
+        config = read_source(ListedFile(config_path, Path("site.yaml"), True), real_root, "config")
     except BuildError as error:
         errors.append(error)
     for kind in CONTENT_KINDS:
-        for path in list_files(root / "content" / kind):
-            if path.suffix.lower() != ".md":
+        for listed in list_files(root / "content" / kind, root, real_root):
+            if listed.path.suffix.lower() != ".md":
                 continue
-            listed.add(path)
+            seen.add(listed.path)
             try:
                 if cache is None:
-                    files.append(read_source(path, root, real_root, kind))
+                    files.append(read_source(listed, real_root, kind))
                 else:
-                    files.append(read_source_cached(path, root, real_root, kind, cache, now_ns))
+                    files.append(read_source_cached(listed, real_root, kind, cache, now_ns))
             except BuildError as error:
                 errors.append(error)
-    for gone in (cache.keys() - listed) if cache is not None else ():
+    for gone in (cache.keys() - seen) if cache is not None else ():
         del cache[gone]
     assets: list[Asset] = []
     for folder, prefix in ASSET_FOLDERS:
         base = root / folder
-        for path in list_files(base):
-            shown = path.relative_to(root)
+        for listed in list_files(base, root, real_root):
             try:
-                check_inside(path, real_root, shown)
-                assets.append(Asset(shown, prefix + path.relative_to(base).as_posix(), path.read_bytes()))
+                if listed.must_check:
+                    check_inside(listed.path, real_root, listed.shown)
+                url_path = prefix + listed.path.relative_to(base).as_posix()
+                assets.append(Asset(listed.shown, url_path, listed.path.read_bytes()))
             except BuildError as error:
                 errors.append(error)
             except OSError as error:
-                errors.append(BuildError(shown, None, f"cannot read this file: {error.strerror}"))
+                errors.append(BuildError(listed.shown, None, f"cannot read this file: {error.strerror}"))
     raise_if_any(errors)
     assert config is not None
     return Sources(config, tuple(files), tuple(sorted(assets, key=lambda asset: asset.url_path)))

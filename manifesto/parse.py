@@ -373,13 +373,15 @@ def check_body_links(
 def check_link(
     entry: Entry, link: LinkRef, anchors_by_url: dict[str, frozenset[str]], draft_urls: set[str]
 ) -> list[BuildError]:
-    line = entry.body_line(link.written)
+    def line() -> int:  # found only for a link that is wrong: most are fine
+        return entry.body_line(link.written)
+
     url_path = link.url_path if "." in link.url_path.rsplit("/", 1)[-1] else link.url_path.rstrip("/") + "/"
     if url_path in draft_urls:
         return [
             BuildError(
                 entry.source.path,
-                line,
+                line(),
                 f"this links to a draft: {link.written}",
                 "publish it or remove the link",
             )
@@ -390,7 +392,7 @@ def check_link(
         return [
             BuildError(
                 entry.source.path,
-                line,
+                line(),
                 f"dead link: {link.written}",
                 f"did you mean {close[0]}?"
                 if close
@@ -403,7 +405,7 @@ def check_link(
         hint = f"did you mean '#{close[0]}'?" if close else "open that page to find the passage's id"
         return [
             BuildError(
-                entry.source.path, line, f"dead link: {link.written} (no #{link.fragment} there)", hint
+                entry.source.path, line(), f"dead link: {link.written} (no #{link.fragment} there)", hint
             )
         ]
     return []

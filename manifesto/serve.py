@@ -168,7 +168,7 @@ def source_area(path: str) -> str | None:
     None for files the build does not read (editor litter, other folders and suffixes).
     """
     parts = PurePosixPath(path)
-    if is_editor_litter(Path(parts.name)):
+    if is_editor_litter(parts.name):
         return None
     if path == "site.yaml":
         return "site"

@@ -58,6 +58,27 @@ def test_a_symlink_out_of_the_project_is_refused(
     assert not (root / "_site").exists()
 
 
+def test_a_content_folder_linked_out_of_the_project_is_refused(
+    make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Files are resolved only when they or their folder are links: a linked folder is one of those."""
+    root = make_site()
+    elsewhere = tmp_path / "elsewhere"
+    (root / "content/articles").rename(elsewhere)
+    (root / "content/articles").symlink_to(elsewhere)
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert "content/articles/" in err and "outside the project folder" in err
+    assert not (root / "_site").exists()
+
+
+def test_a_linked_folder_inside_the_content_is_not_entered(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    (root / "content/articles/more").symlink_to(root / "content/chapters")
+    assert run(root) == 0
+    assert not (root / "_site/articles/more").exists()
+
+
 def test_a_five_megabyte_op_ed_builds(make_site: Callable[..., Path]) -> None:
     body = ("Councils need a fair settlement and the power to use it well. " * 40 + "\n\n") * 2100
     assert len(body) > 5_000_000
