@@ -166,10 +166,9 @@ def write_fresh_pages(
 ) -> dict[str, PageRecord]:
     """Render ``jobs`` into ``staging``; the record of each page for the next build."""
     records = {}
-    for page in rendered_pages(ready.env, jobs, ready.templates_dir, root):
-        stat = staging.write(page.output_path, page.data)
+    for page in rendered_pages(ready.env, jobs, ready.templates_dir, root, finish=staging.write_page):
         read = {slug: bodies[slug] for slug in sorted(page.body_reads)}
-        records[page.output_path] = PageRecord(keys[page.output_path], read, stat.st_size, stat.st_mtime_ns)
+        records[page.output_path] = PageRecord(keys[page.output_path], read, page.size, page.mtime_ns)
     return records
 
 

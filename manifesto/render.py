@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import jinja2
@@ -145,11 +145,15 @@ def make_env(
     return env
 
 
+ID_ATTRIBUTE = re.compile(r'\bid="([^"]+)"')
+FRAGMENT_HREF = re.compile(r'\bhref="#([^"]+)"')
+
+
 def prefix_ids(body_html: Markup, prefix: str) -> Markup:
     """Make a body's ids unique on a page that shows several bodies (the manifesto)."""
-    html = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', str(body_html))
-    html = re.sub(r'\bhref="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', html)
-    return Markup(html)
+    escaped = prefix.replace("\\", "\\\\")  # a replacement template, expanded without calling back
+    html = ID_ATTRIBUTE.sub(f'id="{escaped}\\1"', str(body_html))
+    return Markup(FRAGMENT_HREF.sub(f'href="#{escaped}\\1"', html))
 
 
 def shift_headings(body_html: Markup, levels: int) -> Markup:
@@ -322,24 +326,33 @@ def joined_unless(pieces: Iterator[str], stop: Callable[[], bool]) -> str | None
     return "".join(kept)
 
 
-def render_pages_in_worker(indexes: Sequence[int]) -> list[RenderedPage]:
-    env, jobs, templates_dir, shown_root = worker_inputs()
-    return [render_page(env, jobs[index], templates_dir, shown_root) for index in indexes]
+Finished = TypeVar("Finished")
+
+
+def finish_pages_in_worker(indexes: Sequence[int]) -> list[Any]:
+    env, jobs, templates_dir, shown_root, finish = worker_inputs()
+    return [finish(render_page(env, jobs[index], templates_dir, shown_root)) for index in indexes]
 
 
 def rendered_pages(
-    env: RecordingEnvironment, jobs: Sequence[PageJob], templates_dir: Path, shown_root: Path
-) -> Iterator[RenderedPage]:
-    """The pages of ``jobs`` as they are rendered (over several processes when it pays), in no fixed
-    order, so that each can be written and dropped: a site of 10,000 op-eds is never all in memory."""
+    env: RecordingEnvironment,
+    jobs: Sequence[PageJob],
+    templates_dir: Path,
+    shown_root: Path,
+    finish: Callable[[RenderedPage], Finished],
+) -> Iterator[Finished]:
+    """``finish`` of each page of ``jobs`` as it is rendered (over several processes when it pays: then
+    in the workers, so a page written there never travels back), in no fixed order, so that each can be
+    written and dropped: a site of 10,000 op-eds is never all in memory."""
     # The slowest pages (those showing every op-ed) first and one a part, so that no worker is left
     # with one of them at the end; the others in runs.
     slow = [number for number, job in enumerate(jobs) if job.every_op_ed]
     rest = [number for number, job in enumerate(jobs) if not job.every_op_ed]
     parts = [[number] for number in slow] + runs(rest, PAGES_A_BATCH)
-    batches = imap_in_processes(render_pages_in_worker, parts, (env, jobs, templates_dir, shown_root))
+    inputs = (env, jobs, templates_dir, shown_root, finish)
+    batches = imap_in_processes(finish_pages_in_worker, parts, inputs)
     if batches is None:
-        yield from (render_page(env, job, templates_dir, shown_root) for job in jobs)
+        yield from (finish(render_page(env, job, templates_dir, shown_root)) for job in jobs)
     else:
         for batch in batches:
             yield from batch
@@ -356,5 +369,6 @@ def render_site(
 ) -> dict[str, bytes]:
     """Render every page (or those ``select`` picks) into memory: {output path: bytes}."""
     jobs = [job for job in plan_pages(site, options) if select(job)]
-    rendered = {page.output_path: page.data for page in rendered_pages(env, jobs, templates_dir, shown_root)}
+    pages = rendered_pages(env, jobs, templates_dir, shown_root, finish=lambda page: page)
+    rendered = {page.output_path: page.data for page in pages}
     return {job.output_path: rendered[job.output_path] for job in jobs}

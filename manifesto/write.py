@@ -7,9 +7,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import BuildError
+from .render import RenderedPage
 
 STAGING_PREFIX = ".staging-"
 RETIRED_PREFIX = ".retired-"
@@ -38,8 +40,8 @@ def check_output_folder(out: Path, root: Path) -> None:
         )
 
 
-def safe_target(folder: Path, relative: str) -> Path:
-    """``folder / relative``, refusing any ``relative`` that could lead out of it (absolute, ``..``).
+def safe_parts(relative: str) -> tuple[str, ...]:
+    """The parts of ``relative``, refusing any path that could lead out of a folder (absolute, ``..``).
 
     Checked by its parts, not by resolving it on disk (a third of a rebuild's time on a large site): the
     folders written into are made by this module, so no symbolic link can be inside them.
@@ -52,7 +54,12 @@ def safe_target(folder: Path, relative: str) -> Path:
             "this page would be written outside the output folder",
             "slugs may only use lowercase letters, digits and hyphens",
         )
-    return folder.joinpath(*parts)
+    return parts
+
+
+def safe_target(folder: Path, relative: str) -> Path:
+    """``folder / relative``, or a BuildError if ``relative`` could lead out of it (see safe_parts)."""
+    return folder.joinpath(*safe_parts(relative))
 
 
 def recover_interrupted(out: Path) -> None:
@@ -76,12 +83,22 @@ def remove_leftovers(parent: Path, name: str) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def link_or_copy(source: Path, target: Path) -> None:
+def link_or_copy(source: Path, target: str) -> None:
     """Carry an unchanged file from the last site into the new one (a hard link costs no copy)."""
     try:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+@dataclass(frozen=True)
+class WrittenPage:
+    """What a rebuild needs to know of a page written into the staging folder."""
+
+    output_path: str
+    body_reads: frozenset[str]  # as RenderedPage's
+    size: int
+    mtime_ns: int
 
 
 class Staging:
@@ -98,7 +115,9 @@ class Staging:
             parent.mkdir(parents=True, exist_ok=True)
             remove_leftovers(parent, self.out.name)
             self.folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{self.out.name}-", dir=parent))
-            self.made: set[Path] = {self.folder}  # folders made inside it so far
+            # Paths inside it are plain strings: pathlib's objects cost more than the writing, 20,000 times.
+            self.folder_name = str(self.folder)
+            self.made: set[str] = {self.folder_name}  # folders made inside it so far (by this process)
             self.published = False
         except OSError as error:
             raise BuildError(
@@ -108,18 +127,26 @@ class Staging:
                 "check that the folder exists and that you may write to it",
             ) from None
 
-    def target(self, relative: str) -> Path:
-        target = safe_target(self.folder, relative)
-        if target.parent not in self.made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.made.add(target.parent)
-        return target
+    def target(self, relative: str) -> str:
+        """Where ``relative`` goes in the staging folder, its folder made. Worker processes may write
+        into the same staging folder at once: making a folder that another has just made is fine."""
+        *folders, name = safe_parts(relative)
+        parent = os.path.join(self.folder_name, *folders)
+        if parent not in self.made:
+            os.makedirs(parent, exist_ok=True)
+            self.made.add(parent)
+        return os.path.join(parent, name)
 
     def write(self, relative: str, data: bytes) -> os.stat_result:
         """Write one file of the new site; its size and time, as the published file will have them."""
         target = self.target(relative)
-        target.write_bytes(data)
-        return target.stat()
+        with open(target, "wb") as file:
+            file.write(data)
+        return os.stat(target)
+
+    def write_page(self, page: RenderedPage) -> WrittenPage:
+        stat = self.write(page.output_path, page.data)
+        return WrittenPage(page.output_path, page.body_reads, stat.st_size, stat.st_mtime_ns)
 
     def carry(self, relative: str) -> None:
         """Take an unchanged file over from the last site."""

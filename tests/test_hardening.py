@@ -148,15 +148,15 @@ KILL_SCRIPT = """
 import os, signal, sys
 sys.path.insert(0, {repo!r})
 import manifesto.write as write
-real = write.safe_target
+real = write.safe_parts
 count = 0
-def dying_safe_target(folder, relative):
+def dying_safe_parts(relative):
     global count
     count += 1
     if count == 5:
         os.kill(os.getpid(), signal.SIGKILL)  # killed while writing the new site
-    return real(folder, relative)
-write.safe_target = dying_safe_target
+    return real(relative)
+write.safe_parts = dying_safe_parts
 import build
 build.main(["--root", {root!r}])
 """
