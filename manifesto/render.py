@@ -145,24 +145,26 @@ def make_env(
     return env
 
 
-ID_ATTRIBUTE = re.compile(r'\bid="([^"]+)"')
-FRAGMENT_HREF = re.compile(r'\bhref="#([^"]+)"')
+# An id, or a link to one on the same page: what must change when several bodies share a page.
+ID_OR_FRAGMENT = re.compile(r'\b(id="|href="#)(?=[^"]+")')
+HEADING_TAG = re.compile(r"<(/?)h([1-6])")
 
 
 def prefix_ids(body_html: Markup, prefix: str) -> Markup:
     """Make a body's ids unique on a page that shows several bodies (the manifesto)."""
-    escaped = prefix.replace("\\", "\\\\")  # a replacement template, expanded without calling back
-    html = ID_ATTRIBUTE.sub(f'id="{escaped}\\1"', str(body_html))
-    return Markup(FRAGMENT_HREF.sub(f'href="#{escaped}\\1"', html))
+    parts = ID_OR_FRAGMENT.split(str(body_html))  # text, attribute start, text, ...
+    parts[1::2] = [start + prefix for start in parts[1::2]]
+    return Markup("".join(parts))
 
 
 def shift_headings(body_html: Markup, levels: int) -> Markup:
     """Nest a body's headings under the page's own (h2 becomes h4 when shifted by 2)."""
-
-    def shifted(match: re.Match[str]) -> str:
-        return f"<{match.group(1)}h{min(6, int(match.group(2)) + levels)}"
-
-    return Markup(re.sub(r"<(/?)h([1-6])", shifted, str(body_html)))
+    parts = HEADING_TAG.split(str(body_html))  # text, "/" or "", level, text, ...
+    pieces = [parts[0]]
+    for start in range(1, len(parts), 3):
+        slash, level, text = parts[start : start + 3]
+        pieces += (f"<{slash}h{min(6, int(level) + levels)}", text)
+    return Markup("".join(pieces))
 
 
 def neighbours(site: Site) -> dict[str, tuple[Article | None, Article | None]]:

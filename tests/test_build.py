@@ -120,6 +120,23 @@ def test_manifesto_holds_every_chapter_and_op_ed_with_unique_ids(make_site: Call
     assert '<h4 id="first-op-ed--what-has-changed">' in html  # op-ed headings nest under the page's
 
 
+def test_manifesto_bodies_prefix_only_ids_and_same_page_links_and_nest_headings() -> None:
+    from markupsafe import Markup
+
+    from manifesto.render import prefix_ids, shift_headings
+
+    body = Markup(
+        '<h2 id="why">Why</h2><p id="p">See <a href="#fn:1">1</a>, <a href="/x/#y">y</a>, '
+        '<a href="#">top</a>.</p><h6>Deep</h6>'
+    )
+    assert prefix_ids(body, "op-ed--") == Markup(
+        '<h2 id="op-ed--why">Why</h2><p id="op-ed--p">See <a href="#op-ed--fn:1">1</a>, '
+        '<a href="/x/#y">y</a>, <a href="#">top</a>.</p><h6>Deep</h6>'
+    )
+    assert shift_headings(body, 2).startswith('<h4 id="why">Why</h4>')
+    assert shift_headings(body, 2).endswith("<h6>Deep</h6>")  # no h8: h6 is the deepest
+
+
 def test_feed_sitemap_and_robots(make_site: Callable[..., Path]) -> None:
     root = make_site()
     run(root)
