@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,6 @@ from .cache import (
 from .load import SourceCache, Sources, load_sources
 from .model import Site
 from .parse import BodyCache, EntryCache, parse_site
-from .pool import start_in_fork
 from .render import (
     PageJob,
     RecordingEnvironment,
@@ -37,10 +37,12 @@ from .render import (
 )
 from .search import (
     BUNDLE_FOLDER,
+    IndexPart,
     SearchDocument,
     documents_digest,
     documents_of,
-    index_files,
+    index_bundle,
+    index_part,
     search_files,
     search_page,
 )
@@ -156,6 +158,26 @@ def page_keys(
     return {job.output_path: digest_text(shared, job.output_path, job.template) for job in jobs}
 
 
+# Documents a part of the search index covers: each part is made by a render worker beside the pages.
+INDEX_DOCUMENTS_A_PART = 500
+
+
+@dataclass(frozen=True)
+class WrittenIndexPart:
+    start: int  # the number of its first document
+    part: IndexPart
+    stamps: dict[str, tuple[int, int]]  # the text files it wrote: (size, mtime in ns)
+
+
+def write_index_part(staging: Staging, documents: list[SearchDocument], start: int) -> WrittenIndexPart:
+    part, texts = index_part(documents[start : start + INDEX_DOCUMENTS_A_PART])
+    stamps = {}
+    for path, data in texts.items():
+        stat = staging.write(path, data)
+        stamps[path] = (stat.st_size, stat.st_mtime_ns)
+    return WrittenIndexPart(start, part, stamps)
+
+
 def write_fresh_pages(
     staging: Staging,
     ready: Prepared,
@@ -163,22 +185,43 @@ def write_fresh_pages(
     keys: dict[str, str],
     bodies: dict[str, str],
     root: Path,
-) -> dict[str, PageRecord]:
-    """Render ``jobs`` into ``staging``; the record of each page for the next build."""
+    index: tuple[list[SearchDocument], str] | None,
+) -> tuple[dict[str, PageRecord], list[IndexPart]]:
+    """Render ``jobs`` into ``staging``, and the parts of the search index of ``index`` (its documents
+    and their digest), if given: each page's and text file's record for the next build, and the index
+    parts in order."""
+    documents, search_key = index if index is not None else ([], "")
+    tasks = [
+        partial(write_index_part, staging, documents, start)
+        for start in range(0, len(documents), INDEX_DOCUMENTS_A_PART)
+    ]
     records = {}
-    for page in rendered_pages(ready.env, jobs, ready.templates_dir, root, finish=staging.write_page):
-        read = {slug: bodies[slug] for slug in sorted(page.body_reads)}
-        records[page.output_path] = PageRecord(keys[page.output_path], read, page.size, page.mtime_ns)
-    return records
+    parts = {}
+    for done in rendered_pages(
+        ready.env,
+        jobs,
+        ready.templates_dir,
+        root,
+        finish=staging.write_page,
+        tasks=tasks,
+        task_items=len(documents),  # indexing a document costs about as much as rendering a page
+    ):
+        if isinstance(done, WrittenIndexPart):
+            parts[done.start] = done.part
+            records |= {path: PageRecord(search_key, {}, *stamp) for path, stamp in done.stamps.items()}
+        else:
+            read = {slug: bodies[slug] for slug in sorted(done.body_reads)}
+            records[done.output_path] = PageRecord(keys[done.output_path], read, done.size, done.mtime_ns)
+    return records, [parts[start] for start in sorted(parts)]
 
 
-def write_index(staging: Staging, documents: list[SearchDocument]) -> dict[str, tuple[int, int]]:
-    """Write the search index of ``documents`` into ``staging``: each file's (size, mtime in ns)."""
-    stamps = {}
-    for path, data in index_files(documents).items():
+def write_index_bundle(staging: Staging, parts: list[IndexPart], search_key: str) -> dict[str, PageRecord]:
+    """Join the index parts and write the files that list every document; their records."""
+    records = {}
+    for path, data in index_bundle(parts).items():
         stat = staging.write(path, data)
-        stamps[path] = (stat.st_size, stat.st_mtime_ns)
-    return stamps
+        records[path] = PageRecord(search_key, {}, stat.st_size, stat.st_mtime_ns)
+    return records
 
 
 def build_incrementally(
@@ -210,28 +253,15 @@ def build_incrementally(
             reused |= set(bundle)  # nothing indexed changed: the last index stands
         fresh = [job for job in jobs if job.output_path not in reused]
     with staged(out) as staging:
-        # The index is made and written by a process of its own while the pages are rendered: after an
-        # edit, on the core the few pages leave free; in a full build, beside the workers (0.3-0.5 s less
-        # of 3.5-4.7 s for 1,000 op-eds, alternating runs).
-        indexing = (
-            None if index_stands else start_in_fork(write_index, staging, documents, items=len(documents))
-        )
-        try:
-            with stage(timings, "render and write"):
-                records = write_fresh_pages(staging, ready, fresh, keys, bodies, root)
-                extras = asset_files(ready.sources) | search_page(ready.env, ready.templates_dir, root)
-                for path, data in extras.items():
-                    staging.write(path, data)
-            with stage(timings, "search index"):
-                if not index_stands:
-                    index = (indexing.result() if indexing is not None else None) or write_index(
-                        staging, documents
-                    )
-                    records |= {path: PageRecord(search_key, {}, *stamp) for path, stamp in index.items()}
-        except BaseException:
-            if indexing is not None:
-                indexing.cancel()  # before the staging folder goes: its index is not wanted
-            raise
+        with stage(timings, "render and write"):
+            index = None if index_stands else (documents, search_key)
+            records, parts = write_fresh_pages(staging, ready, fresh, keys, bodies, root, index)
+            extras = asset_files(ready.sources) | search_page(ready.env, ready.templates_dir, root)
+            for path, data in extras.items():
+                staging.write(path, data)
+        with stage(timings, "search index"):
+            if not index_stands:
+                records |= write_index_bundle(staging, parts, search_key)
         written = (*records, *extras)
         with stage(timings, "carry over unchanged"):
             for path in sorted(reused):

@@ -54,12 +54,15 @@ def chunks(items: Sequence[Item], count: int) -> list[Sequence[Item]]:
 
 
 def imap_in_processes(
-    work: Callable[[Sequence[Item]], list[Result]], parts: list[Sequence[Item]], inputs: Any
+    work: Callable[[Sequence[Item]], list[Result]],
+    parts: list[Sequence[Item]],
+    inputs: Any,
+    items: int | None = None,
 ) -> Iterator[list[Result]] | None:
     """``work`` applied to each of ``parts`` in forked workers that see ``inputs``, part by part as they
     are done, a free worker taking the next part in order (so callers can put their slowest items first,
     and consume results without holding them all); None when a pool would not pay."""
-    count = worker_count(sum(len(part) for part in parts))
+    count = worker_count(sum(len(part) for part in parts) if items is None else items)
     return None if count == 1 else run_in_processes(work, parts, inputs, count)
 
 
@@ -87,48 +90,3 @@ def map_in_processes(
     if count == 1:
         return None
     return [result for part in run_in_processes(work, chunks(items, count), inputs, count) for result in part]
-
-
-class ForkedCall:
-    """``function(*args)`` running in a forked process while this one goes on; ``result()`` waits for it.
-
-    The fork happens before any pool is started (a process with threads must not fork), and nothing goes
-    in but what the fork inherits; only the result comes back, pickled through a pipe.
-    """
-
-    def __init__(self, function: Callable[..., Result], *args: Any) -> None:
-        context = multiprocessing.get_context("fork")
-        receiving, sending = context.Pipe(duplex=False)
-        self.receiving = receiving
-        self.process = context.Process(target=send_result, args=(sending, function, args), daemon=True)
-        self.process.start()
-        sending.close()
-
-    def cancel(self) -> None:
-        self.process.terminate()
-        self.receiving.close()
-        self.process.join()
-
-    def result(self) -> Any:
-        """The function's result, or None if the process failed (the caller then does the work itself)."""
-        try:
-            outcome = self.receiving.recv()
-        except (EOFError, OSError):
-            outcome = None
-        finally:
-            self.receiving.close()
-            self.process.join()
-        return outcome
-
-
-def send_result(sending: Any, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    try:
-        sending.send(function(*args))
-    finally:
-        sending.close()
-
-
-def start_in_fork(function: Callable[..., Any], *args: Any, items: int) -> ForkedCall | None:
-    """A ForkedCall of ``function`` over ``items`` things, or None where forking is not safe or would
-    not pay (the caller then calls the function itself)."""
-    return ForkedCall(function, *args) if worker_count(items) > 1 else None

@@ -331,9 +331,14 @@ def joined_unless(pieces: Iterator[str], stop: Callable[[], bool]) -> str | None
 Finished = TypeVar("Finished")
 
 
-def finish_pages_in_worker(indexes: Sequence[int]) -> list[Any]:
-    env, jobs, templates_dir, shown_root, finish = worker_inputs()
-    return [finish(render_page(env, jobs[index], templates_dir, shown_root)) for index in indexes]
+def finish_pages_in_worker(numbers: Sequence[int]) -> list[Any]:
+    env, jobs, templates_dir, shown_root, finish, tasks = worker_inputs()
+    return [
+        finish(render_page(env, jobs[number], templates_dir, shown_root))
+        if number < len(jobs)
+        else tasks[number - len(jobs)]()
+        for number in numbers
+    ]
 
 
 def rendered_pages(
@@ -342,19 +347,27 @@ def rendered_pages(
     templates_dir: Path,
     shown_root: Path,
     finish: Callable[[RenderedPage], Finished],
+    tasks: Sequence[Callable[[], Finished]] = (),
+    task_items: int = 0,
 ) -> Iterator[Finished]:
-    """``finish`` of each page of ``jobs`` as it is rendered (over several processes when it pays: then
-    in the workers, so a page written there never travels back), in no fixed order, so that each can be
-    written and dropped: a site of 10,000 op-eds is never all in memory."""
-    # The slowest pages (those showing every op-ed) first and one a part, so that no worker is left
-    # with one of them at the end; the others in runs.
+    """``finish`` of each page of ``jobs`` as it is rendered, and the result of each of ``tasks`` (other
+    work of the same stage, such as parts of the search index, together about ``task_items`` pages'
+    work), in no fixed order.
+
+    Over several processes when it pays: then ``finish`` and the tasks run in the workers, so a page
+    written there never travels back. Results are handed on as they come, so that each can be written
+    and dropped: a site of 10,000 op-eds is never all in memory."""
+    # The slowest pages (those showing every op-ed) first and one a part, then the tasks, so that no
+    # worker is left with one of them at the end; the other pages in runs.
     slow = [number for number, job in enumerate(jobs) if job.every_op_ed]
     rest = [number for number, job in enumerate(jobs) if not job.every_op_ed]
-    parts = [[number] for number in slow] + runs(rest, PAGES_A_BATCH)
-    inputs = (env, jobs, templates_dir, shown_root, finish)
-    batches = imap_in_processes(finish_pages_in_worker, parts, inputs)
+    task_numbers = [[len(jobs) + number] for number in range(len(tasks))]
+    parts = [[number] for number in slow] + task_numbers + runs(rest, PAGES_A_BATCH)
+    inputs = (env, jobs, templates_dir, shown_root, finish, tasks)
+    batches = imap_in_processes(finish_pages_in_worker, parts, inputs, items=len(jobs) + task_items)
     if batches is None:
         yield from (finish(render_page(env, job, templates_dir, shown_root)) for job in jobs)
+        yield from (task() for task in tasks)
     else:
         for batch in batches:
             yield from batch

@@ -27,6 +27,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,6 +155,17 @@ class Postings:
             last_seen[term] = number
         self.documents += 1
 
+    def extend(self, later: Postings) -> None:
+        """Add the documents of ``later`` (numbered from 0 there) after this one's."""
+        offset = self.documents
+        for term, postings in later.by_term.items():
+            first = offset + postings[0]
+            previous = self.last_seen.get(term)
+            gap = first if previous is None else first - previous
+            self.by_term.setdefault(term, []).extend((gap, *postings[1:]))
+            self.last_seen[term] = offset + later.last_seen[term]
+        self.documents += later.documents
+
     def shards(self) -> dict[str, dict[str, list[int]]]:
         """{shard name: {term: [gap, count, ...]}}, terms in sorted order."""
         shards: dict[str, dict[str, list[int]]] = {}
@@ -162,21 +174,45 @@ class Postings:
         return shards
 
 
-def index_files(documents: list[SearchDocument]) -> dict[str, bytes]:
-    """The index of ``documents`` (in address order), as {output path: bytes}."""
-    files: dict[str, bytes] = {}
-    listing = []
-    postings = Postings()
+@dataclass
+class IndexPart:
+    """The index of a run of consecutive documents, numbered from 0 within the run: parts of a large
+    site are made in several processes, then joined in order (``index_bundle``)."""
+
+    listing: list[list[object]] = field(default_factory=list)  # [site path, title, byline, words]
+    postings: Postings = field(default_factory=Postings)
+
+
+def index_part(documents: Sequence[SearchDocument]) -> tuple[IndexPart, dict[str, bytes]]:
+    """The index of ``documents``, and their text files ({output path: bytes})."""
+    part = IndexPart()
+    texts = {}
     for document in documents:
         text = document.text
         counts, words = term_counts(document.title, text)
-        postings.add(counts)
-        listing.append([document.url_path, document.title, document.byline, words])
-        files[text_path(document.url_path)] = text.encode("utf-8")
-    files[f"{BUNDLE_FOLDER}/documents.json"] = to_json({"documents": listing})
+        part.postings.add(counts)
+        part.listing.append([document.url_path, document.title, document.byline, words])
+        texts[text_path(document.url_path)] = text.encode("utf-8")
+    return part, texts
+
+
+def index_bundle(parts: Sequence[IndexPart]) -> dict[str, bytes]:
+    """documents.json and the term files of the documents of ``parts``, joined in their order."""
+    postings = Postings()
+    listing: list[list[object]] = []
+    for part in parts:
+        postings.extend(part.postings)
+        listing += part.listing
+    files = {f"{BUNDLE_FOLDER}/documents.json": to_json({"documents": listing})}
     for name, shard in postings.shards().items():
         files[f"{BUNDLE_FOLDER}/terms/{name}.json"] = to_json(shard)
-    return dict(sorted(files.items()))
+    return files
+
+
+def index_files(documents: list[SearchDocument]) -> dict[str, bytes]:
+    """The index of ``documents`` (in address order), as {output path: bytes}."""
+    part, texts = index_part(documents)
+    return dict(sorted((texts | index_bundle([part])).items()))
 
 
 def documents_digest(documents: list[SearchDocument]) -> str:

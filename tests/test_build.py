@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import build
-from manifesto import pool
+from manifesto import pipeline, pool
 from manifesto.linkcheck import dead_links
 from manifesto.pool import worker_count
 
@@ -617,6 +617,7 @@ def test_builds_spread_over_processes_equal_a_build_in_one_process(
 ) -> None:
     root = make_site(many_op_eds(60))
     assert worker_count(60) > 1 or os.cpu_count() == 1  # this machine does use worker processes
+    monkeypatch.setattr(pipeline, "INDEX_DOCUMENTS_A_PART", 7)  # the index in parts, made by workers
     assert run(root) == 0
     edited = root / "content/articles/op-ed-007.md"
     edited.write_text(edited.read_text().replace("what is a council for?", "who is a council for?"))

@@ -166,3 +166,22 @@ def test_drafts_are_searchable_only_in_builds_that_show_them(make_site: Callable
     assert not postings(root / "_site", "zebra")
     assert run(root, "build", "--drafts", "--out", str(root / "preview")) == 0
     assert postings(root / "preview", "zebra") == {"/articles/unfinished/": 1}
+
+
+def test_an_index_made_in_parts_equals_one_made_whole() -> None:
+    """Large sites index runs of documents in several processes and join them; the joined index must be
+    the one a single pass makes, whatever the cut (terms in both parts, in one only, in neither)."""
+    from manifesto.search import SearchDocument, index_bundle, index_files, index_part
+
+    texts = ["council tax", "tax rises", "buses", "council buses council", "", "tax", "housing"]
+    docs = [
+        SearchDocument(f"/articles/a{n}/", f"Title {n}", "Op-ed", (text,)) for n, text in enumerate(texts)
+    ]
+    whole = index_files(docs)
+    for cuts in ([3], [1, 2, 5], [0, 7], list(range(1, 7))):
+        bounds = [0, *cuts, len(docs)]
+        parts = [index_part(docs[start:end]) for start, end in zip(bounds, bounds[1:], strict=False)]
+        joined = index_bundle([part for part, _ in parts])
+        for _, texts_of_part in parts:
+            joined |= texts_of_part
+        assert dict(sorted(joined.items())) == whole, cuts
