@@ -1,6 +1,10 @@
 """This project as a candidate of the shared peer harness (../shared/bench/run_peers.py).
 
-    run_peers.py 1000 --candidate ours "python3 bench/harness_candidate.py {corpus} {out}" "articles/*/index.html"
+    PY=$(python3 -c 'import sys; print(sys.executable)')
+    run_peers.py 1000 --candidate ours "$PY bench/harness_candidate.py {corpus} {out}" "articles/*/index.html"
+
+Give the interpreter's own path, as above: the peers run from their virtual environments' scripts, while a
+bare ``python3`` may be a version manager's shim that costs a start-up of its own (0.15 s with pyenv).
 
 The harness writes its canonical corpus; the first (untimed, warm-up) run lays it out as a project beside
 it, and every run then makes a clean build of that project (no build cache) in this same process, so a timed
