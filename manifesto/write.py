@@ -139,10 +139,15 @@ class Staging:
 
     def write(self, relative: str, data: bytes) -> os.stat_result:
         """Write one file of the new site; its size and time, as the published file will have them."""
-        target = self.target(relative)
-        with open(target, "wb") as file:
-            file.write(data)
-        return os.stat(target)
+        # os-level calls: a Python file object costs two more system calls per file (20,000 files).
+        descriptor = os.open(self.target(relative), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            remaining = memoryview(data)
+            while remaining:
+                remaining = remaining[os.write(descriptor, remaining) :]
+            return os.fstat(descriptor)
+        finally:
+            os.close(descriptor)
 
     def write_page(self, page: RenderedPage) -> WrittenPage:
         stat = self.write(page.output_path, page.data)
