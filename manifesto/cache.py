@@ -9,6 +9,7 @@ unchanged in size and modification time.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -88,10 +89,14 @@ class BuildCache:
     pages: dict[str, PageRecord] = field(default_factory=dict)
 
 
-def cache_files(cache_dir: Path, out: Path) -> tuple[Path, Path]:
+def bodies_file(cache_dir: Path) -> Path:
+    return cache_dir / "bodies.json"
+
+
+def pages_file(cache_dir: Path, out: Path) -> Path:
     # Page records belong to one output folder: a build into another folder must not trust them.
     out_key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / "bodies.json", cache_dir / f"pages-{out_key}.json"
+    return cache_dir / f"pages-{out_key}.json"
 
 
 def read_sealed(path: Path, fingerprint: str) -> Any:
@@ -141,10 +146,9 @@ def body_from_json(data: dict[str, Any]) -> RenderedBody:
 
 
 def load_cache(cache_dir: Path, out: Path, fingerprint: str) -> BuildCache:
-    bodies_path, pages_path = cache_files(cache_dir, out)
     cache = BuildCache()
-    bodies = read_sealed(bodies_path, fingerprint)
-    pages = read_sealed(pages_path, fingerprint)
+    bodies = read_sealed(bodies_file(cache_dir), fingerprint)
+    pages = read_sealed(pages_file(cache_dir, out), fingerprint)
     try:
         if bodies is not None:
             cache.bodies = {tuple(item["key"]): body_from_json(item["body"]) for item in bodies}  # type: ignore[misc]
@@ -155,13 +159,23 @@ def load_cache(cache_dir: Path, out: Path, fingerprint: str) -> BuildCache:
     return cache
 
 
-def save_cache(cache_dir: Path, out: Path, fingerprint: str, cache: BuildCache) -> None:
-    bodies_path, pages_path = cache_files(cache_dir, out)
-    bodies = [{"key": list(key), "body": body_to_json(body)} for key, body in sorted(cache.bodies.items())]
-    write_sealed(bodies_path, fingerprint, bodies)
-    write_sealed(
-        pages_path, fingerprint, {path: dataclasses.asdict(record) for path, record in cache.pages.items()}
-    )
+def save_bodies(
+    cache_dir: Path, fingerprint: str, bodies: dict[tuple[str, str, str, str], RenderedBody]
+) -> None:
+    """Keep the rendered Markdown bodies for the next build (they do not depend on the output folder)."""
+    listed = [{"key": list(key), "body": body_to_json(body)} for key, body in sorted(bodies.items())]
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs the next build time
+        write_sealed(bodies_file(cache_dir), fingerprint, listed)
+
+
+def save_pages(cache_dir: Path, out: Path, fingerprint: str, pages: dict[str, PageRecord]) -> None:
+    """Keep the record of each page written into ``out``, for the next build into it."""
+    records = {
+        path: {"key": record.key, "bodies": record.bodies, "size": record.size, "mtime_ns": record.mtime_ns}
+        for path, record in pages.items()
+    }
+    with contextlib.suppress(OSError):
+        write_sealed(pages_file(cache_dir, out), fingerprint, records)
 
 
 def reusable(

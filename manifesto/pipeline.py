@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,7 +21,8 @@ from .cache import (
     load_cache,
     metadata_fingerprint,
     reusable,
-    save_cache,
+    save_bodies,
+    save_pages,
 )
 from .load import SourceCache, Sources, load_sources
 from .model import Site
@@ -186,15 +187,18 @@ def write_fresh_pages(
     bodies: dict[str, str],
     root: Path,
     index: tuple[list[SearchDocument], str] | None,
+    also: Callable[[], None] | None = None,
 ) -> tuple[dict[str, PageRecord], list[IndexPart]]:
     """Render ``jobs`` into ``staging``, and the parts of the search index of ``index`` (its documents
     and their digest), if given: each page's and text file's record for the next build, and the index
-    parts in order."""
+    parts in order. ``also`` is other work to do meanwhile (in a worker when there are workers)."""
     documents, search_key = index if index is not None else ([], "")
-    tasks = [
+    tasks: list[Callable[[], WrittenIndexPart | None]] = [
         partial(write_index_part, staging, documents, start)
         for start in range(0, len(documents), INDEX_DOCUMENTS_A_PART)
     ]
+    if also is not None:
+        tasks.append(also)
     records = {}
     parts = {}
     for done in rendered_pages(
@@ -209,7 +213,7 @@ def write_fresh_pages(
         if isinstance(done, WrittenIndexPart):
             parts[done.start] = done.part
             records |= {path: PageRecord(search_key, {}, *stamp) for path, stamp in done.stamps.items()}
-        else:
+        elif done is not None:
             read = {slug: bodies[slug] for slug in sorted(done.body_reads)}
             records[done.output_path] = PageRecord(keys[done.output_path], read, done.size, done.mtime_ns)
     return records, [parts[start] for start in sorted(parts)]
@@ -255,7 +259,16 @@ def build_incrementally(
     with staged(out) as staging:
         with stage(timings, "render and write"):
             index = None if index_stands else (documents, search_key)
-            records, parts = write_fresh_pages(staging, ready, fresh, keys, bodies, root, index)
+            # The Markdown bodies are kept for the next build while the pages are rendered: they are
+            # right whatever happens to this build (keyed by their inputs).
+            keep_bodies = (
+                partial(save_bodies, cache_dir, fingerprint, cache.bodies)
+                if cache_dir is not None and set(cache.bodies) != loaded[0]
+                else None
+            )
+            records, parts = write_fresh_pages(
+                staging, ready, fresh, keys, bodies, root, index, also=keep_bodies
+            )
             extras = asset_files(ready.sources) | search_page(ready.env, ready.templates_dir, root)
             for path, data in extras.items():
                 staging.write(path, data)
@@ -269,10 +282,9 @@ def build_incrementally(
                 records[path] = cache.pages[path]
         with stage(timings, "swap in"):
             staging.publish()
-    if cache_dir is not None and (set(cache.bodies), records) != loaded:
+    if cache_dir is not None and records != loaded[1]:
         with stage(timings, "cache"):
-            cache.pages = records
-            save_cache(cache_dir, out, fingerprint, cache)
+            save_pages(cache_dir, out, fingerprint, records)
     return BuildReport(ready.site, tuple(sorted(written)), tuple(sorted(reused)))
 
 

@@ -570,6 +570,13 @@ def test_unchanged_pages_are_reused_and_a_body_edit_rerenders_only_its_readers(
     assert "fair funding, loudly." in (root / "_site/manifesto/index.html").read_text()
 
 
+def test_a_cache_that_cannot_be_written_does_not_stop_the_build(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    (root / ".cache").write_text("a file where the cache folder would go")
+    assert run(root) == 0
+    assert (root / "_site/index.html").exists()
+
+
 def test_a_damaged_cache_or_a_hand_edited_page_is_never_trusted(make_site: Callable[..., Path]) -> None:
     root = make_site()
     run(root)
