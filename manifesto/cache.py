@@ -24,6 +24,7 @@ from markupsafe import Markup
 from . import __version__
 from .body import LinkRef, RenderedBody
 from .model import Site
+from .search import IndexPart, Postings
 
 FORMAT = 1
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -176,6 +177,45 @@ def save_pages(cache_dir: Path, out: Path, fingerprint: str, pages: dict[str, Pa
     }
     with contextlib.suppress(OSError):
         write_sealed(pages_file(cache_dir, out), fingerprint, records)
+
+
+def index_part_file(cache_dir: Path, key: str) -> Path:
+    return cache_dir / f"index-{key[:32]}.json"
+
+
+def save_index_part(cache_dir: Path, fingerprint: str, key: str, part: IndexPart) -> None:
+    """Keep one part of the search index, by the digest of its documents."""
+    postings = part.postings
+    payload = {
+        "key": key,
+        "listing": part.listing,
+        "by_term": postings.by_term,
+        "last_seen": postings.last_seen,
+        "documents": postings.documents,
+    }
+    with contextlib.suppress(OSError):
+        write_sealed(index_part_file(cache_dir, key), fingerprint, payload)
+
+
+def load_index_part(cache_dir: Path, fingerprint: str, key: str) -> IndexPart | None:
+    """The part of the search index kept for documents whose digest is ``key``, if any is."""
+    data = read_sealed(index_part_file(cache_dir, key), fingerprint)
+    try:
+        if data is None or data["key"] != key:
+            return None
+        postings = Postings(dict(data["by_term"]), dict(data["last_seen"]), int(data["documents"]))
+        return IndexPart(list(data["listing"]), postings)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def prune_index_parts(cache_dir: Path, keys: set[str]) -> None:
+    """Delete the kept index parts of documents that are no longer the site's."""
+    wanted = {index_part_file(cache_dir, key).name for key in keys}
+    with contextlib.suppress(OSError):
+        for kept in cache_dir.glob("index-*.json"):
+            if kept.name not in wanted:
+                kept.unlink(missing_ok=True)
 
 
 def reusable(

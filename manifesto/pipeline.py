@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -19,9 +19,12 @@ from .cache import (
     folder_fingerprint,
     generator_fingerprint,
     load_cache,
+    load_index_part,
     metadata_fingerprint,
+    prune_index_parts,
     reusable,
     save_bodies,
+    save_index_part,
     save_pages,
 )
 from .load import SourceCache, Sources, load_sources
@@ -46,8 +49,9 @@ from .search import (
     index_part,
     search_files,
     search_page,
+    text_path,
 )
-from .write import Staging, check_output_folder, recover_interrupted, staged, write_site
+from .write import Staging, WrittenPage, check_output_folder, recover_interrupted, staged, write_site
 
 if TYPE_CHECKING:
     from .pdf import ManifestoPdf
@@ -159,23 +163,82 @@ def page_keys(
     return {job.output_path: digest_text(shared, job.output_path, job.template) for job in jobs}
 
 
-# Documents a part of the search index covers: each part is made by a render worker beside the pages.
-INDEX_DOCUMENTS_A_PART = 500
+# Documents a part of the search index covers. Each part is made by a render worker beside the pages, and
+# kept in the cache by the digest of its documents, so that an edit makes only its own part again.
+INDEX_DOCUMENTS_A_PART = 100
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """The search index of this build, part by part (a part is named by the number of its first document)."""
+
+    documents: list[SearchDocument]
+    keys: dict[int, str]  # part -> digest of its documents ("" when nothing is kept for a next build)
+    kept: dict[int, IndexPart]  # parts whose documents are as the last build left them, from the cache
+    search_key: str  # digest of every part's: the files listing every document change with it
+
+    def fresh(self) -> list[int]:
+        return [start for start in self.keys if start not in self.kept]
 
 
 @dataclass(frozen=True)
 class WrittenIndexPart:
-    start: int  # the number of its first document
+    start: int
     part: IndexPart
     stamps: dict[str, tuple[int, int]]  # the text files it wrote: (size, mtime in ns)
 
 
-def write_index_part(staging: Staging, documents: list[SearchDocument], start: int) -> WrittenIndexPart:
-    part, texts = index_part(documents[start : start + INDEX_DOCUMENTS_A_PART])
+def is_bundle_file(path: str) -> bool:
+    """The index files that list every document (documents.json, the term files), not per-document."""
+    return path.startswith(f"{BUNDLE_FOLDER}/") and not path.startswith(f"{BUNDLE_FOLDER}/text/")
+
+
+def plan_index(
+    documents: list[SearchDocument], cache: BuildCache, cache_dir: Path | None, fingerprint: str, out: Path
+) -> tuple[IndexPlan, set[str], bool]:
+    """The index's parts; the files the last build wrote that stand (to carry over); and whether the
+    whole index stands."""
+    parts = {
+        start: documents[start : start + INDEX_DOCUMENTS_A_PART]
+        for start in range(0, len(documents), INDEX_DOCUMENTS_A_PART)
+    }
+    if cache_dir is None:
+        return IndexPlan(documents, dict.fromkeys(parts, ""), {}, ""), set(), False
+    keys = {start: documents_digest(part) for start, part in parts.items()}
+    search_key = digest_text(*keys.values())
+    texts = {start: [text_path(document.url_path) for document in part] for start, part in parts.items()}
+
+    def stands(start: int) -> bool:
+        return all(reusable(cache.pages.get(path), keys[start], {}, out, path) for path in texts[start])
+
+    bundle = {path for path in cache.pages if is_bundle_file(path)}
+    bundle_stands = bool(bundle) and all(
+        reusable(cache.pages[path], search_key, {}, out, path) for path in bundle
+    )
+    if bundle_stands and all(stands(start) for start in parts):  # nothing indexed changed
+        every_text = {path for paths in texts.values() for path in paths}
+        return IndexPlan(documents, keys, {}, search_key), bundle | every_text, True
+    kept: dict[int, IndexPart] = {}
+    carried: set[str] = set()
+    for start in parts:
+        part = load_index_part(cache_dir, fingerprint, keys[start]) if stands(start) else None
+        if part is not None:
+            kept[start] = part
+            carried.update(texts[start])
+    return IndexPlan(documents, keys, kept, search_key), carried, False
+
+
+def write_index_part(
+    staging: Staging, plan: IndexPlan, start: int, cache_dir: Path | None, fingerprint: str
+) -> WrittenIndexPart:
+    """Index one part's documents and write their text files (a render worker's task); keep the part."""
+    part, texts = index_part(plan.documents[start : start + INDEX_DOCUMENTS_A_PART])
     stamps = {}
     for path, data in texts.items():
         stat = staging.write(path, data)
         stamps[path] = (stat.st_size, stat.st_mtime_ns)
+    if cache_dir is not None:
+        save_index_part(cache_dir, fingerprint, plan.keys[start], part)
     return WrittenIndexPart(start, part, stamps)
 
 
@@ -186,37 +249,23 @@ def write_fresh_pages(
     keys: dict[str, str],
     bodies: dict[str, str],
     root: Path,
-    index: tuple[list[SearchDocument], str] | None,
-    also: Callable[[], None] | None = None,
-) -> tuple[dict[str, PageRecord], list[IndexPart]]:
-    """Render ``jobs`` into ``staging``, and the parts of the search index of ``index`` (its documents
-    and their digest), if given: each page's and text file's record for the next build, and the index
-    parts in order. ``also`` is other work to do meanwhile (in a worker when there are workers)."""
-    documents, search_key = index if index is not None else ([], "")
-    tasks: list[Callable[[], WrittenIndexPart | None]] = [
-        partial(write_index_part, staging, documents, start)
-        for start in range(0, len(documents), INDEX_DOCUMENTS_A_PART)
-    ]
-    if also is not None:
-        tasks.append(also)
+    tasks: Sequence[Callable[[], object]],
+    task_items: int,
+) -> tuple[dict[str, PageRecord], list[object]]:
+    """Render ``jobs`` into ``staging`` and carry out ``tasks``, other work of the stage worth about
+    ``task_items`` pages (in the workers, when there are workers): each page's record for the next build,
+    and what the tasks gave."""
     records = {}
-    parts = {}
+    results = []
     for done in rendered_pages(
-        ready.env,
-        jobs,
-        ready.templates_dir,
-        root,
-        finish=staging.write_page,
-        tasks=tasks,
-        task_items=len(documents),  # indexing a document costs about as much as rendering a page
+        ready.env, jobs, ready.templates_dir, root, staging.write_page, tasks, task_items
     ):
-        if isinstance(done, WrittenIndexPart):
-            parts[done.start] = done.part
-            records |= {path: PageRecord(search_key, {}, *stamp) for path, stamp in done.stamps.items()}
-        elif done is not None:
+        if isinstance(done, WrittenPage):
             read = {slug: bodies[slug] for slug in sorted(done.body_reads)}
             records[done.output_path] = PageRecord(keys[done.output_path], read, done.size, done.mtime_ns)
-    return records, [parts[start] for start in sorted(parts)]
+        else:
+            results.append(done)
+    return records, results
 
 
 def write_index_bundle(staging: Staging, parts: list[IndexPart], search_key: str) -> dict[str, PageRecord]:
@@ -252,34 +301,42 @@ def build_incrementally(
             for job in jobs
             if reusable(cache.pages.get(job.output_path), keys[job.output_path], bodies, out, job.output_path)
         }
-        documents = documents_of(ready.site)
-        search_key = documents_digest(documents) if keeping else ""
-        bundle = sorted(path for path in cache.pages if path.startswith(f"{BUNDLE_FOLDER}/"))
-        index_stands = bool(bundle) and all(
-            reusable(cache.pages[path], search_key, {}, out, path) for path in bundle
-        )
-        if index_stands:
-            reused |= set(bundle)  # nothing indexed changed: the last index stands
+        plan, carried, index_stands = plan_index(documents_of(ready.site), cache, cache_dir, fingerprint, out)
+        reused |= carried
         fresh = [job for job in jobs if job.output_path not in reused]
     with staged(out) as staging:
         with stage(timings, "render and write"):
-            index = None if index_stands else (documents, search_key)
-            # The Markdown bodies are kept for the next build while the pages are rendered: they are
-            # right whatever happens to this build (keyed by their inputs).
-            keep_bodies = (
-                partial(save_bodies, cache_dir, fingerprint, cache.bodies)
-                if keeping and set(cache.bodies) != loaded[0]
-                else None
+            fresh_parts = [] if index_stands else plan.fresh()
+            tasks: list[Callable[[], object]] = [
+                partial(write_index_part, staging, plan, start, cache_dir, fingerprint)
+                for start in fresh_parts
+            ]
+            if keeping and set(cache.bodies) != loaded[0]:
+                # The Markdown bodies are kept for the next build while the pages are rendered: they are
+                # right whatever happens to this build (keyed by their inputs).
+                tasks.append(partial(save_bodies, cache_dir, fingerprint, cache.bodies))
+            # Indexing a document costs about as much as rendering a page.
+            fresh_documents = sum(
+                len(plan.documents[start : start + INDEX_DOCUMENTS_A_PART]) for start in fresh_parts
             )
-            records, parts = write_fresh_pages(
-                staging, ready, fresh, keys, bodies, root, index, also=keep_bodies
+            records, done = write_fresh_pages(
+                staging, ready, fresh, keys, bodies, root, tasks, fresh_documents
             )
             extras = asset_files(ready.sources) | search_page(ready.env, ready.templates_dir, root)
             for path, data in extras.items():
                 staging.write(path, data)
         with stage(timings, "search index"):
             if not index_stands:
-                records |= write_index_bundle(staging, parts, search_key)
+                parts = dict(plan.kept)
+                for result in done:
+                    if isinstance(result, WrittenIndexPart):
+                        parts[result.start] = result.part
+                        key = plan.keys[result.start]
+                        records |= {
+                            path: PageRecord(key, {}, *stamp) for path, stamp in result.stamps.items()
+                        }
+                joined = [parts[start] for start in sorted(parts)]
+                records |= write_index_bundle(staging, joined, plan.search_key)
         written = (*records, *extras)
         with stage(timings, "carry over unchanged"):
             for path in sorted(reused):
@@ -290,6 +347,7 @@ def build_incrementally(
     if cache_dir is not None and records != loaded[1]:
         with stage(timings, "cache"):
             save_pages(cache_dir, out, fingerprint, records)
+            prune_index_parts(cache_dir, set(plan.keys.values()))
     return BuildReport(ready.site, tuple(sorted(written)), tuple(sorted(reused)))
 
 
