@@ -179,6 +179,20 @@ def neighbours(site: Site) -> dict[str, tuple[Article | None, Article | None]]:
     return found
 
 
+# Feed readers fetch the feed again and again, for what is new: it carries the newest op-eds, in full, not
+# the whole archive (10,000 op-eds in full would be an 80 MB file, near GitHub Pages' limit per file).
+FEED_ENTRIES = 50
+
+
+def feed_entries(site: Site) -> tuple[Article, ...]:
+    """The op-eds the feed carries: newest first, then those without a date, in the platform's order."""
+    placed = sorted(
+        enumerate(site.articles),
+        key=lambda item: (item[1].date is None, -item[1].date.toordinal() if item[1].date else 0, item[0]),
+    )
+    return tuple(article for _, article in placed[:FEED_ENTRIES])
+
+
 def feed_updated(site: Site, options: RenderOptions) -> datetime.datetime:
     dates = [article.date for article in site.articles if article.date]
     if dates:
@@ -244,9 +258,8 @@ def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
         yield PageJob(f"{page.slug}/index.html", page.url_path, "page.html", {"page": page})
     yield PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {}, every_op_ed=True)
     yield PageJob("404.html", "/404.html", "404.html", {})
-    yield PageJob(
-        "feed.xml", FEED_PATH, "feed.xml", {"updated": feed_updated(site, options)}, every_op_ed=True
-    )
+    feed = {"updated": feed_updated(site, options), "entries": feed_entries(site)}
+    yield PageJob("feed.xml", FEED_PATH, "feed.xml", feed)
     yield PageJob("sitemap.xml", "/sitemap.xml", "sitemap.xml", {})
     yield PageJob("robots.txt", "/robots.txt", "robots.txt", {})
 

@@ -661,3 +661,28 @@ def test_an_edit_makes_only_its_own_part_of_the_search_index_again(
     assert run(root) == 0
     assert run(root, "build", "--out", str(tmp_path / "clean"), "--no-cache") == 0
     assert read_tree(root / "_site") == read_tree(tmp_path / "clean")
+
+
+def test_the_feed_carries_the_newest_op_eds_first_and_no_more_than_its_limit(
+    make_site: Callable[..., Path],
+) -> None:
+    import xml.etree.ElementTree as ElementTree
+
+    from manifesto.render import FEED_ENTRIES
+
+    dated = {
+        path: text.replace("summary: ", f"date: 2021-{1 + number % 12:02}-{1 + number % 28:02}\nsummary: ", 1)
+        for number, (path, text) in enumerate(many_op_eds(FEED_ENTRIES + 10).items())
+        if number % 5  # every fifth has no date
+    }
+    undated = {path: text for path, text in many_op_eds(FEED_ENTRIES + 10).items() if path not in dated}
+    root = make_site(dated | undated)
+    assert run(root) == 0
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = ElementTree.parse(root / "_site/feed.xml").getroot().findall(f"{atom}entry")
+    assert len(entries) == FEED_ENTRIES
+    published = [entry.findtext(f"{atom}published") for entry in entries]
+    dates = [date for date in published if date]
+    assert dates == sorted(dates, reverse=True)  # newest first
+    assert published.index(None) == len(dates)  # then those without a date
+    assert len(dates) == len(dated) + 1  # every dated op-ed (the site's own dated one included)
