@@ -16,6 +16,7 @@ where Python may be told not to keep compiled modules: PYTHONDONTWRITEBYTECODE).
 from __future__ import annotations
 
 import compileall
+import hashlib
 import importlib.util
 import sys
 from collections.abc import Callable
@@ -36,9 +37,19 @@ def project_main() -> Callable[[list[str]], int]:
     return main
 
 
+def templates_digest() -> str:
+    """Names the laid-out project after the templates it was given, so that a changed template is never
+    timed with an old copy (the harness keeps its corpus folders between runs)."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "templates").rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def main() -> None:
     corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
-    project = corpus / "manifesto-project"
+    project = corpus / f"manifesto-project-{templates_digest()}"
     if not (project / "site.yaml").is_file():
         layout_project(corpus, project)
         compileall.compile_dir(REPO / "manifesto", quiet=1)
