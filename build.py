@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from manifesto.errors import BuildError, flatten, raise_if_any
@@ -209,6 +210,15 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         print(failure_summary(args.command, len(problems)), file=sys.stderr)
+        return 1
+    except BrokenProcessPool:
+        # Not a mistake in the user's files: a worker was killed (most often for lack of memory).
+        print(
+            "The build stopped: one of its worker processes was killed before it finished, most often\n"
+            "because the machine ran out of memory. Nothing was changed: the last site built is still in\n"
+            "place. Run the build again; if it happens every time, close other programs first.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -686,3 +686,30 @@ def test_the_feed_carries_the_newest_op_eds_first_and_no_more_than_its_limit(
     assert dates == sorted(dates, reverse=True)  # newest first
     assert published.index(None) == len(dates)  # then those without a date
     assert len(dates) == len(dated) + 1  # every dated op-ed (the site's own dated one included)
+
+
+def test_a_worker_killed_mid_build_keeps_the_last_site_and_says_so_plainly(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    from manifesto import render
+
+    root = make_site(many_op_eds(60))
+    assert worker_count(60) > 1  # the pages are rendered by worker processes
+    assert run(root) == 0
+    before = read_tree(root / "_site")
+    builder, real_render_page = os.getpid(), render.render_page
+
+    def killed_in_a_worker(*args: object, **kwargs: object) -> object:
+        if os.getpid() != builder:
+            os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+        return real_render_page(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "render_page", killed_in_a_worker)
+    capsys.readouterr()
+    assert run(root, "build", "--no-cache") == 1
+    err = capsys.readouterr().err
+    assert "worker processes was killed" in err and "Traceback" not in err
+    assert read_tree(root / "_site") == before
+    assert not list(root.glob(".staging-*"))
