@@ -180,6 +180,10 @@ class IndexPlan:
     def fresh(self) -> list[int]:
         return [start for start in self.keys if start not in self.kept]
 
+    def size(self, starts: list[int]) -> int:
+        """How many documents the parts ``starts`` hold."""
+        return sum(len(self.documents[start : start + INDEX_DOCUMENTS_A_PART]) for start in starts)
+
 
 @dataclass(frozen=True)
 class WrittenIndexPart:
@@ -268,12 +272,19 @@ def write_fresh_pages(
     return records, results
 
 
-def write_index_bundle(staging: Staging, parts: list[IndexPart], search_key: str) -> dict[str, PageRecord]:
-    """Join the index parts and write the files that list every document; their records."""
+def write_joined_index(staging: Staging, plan: IndexPlan, done: list[object]) -> dict[str, PageRecord]:
+    """Join the index parts, kept and just made (in ``done``), and write the files that list every
+    document: the records of those files and of the text files the new parts wrote."""
+    parts = dict(plan.kept)
     records = {}
-    for path, data in index_bundle(parts).items():
+    for result in done:
+        if isinstance(result, WrittenIndexPart):
+            parts[result.start] = result.part
+            key = plan.keys[result.start]
+            records |= {path: PageRecord(key, {}, *stamp) for path, stamp in result.stamps.items()}
+    for path, data in index_bundle([parts[start] for start in sorted(parts)]).items():
         stat = staging.write(path, data)
-        records[path] = PageRecord(search_key, {}, stat.st_size, stat.st_mtime_ns)
+        records[path] = PageRecord(plan.search_key, {}, stat.st_size, stat.st_mtime_ns)
     return records
 
 
@@ -316,27 +327,15 @@ def build_incrementally(
                 # right whatever happens to this build (keyed by their inputs).
                 tasks.append(partial(save_bodies, cache_dir, fingerprint, cache.bodies))
             # Indexing a document costs about as much as rendering a page.
-            fresh_documents = sum(
-                len(plan.documents[start : start + INDEX_DOCUMENTS_A_PART]) for start in fresh_parts
-            )
             records, done = write_fresh_pages(
-                staging, ready, fresh, keys, bodies, root, tasks, fresh_documents
+                staging, ready, fresh, keys, bodies, root, tasks, plan.size(fresh_parts)
             )
             extras = asset_files(ready.sources) | search_page(ready.env, ready.templates_dir, root)
             for path, data in extras.items():
                 staging.write(path, data)
         with stage(timings, "search index"):
             if not index_stands:
-                parts = dict(plan.kept)
-                for result in done:
-                    if isinstance(result, WrittenIndexPart):
-                        parts[result.start] = result.part
-                        key = plan.keys[result.start]
-                        records |= {
-                            path: PageRecord(key, {}, *stamp) for path, stamp in result.stamps.items()
-                        }
-                joined = [parts[start] for start in sorted(parts)]
-                records |= write_index_bundle(staging, joined, plan.search_key)
+                records |= write_joined_index(staging, plan, done)
         written = (*records, *extras)
         with stage(timings, "carry over unchanged"):
             for path in sorted(reused):
