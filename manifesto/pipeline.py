@@ -41,6 +41,7 @@ from .render import (
 )
 from .search import (
     BUNDLE_FOLDER,
+    TEXT_FOLDER,
     IndexPart,
     SearchDocument,
     documents_digest,
@@ -194,7 +195,7 @@ class WrittenIndexPart:
 
 def is_bundle_file(path: str) -> bool:
     """The index files that list every document (documents.json, the term files), not per-document."""
-    return path.startswith(f"{BUNDLE_FOLDER}/") and not path.startswith(f"{BUNDLE_FOLDER}/text/")
+    return path.startswith(f"{BUNDLE_FOLDER}/") and not path.startswith(f"{TEXT_FOLDER}/")
 
 
 def plan_index(

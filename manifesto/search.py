@@ -38,6 +38,7 @@ from .render import PageJob, RecordingEnvironment, render_page
 
 SEARCH_PAGE = PageJob("search/index.html", "/search/", "search.html", {})
 BUNDLE_FOLDER = "search/data"
+TEXT_FOLDER = f"{BUNDLE_FOLDER}/text"  # one file per document; the rest of the bundle lists them all
 TITLE_WEIGHT = 5  # a title word counts as this many words of text
 SHARD_PREFIX = 2  # characters of a term that name its shard
 
@@ -129,7 +130,7 @@ def shard_name(term: str) -> str:
 
 
 def text_path(url_path: str) -> str:
-    return f"{BUNDLE_FOLDER}/text/{url_path.strip('/')}.txt"
+    return f"{TEXT_FOLDER}/{url_path.strip('/')}.txt"
 
 
 def to_json(value: object) -> bytes:
