@@ -25,6 +25,7 @@ from . import __version__
 from .body import LinkRef, RenderedBody
 from .model import Site
 from .search import IndexPart, Postings
+from .write import OutputListing
 
 FORMAT = 1
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -219,15 +220,12 @@ def prune_index_parts(cache_dir: Path, keys: set[str]) -> None:
 
 
 def reusable(
-    record: PageRecord | None, key: str, bodies: dict[str, str], out: Path, output_path: str
+    record: PageRecord | None, key: str, bodies: dict[str, str], present: OutputListing, output_path: str
 ) -> bool:
-    """Whether the page the last build wrote can stand for this one."""
+    """Whether the page the last build wrote can stand for this one: its inputs are the same, and the
+    output folder still holds the very file it wrote (a symbolic link put in its place is never taken)."""
     if record is None or record.key != key:
         return False
     if any(bodies.get(slug) != fingerprint for slug, fingerprint in record.bodies.items()):
         return False
-    try:
-        stat = (out / output_path).lstat()  # a symbolic link put in its place is never taken over
-    except OSError:
-        return False
-    return stat.st_size == record.size and stat.st_mtime_ns == record.mtime_ns
+    return present.files.get(output_path) == (record.size, record.mtime_ns)

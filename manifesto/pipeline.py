@@ -52,7 +52,16 @@ from .search import (
     search_page,
     text_path,
 )
-from .write import Staging, WrittenPage, check_output_folder, recover_interrupted, staged, write_site
+from .write import (
+    OutputListing,
+    Staging,
+    WrittenPage,
+    check_output_folder,
+    list_output,
+    recover_interrupted,
+    staged,
+    write_site,
+)
 
 if TYPE_CHECKING:
     from .pdf import ManifestoPdf
@@ -72,7 +81,7 @@ class BuildReport:
 
     site: Site
     written: tuple[str, ...]  # output paths written afresh
-    reused: tuple[str, ...]  # output paths carried over unchanged from the last build
+    reused: tuple[str, ...]  # output paths the last build wrote, left in place unchanged
 
 
 @dataclass(frozen=True)
@@ -199,10 +208,14 @@ def is_bundle_file(path: str) -> bool:
 
 
 def plan_index(
-    documents: list[SearchDocument], cache: BuildCache, cache_dir: Path | None, fingerprint: str, out: Path
+    documents: list[SearchDocument],
+    cache: BuildCache,
+    cache_dir: Path | None,
+    fingerprint: str,
+    present: OutputListing,
 ) -> tuple[IndexPlan, set[str], bool]:
-    """The index's parts; the files the last build wrote that stand (to carry over); and whether the
-    whole index stands."""
+    """The index's parts; the files the last build wrote that stand (to keep); and whether the whole
+    index stands."""
     parts = {
         start: documents[start : start + INDEX_DOCUMENTS_A_PART]
         for start in range(0, len(documents), INDEX_DOCUMENTS_A_PART)
@@ -214,23 +227,23 @@ def plan_index(
     texts = {start: [text_path(document.url_path) for document in part] for start, part in parts.items()}
 
     def stands(start: int) -> bool:
-        return all(reusable(cache.pages.get(path), keys[start], {}, out, path) for path in texts[start])
+        return all(reusable(cache.pages.get(path), keys[start], {}, present, path) for path in texts[start])
 
     bundle = {path for path in cache.pages if is_bundle_file(path)}
     bundle_stands = bool(bundle) and all(
-        reusable(cache.pages[path], search_key, {}, out, path) for path in bundle
+        reusable(cache.pages[path], search_key, {}, present, path) for path in bundle
     )
     if bundle_stands and all(stands(start) for start in parts):  # nothing indexed changed
         every_text = {path for paths in texts.values() for path in paths}
         return IndexPlan(documents, keys, {}, search_key), bundle | every_text, True
     kept: dict[int, IndexPart] = {}
-    carried: set[str] = set()
+    standing: set[str] = set()
     for start in parts:
         part = load_index_part(cache_dir, fingerprint, keys[start]) if stands(start) else None
         if part is not None:
             kept[start] = part
-            carried.update(texts[start])
-    return IndexPlan(documents, keys, kept, search_key), carried, False
+            standing.update(texts[start])
+    return IndexPlan(documents, keys, kept, search_key), standing, False
 
 
 def write_index_part(
@@ -293,7 +306,7 @@ def build_incrementally(
     root: Path, out: Path, options: RenderOptions, cache_dir: Path | None, timings: dict[str, float] | None
 ) -> BuildReport:
     """A full build into ``out`` that renders only pages whose inputs changed since the last build, and
-    carries the others over; pages are written as they are rendered, the site swapped in when complete."""
+    keeps the others; pages are written as they are rendered, and published when the site is complete."""
     with stage(timings, "cache"):
         fingerprint = generator_fingerprint()
         cache = load_cache(cache_dir, out, fingerprint) if cache_dir is not None else BuildCache()
@@ -308,15 +321,20 @@ def build_incrementally(
         else:  # nothing is kept for a next build, so nothing needs a fingerprint (0.8 s at 10,000 op-eds)
             keys = dict.fromkeys((job.output_path for job in jobs), "")
             bodies = dict.fromkeys((article.slug for article in ready.site.articles), "")
+        present = list_output(out)
         reused = {
             job.output_path
             for job in jobs
-            if reusable(cache.pages.get(job.output_path), keys[job.output_path], bodies, out, job.output_path)
+            if reusable(
+                cache.pages.get(job.output_path), keys[job.output_path], bodies, present, job.output_path
+            )
         }
-        plan, carried, index_stands = plan_index(documents_of(ready.site), cache, cache_dir, fingerprint, out)
-        reused |= carried
+        plan, kept, index_stands = plan_index(
+            documents_of(ready.site), cache, cache_dir, fingerprint, present
+        )
+        reused |= kept
         fresh = [job for job in jobs if job.output_path not in reused]
-    with staged(out) as staging:
+    with staged(out, present) as staging:
         with stage(timings, "render and write"):
             fresh_parts = [] if index_stands else plan.fresh()
             tasks: list[Callable[[], object]] = [
@@ -338,11 +356,9 @@ def build_incrementally(
             if not index_stands:
                 records |= write_joined_index(staging, plan, done)
         written = (*records, *extras)
-        with stage(timings, "carry over unchanged"):
-            for path in sorted(reused):
-                staging.carry(path)
-                records[path] = cache.pages[path]
-        with stage(timings, "swap in"):
+        staging.keep(reused)
+        records |= {path: cache.pages[path] for path in reused}
+        with stage(timings, "publish"):
             staging.publish()
     if cache_dir is not None and records != loaded[1]:
         with stage(timings, "cache"):

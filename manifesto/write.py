@@ -1,7 +1,8 @@
-"""Staged, atomic output: the only writer of files. The last good site survives any failed build."""
+"""Staged output: the only writer of files. The last good site survives any failed build."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -14,7 +15,9 @@ from .errors import BuildError
 from .render import RenderedPage
 
 STAGING_PREFIX = ".staging-"
-RETIRED_PREFIX = ".retired-"
+PUBLISHING_PREFIX = ".publishing-"
+SITE_FOLDER = "site"  # inside a staging or publishing folder: the new files, laid out as in the site
+REMOVED_LIST = "removed"  # inside a publishing folder: what to remove from the output, one path a line
 
 
 def check_output_folder(out: Path, root: Path) -> None:
@@ -63,32 +66,94 @@ def safe_target(folder: Path, relative: str) -> Path:
 
 
 def recover_interrupted(out: Path) -> None:
-    """Put back the last good site if a build was killed between its two renames.
+    """Finish publishing a site whose build was killed while moving its files into ``out``.
 
-    Such a build leaves no output folder, and the last good site inside a retired folder beside it.
+    That build had fully succeeded: its new files wait in a publishing folder beside ``out``, with the list
+    of what to remove, so its work is completed (the same files land in the same places) rather than undone.
     """
     out = out.absolute()
-    if out.exists():
-        return
-    for retired in sorted(out.parent.glob(f"{RETIRED_PREFIX}{out.name}-*/{out.name}")):
-        os.replace(retired, out)
-        return
+    for publishing in sorted(out.parent.glob(f"{PUBLISHING_PREFIX}{out.name}-*")):
+        finish_publishing(Path(publishing), out)
 
 
 def remove_leftovers(parent: Path, name: str) -> None:
-    """Clear the staging and retired folders of builds that were killed half-way."""
+    """Clear the staging folders of builds that were killed half-way."""
     recover_interrupted(parent / name)
-    for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
-        for leftover in parent.glob(f"{prefix}{name}-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in parent.glob(f"{STAGING_PREFIX}{name}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
-def link_or_copy(source: Path, target: str) -> None:
-    """Carry an unchanged file from the last site into the new one (a hard link costs no copy)."""
+@dataclass(frozen=True)
+class OutputListing:
+    """What an output folder holds, found without following any symbolic link."""
+
+    files: dict[str, tuple[int, int]]  # regular file -> (size, modification time in ns)
+    folders: list[str]
+    others: list[str]  # symbolic links and anything else: never part of a site
+
+
+def list_output(out: Path) -> OutputListing:
+    """Every file and folder under ``out`` (nothing when there is no such folder), by relative path."""
+    listing = OutputListing({}, [], [])
+
+    def visit(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    listing.folders.append(relative)
+                    visit(entry.path, relative + "/")
+                elif entry.is_file(follow_symlinks=False):
+                    stat = entry.stat(follow_symlinks=False)
+                    listing.files[relative] = (stat.st_size, stat.st_mtime_ns)
+                else:
+                    listing.others.append(relative)
+
+    if out.is_dir() and not out.is_symlink():
+        visit(str(out), "")
+    return listing
+
+
+def strays(listing: OutputListing, site_files: set[str]) -> list[str]:
+    """What in a listed folder is not part of a site made of ``site_files``: files first, then folders
+    (written with a trailing slash), deepest first."""
+    needed = set()
+    for path in site_files:
+        folders = path.split("/")[:-1]
+        needed.update("/".join(folders[:end]) for end in range(1, len(folders) + 1))
+    files = sorted([path for path in listing.files if path not in site_files] + listing.others)
+    folders = sorted((f"{folder}/" for folder in listing.folders if folder not in needed), reverse=True)
+    return files + folders
+
+
+def finish_publishing(publishing: Path, out: Path) -> None:
+    """Remove what the list in ``publishing`` names from ``out``, move the new files in, and clear the
+    publishing folder. Safe to run again on a folder a killed run had half finished."""
     try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+        removed = (publishing / REMOVED_LIST).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        removed = []  # the previous run got as far as moving files in
+    for relative in removed:
+        target = safe_target(out, relative)
+        if relative.endswith("/"):
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(target)
+    (publishing / REMOVED_LIST).unlink(missing_ok=True)
+    move_files_in(str(publishing / SITE_FOLDER), str(out))
+    shutil.rmtree(publishing, ignore_errors=True)
+
+
+def move_files_in(source: str, target: str) -> None:
+    """Move every file under ``source`` to the same place under ``target``, replacing what is there."""
+    os.makedirs(target, exist_ok=True)
+    with os.scandir(source) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                move_files_in(entry.path, os.path.join(target, entry.name))
+            else:
+                os.replace(entry.path, os.path.join(target, entry.name))
 
 
 @dataclass(frozen=True)
@@ -102,22 +167,26 @@ class WrittenPage:
 
 
 class Staging:
-    """A new site, written file by file into a folder beside ``out`` and swapped in only when complete.
+    """A new site, written file by file into a folder beside ``out`` and published only when complete.
 
-    Until ``publish()``, the last good site in ``out`` is untouched; a build that fails half-way calls
+    Only the files that changed are written; ``keep`` names the files of the last site that stay. Until
+    ``publish()``, the last good site in ``out`` is untouched; a build that fails half-way calls
     ``discard()`` (``staged`` does both), so no half-written site is ever left in its place.
     """
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, listing: OutputListing | None = None) -> None:
         self.out = out.absolute()
+        self.listing = listing  # what ``out`` held when the build began (listed again if not given)
+        self.kept: set[str] = set()
         parent = self.out.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
             remove_leftovers(parent, self.out.name)
             self.folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{self.out.name}-", dir=parent))
             # Paths inside it are plain strings: pathlib's objects cost more than the writing, 20,000 times.
-            self.folder_name = str(self.folder)
-            self.made: set[str] = {self.folder_name}  # folders made inside it so far (by this process)
+            self.site_folder = os.path.join(self.folder, SITE_FOLDER)
+            os.mkdir(self.site_folder)
+            self.made: set[str] = {self.site_folder}  # folders made inside it so far (by this process)
             self.published = False
         except OSError as error:
             raise BuildError(
@@ -131,7 +200,7 @@ class Staging:
         """Where ``relative`` goes in the staging folder, its folder made. Worker processes may write
         into the same staging folder at once: making a folder that another has just made is fine."""
         *folders, name = safe_parts(relative)
-        parent = os.path.join(self.folder_name, *folders)
+        parent = os.path.join(self.site_folder, *folders)
         if parent not in self.made:
             os.makedirs(parent, exist_ok=True)
             self.made.add(parent)
@@ -153,28 +222,46 @@ class Staging:
         stat = self.write(page.output_path, page.data)
         return WrittenPage(page.output_path, page.body_reads, stat.st_size, stat.st_mtime_ns)
 
-    def carry(self, relative: str) -> None:
-        """Take an unchanged file over from the last site."""
-        link_or_copy(safe_target(self.out, relative), self.target(relative))
+    def keep(self, relatives: set[str]) -> None:
+        """Files of the last site that are part of the new one as they are."""
+        for relative in relatives:
+            safe_parts(relative)
+        self.kept |= relatives
 
     def publish(self) -> None:
-        if not self.published:
-            os.chmod(self.folder, 0o755)
-            swap_in(self.folder, self.out)
-            self.published = True
+        """Make the new site the output: the whole folder when there is none yet; otherwise, file by
+        file, the stray files removed and the new ones moved in (the kept ones are left alone).
+
+        The list of strays is written first, then the staging folder renamed to a publishing folder in
+        one step: from then on, a killed build's publishing is finished by the next (recover_interrupted).
+        """
+        if self.published:
+            return
+        if not self.out.exists():
+            os.replace(self.site_folder, self.out)
+            shutil.rmtree(self.folder, ignore_errors=True)
+        else:
+            listing = self.listing or list_output(self.out)
+            written = set(list_output(Path(self.site_folder)).files)
+            removed = "".join(f"{path}\n" for path in strays(listing, written | self.kept))
+            (self.folder / REMOVED_LIST).write_text(removed, encoding="utf-8")
+            publishing = self.folder.with_name(PUBLISHING_PREFIX + self.folder.name[len(STAGING_PREFIX) :])
+            os.replace(self.folder, publishing)
+            finish_publishing(publishing, self.out)
+        self.published = True
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @contextmanager
-def staged(out: Path) -> Iterator[Staging]:
+def staged(out: Path, listing: OutputListing | None = None) -> Iterator[Staging]:
     """A Staging for ``out``, published when the block ends normally (if the block has not published
     it itself) and discarded if it raises.
 
     A failed write (a full disk) becomes a BuildError; the previous site stays as it was.
     """
-    staging = Staging(out)
+    staging = Staging(out, listing)
     try:
         yield staging
         staging.publish()
@@ -192,21 +279,7 @@ def staged(out: Path) -> Iterator[Staging]:
 
 
 def write_site(pages: dict[str, bytes], out: Path) -> None:
-    """Write every page into a staging folder beside ``out``, then swap it in."""
+    """Write every page into a staging folder beside ``out``, then publish them."""
     with staged(out) as staging:
         for relative in sorted(pages):
             staging.write(relative, pages[relative])
-
-
-def swap_in(staging: Path, out: Path) -> None:
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f"{RETIRED_PREFIX}{out.name}-", dir=out.parent))
-    os.replace(out, retired / out.name)
-    try:
-        os.replace(staging, out)
-    except OSError:
-        os.replace(retired / out.name, out)  # put the last good site back
-        raise
-    shutil.rmtree(retired, ignore_errors=True)

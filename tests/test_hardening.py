@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -178,16 +179,65 @@ def test_a_build_killed_while_writing_leaves_the_last_site_and_the_next_build_wo
     assert not list(root.glob(".staging-*")) and not list(root.glob(".retired-*"))
 
 
-def test_a_build_killed_between_its_renames_gets_its_site_back(make_site: Callable[..., Path]) -> None:
+KILL_WHILE_PUBLISHING = """
+import os, signal, sys
+sys.path.insert(0, {repo!r})
+import manifesto.write as write
+real = os.replace
+moves = 0
+def dying_replace(source, target):
+    global moves
+    if ".publishing-" in str(source):
+        moves += 1
+        if moves == 2:
+            os.kill(os.getpid(), signal.SIGKILL)  # killed with one new file moved into the output
+    return real(source, target)
+write.os.replace = dying_replace
+import build
+build.main(["--root", {root!r}])
+"""
+
+
+def test_a_build_killed_while_publishing_is_finished_by_the_next_even_a_failing_one(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_site({"content/articles/third.md": ARTICLE.format(title="Third", body="Third words.")})
+    assert run(root) == 0
+    page = root / "content/pages/about.md"
+    page.write_text(page.read_text().replace("We are councillors", "We are the councillors"))
+    (root / "content/articles/third.md").unlink()  # its page and folder must go
+    clean = tmp_path / "clean"
+    assert run(root, "build", "--no-cache", "--out", str(clean)) == 0  # the site the killed build made
+    script = KILL_WHILE_PUBLISHING.format(repo=str(REPO), root=str(root))
+    assert subprocess.run([sys.executable, "-c", script]).returncode == -signal.SIGKILL
+    assert list(root.glob(".publishing-_site-*"))  # half published
+    (root / "content/articles/first-op-ed.md").write_text("---\nbroken: [\n---\n")
+    assert run(root) == 1  # fails on its own input, but first finishes what the killed build began
+    assert read_tree(root / "_site") == read_tree(clean)
+    assert not list(root.glob(".publishing-*")) and not list(root.glob(".staging-*"))
+
+
+def test_a_rebuild_in_place_removes_stray_files_and_never_writes_through_a_link(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
     root = make_site()
     assert run(root) == 0
-    before = read_tree(root / "_site")
-    retired = root / ".retired-_site-x"
-    retired.mkdir()
-    (root / "_site").rename(retired / "_site")  # the state a kill between the two renames leaves
-    (root / "content/articles/first-op-ed.md").write_text("---\nbroken: [\n---\n")
-    assert run(root) == 1  # a failing build must still not lose the last good site
-    assert read_tree(root / "_site") == before
+    site = root / "_site"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.move(site / "articles", elsewhere / "articles")
+    (site / "articles").symlink_to(elsewhere / "articles")  # the op-eds' folder replaced by a link
+    (site / "stray.html").write_text("not part of the site")
+    (site / "stray-folder/deeper").mkdir(parents=True)
+    outside = read_tree(elsewhere)
+    page = root / "content/pages/about.md"
+    page.write_text(page.read_text().replace("We are councillors", "We are the councillors"))
+    assert run(root) == 0
+    clean = tmp_path / "clean"
+    assert run(root, "build", "--no-cache", "--out", str(clean)) == 0
+    assert read_tree(site) == read_tree(clean)
+    assert not (site / "articles").is_symlink() and not (site / "stray-folder").exists()
+    assert read_tree(elsewhere) == outside  # nothing written or deleted through the link
 
 
 def test_every_page_forbids_inline_evaluated_and_third_party_script(make_site: Callable[..., Path]) -> None:
