@@ -145,16 +145,43 @@ def make_env(
     return env
 
 
-# An id, or a link to one on the same page: what must change when several bodies share a page.
-ID_OR_FRAGMENT = re.compile(r'\b(id="|href="#)(?=[^"]+")')
 HEADING_TAG = re.compile(r"<(/?)h([1-6])")
 
 
+def is_word_character(character: str) -> bool:
+    return character.isalnum() or character == "_"
+
+
 def prefix_ids(body_html: Markup, prefix: str) -> Markup:
-    """Make a body's ids unique on a page that shows several bodies (the manifesto)."""
-    parts = ID_OR_FRAGMENT.split(str(body_html))  # text, attribute start, text, ...
-    parts[1::2] = [start + prefix for start in parts[1::2]]
-    return Markup("".join(parts))
+    """Make a body's ids unique on a page that shows several bodies (the manifesto): put ``prefix`` at
+    the start of each non-empty ``id="…"`` and same-page link ``href="#…"`` that begins a word.
+
+    Found from each ``="`` with plain string searches: a regular expression that looks for either
+    attribute at every character takes six times as long, a tenth of a rebuild after one edit.
+    """
+    text = str(body_html)
+    pieces = []
+    taken = 0  # text before this is in pieces
+    equals = text.find('="')
+    while equals != -1:
+        if equals >= 2 and text.startswith("id", equals - 2):
+            name_start, value_start = equals - 2, equals + 2
+        elif equals >= 4 and text.startswith("href", equals - 4) and text.startswith("#", equals + 2):
+            name_start, value_start = equals - 4, equals + 3
+        else:
+            name_start = value_start = -1
+        if (
+            value_start != -1
+            and (name_start == 0 or not is_word_character(text[name_start - 1]))
+            and value_start < len(text)
+            and text[value_start] != '"'
+            and text.find('"', value_start + 1) != -1
+        ):
+            pieces += (text[taken:value_start], prefix)
+            taken = value_start
+        equals = text.find('="', equals + 2)
+    pieces.append(text[taken:])
+    return Markup("".join(pieces))
 
 
 def shift_headings(body_html: Markup, levels: int) -> Markup:

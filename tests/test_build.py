@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import build
 from manifesto import pipeline, pool
@@ -135,6 +137,30 @@ def test_manifesto_bodies_prefix_only_ids_and_same_page_links_and_nest_headings(
     )
     assert shift_headings(body, 2).startswith('<h4 id="why">Why</h4>')
     assert shift_headings(body, 2).endswith("<h6>Deep</h6>")  # no h8: h6 is the deepest
+
+
+# What prefix_ids must rewrite, as one regular expression: the definition its string searches follow.
+ID_OR_SAME_PAGE_LINK = re.compile(r'\b(id="|href="#)(?=[^"]+")')
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ['id="', 'href="#', "href=", '="', '"', "#", "x", "é", "_", "-", " ", "<a ", ">", "h"]
+        ),
+        max_size=14,
+    )
+)
+def test_manifesto_prefixes_follow_their_definition(fragments: list[str]) -> None:
+    from markupsafe import Markup
+
+    from manifesto.render import prefix_ids
+
+    text = "".join(fragments)
+    parts = ID_OR_SAME_PAGE_LINK.split(text)  # text, attribute start, text, ...
+    parts[1::2] = [start + "p--" for start in parts[1::2]]
+    assert prefix_ids(Markup(text), "p--") == Markup("".join(parts))
 
 
 def test_feed_sitemap_and_robots(make_site: Callable[..., Path]) -> None:
