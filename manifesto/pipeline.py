@@ -253,8 +253,7 @@ def write_index_part(
     part, texts = index_part(plan.documents[start : start + INDEX_DOCUMENTS_A_PART])
     stamps = {}
     for path, data in texts.items():
-        stat = staging.write(path, data)
-        stamps[path] = (stat.st_size, stat.st_mtime_ns)
+        stamps[path] = staging.write(path, data)
     if cache_dir is not None:
         save_index_part(cache_dir, fingerprint, plan.keys[start], part)
     return WrittenIndexPart(start, part, stamps)
@@ -297,8 +296,7 @@ def write_joined_index(staging: Staging, plan: IndexPlan, done: list[object]) ->
             key = plan.keys[result.start]
             records |= {path: PageRecord(key, {}, *stamp) for path, stamp in result.stamps.items()}
     for path, data in index_bundle([parts[start] for start in sorted(parts)]).items():
-        stat = staging.write(path, data)
-        records[path] = PageRecord(plan.search_key, {}, stat.st_size, stat.st_mtime_ns)
+        records[path] = PageRecord(plan.search_key, {}, *staging.write(path, data))
     return records
 
 
@@ -356,10 +354,9 @@ def build_incrementally(
             if not index_stands:
                 records |= write_joined_index(staging, plan, done)
         written = (*records, *extras)
-        staging.keep(reused)
         records |= {path: cache.pages[path] for path in reused}
         with stage(timings, "publish"):
-            staging.publish()
+            staging.publish(set(records) | set(extras))
     if cache_dir is not None and records != loaded[1]:
         with stage(timings, "cache"):
             save_pages(cache_dir, out, fingerprint, records)

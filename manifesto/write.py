@@ -145,6 +145,15 @@ def finish_publishing(publishing: Path, out: Path) -> None:
     shutil.rmtree(publishing, ignore_errors=True)
 
 
+def holds(folder: str, relative: str, data: bytes) -> bool:
+    """Whether the file ``relative`` under ``folder`` holds exactly ``data``."""
+    try:
+        with open(os.path.join(folder, relative), "rb") as file:
+            return file.read(len(data) + 1) == data
+    except OSError:
+        return False
+
+
 def move_files_in(source: str, target: str) -> None:
     """Move every file under ``source`` to the same place under ``target``, replacing what is there."""
     os.makedirs(target, exist_ok=True)
@@ -169,15 +178,14 @@ class WrittenPage:
 class Staging:
     """A new site, written file by file into a folder beside ``out`` and published only when complete.
 
-    Only the files that changed are written; ``keep`` names the files of the last site that stay. Until
-    ``publish()``, the last good site in ``out`` is untouched; a build that fails half-way calls
+    Only the files that changed are written; the others stay where they are. Until ``publish()``, the last good site in ``out`` is untouched; a build that fails half-way calls
     ``discard()`` (``staged`` does both), so no half-written site is ever left in its place.
     """
 
     def __init__(self, out: Path, listing: OutputListing | None = None) -> None:
         self.out = out.absolute()
         self.listing = listing  # what ``out`` held when the build began (listed again if not given)
-        self.kept: set[str] = set()
+        self.out_name = str(self.out)
         parent = self.out.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -206,31 +214,32 @@ class Staging:
             self.made.add(parent)
         return os.path.join(parent, name)
 
-    def write(self, relative: str, data: bytes) -> os.stat_result:
-        """Write one file of the new site; its size and time, as the published file will have them."""
+    def write(self, relative: str, data: bytes) -> tuple[int, int]:
+        """Write one file of the new site: its size and modification time (in ns), as published.
+
+        A file the output folder already holds, byte for byte, is left where it is, not written again
+        (most of the search index after an edit, every page after a template edit that changes no page).
+        """
+        present = self.listing.files.get(relative) if self.listing is not None else None
+        if present is not None and present[0] == len(data) and holds(self.out_name, relative, data):
+            return present
         # os-level calls: a Python file object costs two more system calls per file (20,000 files).
         descriptor = os.open(self.target(relative), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
             remaining = memoryview(data)
             while remaining:
                 remaining = remaining[os.write(descriptor, remaining) :]
-            return os.fstat(descriptor)
+            stat = os.fstat(descriptor)
+            return stat.st_size, stat.st_mtime_ns
         finally:
             os.close(descriptor)
 
     def write_page(self, page: RenderedPage) -> WrittenPage:
-        stat = self.write(page.output_path, page.data)
-        return WrittenPage(page.output_path, page.body_reads, stat.st_size, stat.st_mtime_ns)
+        return WrittenPage(page.output_path, page.body_reads, *self.write(page.output_path, page.data))
 
-    def keep(self, relatives: set[str]) -> None:
-        """Files of the last site that are part of the new one as they are."""
-        for relative in relatives:
-            safe_parts(relative)
-        self.kept |= relatives
-
-    def publish(self) -> None:
-        """Make the new site the output: the whole folder when there is none yet; otherwise, file by
-        file, the stray files removed and the new ones moved in (the kept ones are left alone).
+    def publish(self, site_files: set[str] | None = None) -> None:
+        """Make the new site of ``site_files`` (by default, those written) the output: the whole folder
+        when there is none yet; otherwise file by file, the strays removed and the new files moved in.
 
         The list of strays is written first, then the staging folder renamed to a publishing folder in
         one step: from then on, a killed build's publishing is finished by the next (recover_interrupted).
@@ -242,8 +251,9 @@ class Staging:
             shutil.rmtree(self.folder, ignore_errors=True)
         else:
             listing = self.listing or list_output(self.out)
-            written = set(list_output(Path(self.site_folder)).files)
-            removed = "".join(f"{path}\n" for path in strays(listing, written | self.kept))
+            if site_files is None:
+                site_files = set(list_output(Path(self.site_folder)).files)
+            removed = "".join(f"{path}\n" for path in strays(listing, site_files))
             (self.folder / REMOVED_LIST).write_text(removed, encoding="utf-8")
             publishing = self.folder.with_name(PUBLISHING_PREFIX + self.folder.name[len(STAGING_PREFIX) :])
             os.replace(self.folder, publishing)

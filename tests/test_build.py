@@ -591,9 +591,36 @@ def test_unchanged_pages_are_reused_and_a_body_edit_rerenders_only_its_readers(
     assert run(root) == 0
     assert (
         root / "_site/articles/first-op-ed/index.html"
-    ).stat().st_ino == first  # carried over, not rewritten
+    ).stat().st_ino == first  # left in place, not rewritten
     assert "fair funding, loudly." in (root / "_site/articles/second-op-ed/index.html").read_text()
     assert "fair funding, loudly." in (root / "_site/manifesto/index.html").read_text()
+
+
+def test_a_rebuild_leaves_files_whose_bytes_are_the_same_where_they_are(
+    make_site: Callable[..., Path],
+) -> None:
+    root = make_site()
+    assert run(root) == 0
+
+    def stamps() -> dict[str, tuple[int, int]]:
+        files = (path for path in (root / "_site").rglob("*") if path.is_file())
+        return {
+            path.relative_to(root / "_site").as_posix(): (path.stat().st_ino, path.stat().st_mtime_ns)
+            for path in files
+        }
+
+    before = stamps()
+    template = root / "templates/article.html"
+    template.write_text(template.read_text() + "{# a note that changes no page #}\n")
+    assert run(root) == 0  # every op-ed page is rendered again, to the same bytes
+    assert stamps() == before
+    about = root / "content/pages/about.md"
+    about.write_text(about.read_text().replace("We are councillors", "We are the councillors"))
+    assert run(root) == 0
+    after = stamps()
+    changed = {path for path in before if after[path] != before[path]}
+    assert "about/index.html" in changed and "articles/first-op-ed/index.html" not in changed
+    assert changed <= {"about/index.html", *(path for path in before if path.startswith("search/data/"))}
 
 
 def test_a_cache_that_cannot_be_written_does_not_stop_the_build(make_site: Callable[..., Path]) -> None:

@@ -154,8 +154,8 @@ count = 0
 def dying_safe_parts(relative):
     global count
     count += 1
-    if count == 5:
-        os.kill(os.getpid(), signal.SIGKILL)  # killed while writing the new site
+    if count == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # killed while writing the new site (one file written)
     return real(relative)
 write.safe_parts = dying_safe_parts
 import build
