@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.bccache
 from markupsafe import Markup
 
 from . import __version__
@@ -101,7 +103,7 @@ def pages_file(cache_dir: Path, out: Path) -> Path:
     return cache_dir / f"pages-{out_key}.json"
 
 
-def read_sealed(path: Path, fingerprint: str) -> Any:
+def read_sealed_bytes(path: Path, fingerprint: str) -> bytes | None:
     """The payload of a cache file, or None when it is missing, damaged or from other code.
 
     A cache file is a line of JSON naming the generator and the payload's SHA-256, then the payload.
@@ -111,13 +113,21 @@ def read_sealed(path: Path, fingerprint: str) -> Any:
         seal = json.loads(header)
         if seal["generator"] != fingerprint or seal["sha256"] != hashlib.sha256(payload).hexdigest():
             return None
-        return json.loads(payload)
+        return payload
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def write_sealed(path: Path, fingerprint: str, payload: Any) -> None:
-    data = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8")
+def read_sealed(path: Path, fingerprint: str) -> Any:
+    """The JSON payload of a cache file (see read_sealed_bytes), or None."""
+    payload = read_sealed_bytes(path, fingerprint)
+    try:
+        return json.loads(payload) if payload is not None else None
+    except ValueError:
+        return None
+
+
+def write_sealed_bytes(path: Path, fingerprint: str, data: bytes) -> None:
     seal = {"generator": fingerprint, "sha256": hashlib.sha256(data).hexdigest()}
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -125,6 +135,35 @@ def write_sealed(path: Path, fingerprint: str, payload: Any) -> None:
         file.write(json.dumps(seal, sort_keys=True).encode("utf-8") + b"\n")
         file.write(data)
     os.replace(temporary, path)
+
+
+def write_sealed(path: Path, fingerprint: str, payload: Any) -> None:
+    data = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    write_sealed_bytes(path, fingerprint, data)
+
+
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates, kept between builds (compiling them is a tenth of a rebuild after one edit).
+
+    Sealed like every cache file; Jinja itself also compares the template's source with the one compiled,
+    so an edited template is compiled again. A file that cannot be read or written only costs time.
+    """
+
+    def __init__(self, cache_dir: Path, fingerprint: str) -> None:
+        self.cache_dir = cache_dir
+        self.fingerprint = fingerprint
+
+    def path(self, bucket: jinja2.bccache.Bucket) -> Path:
+        return self.cache_dir / f"template-{bucket.key[:32]}.bin"
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = read_sealed_bytes(self.path(bucket), self.fingerprint)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            write_sealed_bytes(self.path(bucket), self.fingerprint, bucket.bytecode_to_string())
 
 
 def body_to_json(body: RenderedBody) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .cache import (
     BuildCache,
     PageRecord,
+    TemplateCache,
     body_fingerprints,
     digest_text,
     folder_fingerprint,
@@ -119,6 +120,7 @@ def prepare(
     manifesto_pdf: ManifestoPdf | None,
     timings: dict[str, float] | None = None,
     session: SessionCaches | None = None,
+    template_cache: TemplateCache | None = None,
 ) -> Prepared:
     with stage(timings, "load"):
         sources = load_sources(root, session.sources if session else None)
@@ -133,7 +135,7 @@ def prepare(
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
     templates_dir = root / "templates"
-    env = make_env(templates_dir, site, sources.assets, options)
+    env = make_env(templates_dir, site, sources.assets, options, template_cache)
     env.globals["manifesto_pdf"] = manifesto_pdf  # the download link, shown only when there is a PDF
     return Prepared(sources, site, env, templates_dir)
 
@@ -309,7 +311,8 @@ def build_incrementally(
         fingerprint = generator_fingerprint()
         cache = load_cache(cache_dir, out, fingerprint) if cache_dir is not None else BuildCache()
         loaded = (set(cache.bodies), dict(cache.pages))
-    ready = prepare(root, options, cache.bodies, None, timings)
+    template_cache = TemplateCache(cache_dir, fingerprint) if cache_dir is not None else None
+    ready = prepare(root, options, cache.bodies, None, timings, template_cache=template_cache)
     with stage(timings, "find what changed"):
         jobs = list(plan_pages(ready.site, options))
         keeping = cache_dir is not None

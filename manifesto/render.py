@@ -101,10 +101,15 @@ class RenderedPage:
 
 
 def make_env(
-    templates_dir: Path, site: Site, assets: tuple[Asset, ...], options: RenderOptions
+    templates_dir: Path,
+    site: Site,
+    assets: tuple[Asset, ...],
+    options: RenderOptions,
+    bytecode_cache: jinja2.BytecodeCache | None = None,
 ) -> RecordingEnvironment:
     env = RecordingEnvironment(
         loader=jinja2.FileSystemLoader(templates_dir.resolve()),
+        bytecode_cache=bytecode_cache,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -113,7 +118,7 @@ def make_env(
     )
     versions = {asset.url_path: fingerprint(asset.data) for asset in assets}
 
-    def href(url_path: str) -> str:
+    def link(url_path: str) -> str:
         return (
             url_path
             if url_path.startswith(("http://", "https://", "mailto:"))
@@ -125,12 +130,23 @@ def make_env(
         return (
             f"{options.base_path}{url_path}?v={versions[url_path]}"
             if url_path in versions
-            else href(url_path)
+            else link(url_path)
         )
+
+    # Compiled templates are kept between builds (TemplateCache), so their code must depend on the
+    # templates alone. Jinja runs a filter at compile time when its argument is a constant, unless the
+    # filter takes the context: so every filter that reads the build's options or settings takes it.
+    @jinja2.pass_context
+    def href(context: jinja2.runtime.Context, url_path: str) -> str:
+        return link(url_path)
+
+    @jinja2.pass_context
+    def absolute(context: jinja2.runtime.Context, url_path: str) -> str:
+        return site.config.base_url + url_path
 
     env.filters.update(
         href=href,
-        absolute=lambda url_path: site.config.base_url + url_path,
+        absolute=absolute,
         date_text=date_text,
         urlquote=lambda text: quote(str(text), safe=""),
     )

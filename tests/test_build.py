@@ -575,6 +575,21 @@ def test_cached_builds_equal_clean_builds_after_each_edit(
         assert read_tree(root / "_site") == read_tree(tmp_path / "clean"), relative
 
 
+def test_templates_compiled_by_one_build_never_carry_its_settings_into_another(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_site()
+    assert run(root, "build", "--base-path", "/platform", "--out", str(tmp_path / "first")) == 0
+    assert any(path.name.startswith("template-") for path in (root / ".cache").iterdir())
+    site_yaml = root / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("https://example.org", "https://elsewhere.example"))
+    for base_path in ("/", "/elsewhere"):  # the compiled templates are taken from the cache
+        cached, clean = tmp_path / f"cached{base_path}", tmp_path / f"clean{base_path}"
+        assert run(root, "build", "--base-path", base_path, "--out", str(cached)) == 0
+        assert run(root, "build", "--base-path", base_path, "--out", str(clean), "--no-cache") == 0
+        assert read_tree(cached) == read_tree(clean), base_path
+
+
 def test_unchanged_pages_are_reused_and_a_body_edit_rerenders_only_its_readers(
     make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -630,15 +645,21 @@ def test_a_cache_that_cannot_be_written_does_not_stop_the_build(make_site: Calla
     assert (root / "_site/index.html").exists()
 
 
-def test_a_damaged_cache_or_a_hand_edited_page_is_never_trusted(make_site: Callable[..., Path]) -> None:
+def test_a_damaged_cache_or_a_hand_edited_page_is_never_trusted(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
     root = make_site()
     run(root)
-    for cache_file in (root / ".cache").iterdir():
-        cache_file.write_text(cache_file.read_text()[:-40])
+    cache_files = sorted((root / ".cache").iterdir())
+    assert any(path.name.startswith("template-") for path in cache_files)  # compiled templates, too
+    for cache_file in cache_files:
+        cache_file.write_bytes(cache_file.read_bytes()[:-40])
     page = root / "_site/about/index.html"
     page.write_text("tampered")
-    run(root)
+    assert run(root) == 0
     assert "We are councillors and residents." in page.read_text()
+    assert run(root, "build", "--out", str(tmp_path / "clean"), "--no-cache") == 0
+    assert read_tree(root / "_site") == read_tree(tmp_path / "clean")
 
 
 def test_the_feed_is_atom_with_what_rfc_4287_requires(make_site: Callable[..., Path]) -> None:
