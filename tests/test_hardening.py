@@ -293,6 +293,17 @@ def test_slugify_gives_a_slug_or_nothing(text: str) -> None:
     assert "/" not in slug and ".." not in slug
 
 
+@settings(max_examples=300)
+@given(
+    st.text(alphabet=st.sampled_from("ab9 -'’éﬁ①\u0301Σ\n"), min_size=100, max_size=160),
+    st.integers(min_value=1, max_value=40),
+)
+def test_a_slug_of_a_few_words_is_the_slug_of_the_whole_text_cut_short(text: str, words: int) -> None:
+    from manifesto.slugs import slug_words
+
+    assert slugify(text, max_words=words) == "-".join(slug_words(text)[:words])
+
+
 def test_flatten_keeps_our_bugs_apart() -> None:
     group = ExceptionGroup("x", [BuildError("a.md", 1, "p"), KeyError("bug")])
     assert flatten(group) is None
