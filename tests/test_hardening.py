@@ -347,6 +347,11 @@ MARKDOWN_PIECES = st.sampled_from(
         "(",
         ")",
         "#",
+        "\n## ",
+        " {#own-id}",
+        ' {: data-toc-label="Short" }',
+        "\n===",
+        "[TOC]",
         "> ",
         "- ",
         "1. ",
@@ -407,3 +412,5 @@ def test_a_body_needs_only_the_passes_its_text_can_use() -> None:
     # Markdown turns tabs into spaces before the inline patterns run, so a tab keeps every pattern.
     assert converter_kind("a\tb").skipped_patterns == frozenset()
     assert converter_kind("word").skipped_patterns == frozenset(INLINE_PATTERN_NEEDS)
+    assert not converter_kind("## Heading").table_of_contents
+    assert converter_kind("[TOC]\n\n## Heading").table_of_contents
