@@ -61,22 +61,31 @@ class SplitSource:
 
 
 def split_front_matter(text: str, path: Path) -> SplitSource:
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
+    """The YAML between the first line's ``---`` and the next ``---`` (or ``...``) line, and the body after.
+
+    Reads the lines of the front matter only, not the body's (a tenth of a rebuild's parsing, 10,000 times).
+    """
+    line_end = text.find("\n")
+    if (text if line_end == -1 else text[:line_end]).strip() != "---":
         raise BuildError(
             path,
             1,
             "the file does not start with front matter",
             "the first line must be --- , then the fields (title: …), then a closing --- line",
         )
-    for index, line in enumerate(lines[1:], start=1):
+    yaml_start = line_start = line_end + 1
+    line_number = 2
+    while line_end != -1:
+        line_end = text.find("\n", line_start)
+        line = text[line_start:] if line_end == -1 else text[line_start:line_end]
         if line.rstrip() in ("---", "..."):
             return SplitSource(
-                yaml_text="\n".join(lines[1:index]),
+                yaml_text=text[yaml_start : line_start - 1],  # "" when the YAML has no lines
                 yaml_first_line=2,
-                body="\n".join(lines[index + 1 :]),
-                body_first_line=index + 2,
+                body="" if line_end == -1 else text[line_end + 1 :],
+                body_first_line=line_number + 1,
             )
+        line_start, line_number = line_end + 1, line_number + 1
     raise BuildError(
         path,
         1,

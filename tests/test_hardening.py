@@ -286,6 +286,34 @@ def test_any_yaml_front_matter_gives_values_or_build_errors(values: dict[str, ob
     assert all(isinstance(error, BuildError) and error.line for error in errors)
 
 
+def split_front_matter_by_lines(text: str) -> tuple[str, int, str, int] | None:
+    """The definition split_front_matter follows, on every line of the file."""
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        return None
+    for index, line in enumerate(lines[1:], start=1):
+        if line.rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index]), 2, "\n".join(lines[index + 1 :]), index + 2
+    return None
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(st.sampled_from(["---", "...", "--- ", " ---", "a: b", "", "\r", "x", " "]), max_size=8).map(
+        "\n".join
+    )
+)
+def test_front_matter_splits_as_its_lines_say(text: str) -> None:
+    try:
+        split = split_front_matter(text, Path("x.md"))
+    except BuildError:
+        assert split_front_matter_by_lines(text) is None
+    else:
+        assert (split.yaml_text, split.yaml_first_line, split.body, split.body_first_line) == (
+            split_front_matter_by_lines(text)
+        )
+
+
 @given(st.text())
 def test_slugify_gives_a_slug_or_nothing(text: str) -> None:
     slug = slugify(text)
