@@ -17,6 +17,7 @@ from .errors import BuildError, raise_if_any
 from .frontmatter import (
     Document,
     Field,
+    SplitSource,
     check_bool,
     check_date,
     check_fields,
@@ -117,27 +118,39 @@ RESERVED_PAGE_SLUGS = {
 
 
 @dataclass(frozen=True)
+class FrontMatter:
+    """What a content file's front matter says, checked. It depends only on the file's path and kind and
+    on the YAML's text and place (front_matter_key), so it is kept between builds by those."""
+
+    slug: str
+    values: dict[str, Any]
+    field_lines: dict[str, int]  # each top-level field -> the file line of its value
+    first_line: int  # the YAML's first line: where a field that is not there is reported
+
+
+@dataclass(frozen=True)
 class Entry:
     """One content file with its checked front matter, before its body is rendered."""
 
     source: SourceFile
-    slug: str
-    values: dict[str, Any]
-    doc: Document
+    front_matter: FrontMatter
     body: str
     body_first_line: int
+
+    @property
+    def slug(self) -> str:
+        return self.front_matter.slug
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.front_matter.values
 
     @property
     def draft(self) -> bool:
         return bool(self.values.get("draft", False))
 
     def field_line(self, key: str) -> int:
-        root = self.doc.root
-        if isinstance(root, yaml.MappingNode):
-            for key_node, value_node in root.value:
-                if key_node.value == key:
-                    return self.doc.line_of(value_node)
-        return self.doc.first_line
+        return self.front_matter.field_lines.get(key, self.front_matter.first_line)
 
     def body_line(self, written: str) -> int:
         """The line on which ``written`` first appears; else the body's first line of text."""
@@ -166,8 +179,15 @@ def parse_config(source: SourceFile) -> SiteConfig:
     )
 
 
-def parse_entry(source: SourceFile) -> Entry:
-    split = split_front_matter(source.text, source.path)
+def field_lines(doc: Document) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    if isinstance(doc.root, yaml.MappingNode):
+        for key_node, value_node in doc.root.value:
+            lines.setdefault(key_node.value, doc.line_of(value_node))
+    return lines
+
+
+def parse_front_matter(source: SourceFile, split: SplitSource) -> FrontMatter:
     doc = parse_yaml(split.yaml_text, source.path, split.yaml_first_line)
     what = f"the {KIND_NAMES[source.kind]}'s front matter"
     values, errors = check_fields(doc, doc.root, FIELDS_BY_KIND[source.kind], what)
@@ -182,31 +202,43 @@ def parse_entry(source: SourceFile) -> Entry:
             "cannot make a web address from this file name",
             "rename the file using letters a-z",
         )
-    return Entry(source, slug, values, doc, split.body, split.body_first_line)
+    return FrontMatter(slug, values, field_lines(doc), doc.first_line)
 
 
-# Checked front matter by source file (its path, kind and whole text), so that a rebuild parses only the
-# files that changed. Owned by the caller (the preview keeps one per session); an entry depends on nothing
-# but its file, and files with mistakes are not kept (they are parsed again, with the same errors).
-EntryCache = dict[SourceFile, Entry]
+def front_matter_key(source: SourceFile, split: SplitSource) -> str:
+    """Everything a file's FrontMatter is made from, as one digest."""
+    parts = (source.path.as_posix(), source.kind, str(split.yaml_first_line), split.yaml_text)
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+# Checked front matter by front_matter_key, so that a rebuild parses only the front matter that changed.
+# Owned by the caller (the preview keeps one per session, the build keeps one in .cache/); front matter
+# with mistakes is not kept (it is parsed again, with the same errors).
+EntryCache = dict[str, FrontMatter]
 
 
 def parse_entries(
     files: Sequence[SourceFile], cache: EntryCache | None
 ) -> tuple[list[Entry], list[BuildError]]:
-    """Each file's entry (from ``cache`` when its text is unchanged), and every file's problems."""
+    """Each file's entry (its front matter from ``cache`` when unchanged), and every file's problems.
+
+    ``cache`` is left holding the front matter of these files only."""
     known = cache if cache is not None else {}
     entries: list[Entry] = []
     errors: list[BuildError] = []
+    kept: EntryCache = {}
     for source in files:
         try:
-            cached = known.get(source)
-            entries.append(cached if cached is not None else parse_entry(source))
+            split = split_front_matter(source.text, source.path)
+            key = front_matter_key(source, split)
+            front_matter = known.get(key) or parse_front_matter(source, split)
+            kept[key] = front_matter
+            entries.append(Entry(source, front_matter, split.body, split.body_first_line))
         except (BuildError, ExceptionGroup) as error:
             errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
-    if cache is not None:  # only the files of this run: a deleted or edited file's old entry goes
+    if cache is not None:  # a deleted or edited file's old front matter goes
         cache.clear()
-        cache.update((entry.source, entry) for entry in entries)
+        cache.update(kept)
     return entries, errors
 
 
