@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from markupsafe import Markup
 from . import __version__
 from .body import LinkRef, RenderedBody
 from .model import Site
+from .parse import EntryCache, FrontMatter
 from .search import IndexPart, Postings
 from .write import OutputListing
 
@@ -217,6 +219,65 @@ def save_pages(cache_dir: Path, out: Path, fingerprint: str, pages: dict[str, Pa
     }
     with contextlib.suppress(OSError):
         write_sealed(pages_file(cache_dir, out), fingerprint, records)
+
+
+def front_matter_file(cache_dir: Path) -> Path:
+    return cache_dir / "front-matter.json"
+
+
+def value_to_json(value: Any) -> Any:
+    """A checked front matter value (text, number, yes/no, date, list, record) as JSON."""
+    if isinstance(value, datetime.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, tuple):
+        return [value_to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: value_to_json(item) for key, item in value.items()}
+    if isinstance(value, str | int):  # bool is an int
+        return value
+    raise TypeError(f"a front matter value of an unexpected type: {value!r}")
+
+
+def value_from_json(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(value_from_json(item) for item in value)
+    if isinstance(value, dict):
+        if set(value) == {"$date"}:  # no field is called that: every key was checked
+            return datetime.date.fromisoformat(value["$date"])
+        return {key: value_from_json(item) for key, item in value.items()}
+    return value
+
+
+def save_front_matter(cache_dir: Path, fingerprint: str, entries: EntryCache) -> None:
+    """Keep each content file's checked front matter for the next build."""
+    payload = {
+        key: {
+            "slug": front_matter.slug,
+            "values": value_to_json(front_matter.values),
+            "field_lines": front_matter.field_lines,
+            "first_line": front_matter.first_line,
+        }
+        for key, front_matter in entries.items()
+    }
+    with contextlib.suppress(OSError):
+        write_sealed(front_matter_file(cache_dir), fingerprint, payload)
+
+
+def load_front_matter(cache_dir: Path, fingerprint: str) -> EntryCache:
+    """The front matter the last build kept, by front_matter_key (nothing if it is missing or damaged)."""
+    payload = read_sealed(front_matter_file(cache_dir), fingerprint)
+    try:
+        return {
+            key: FrontMatter(
+                str(item["slug"]),
+                value_from_json(item["values"]),
+                {str(name): int(line) for name, line in item["field_lines"].items()},
+                int(item["first_line"]),
+            )
+            for key, item in (payload or {}).items()
+        }
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return {}
 
 
 def index_part_file(cache_dir: Path, key: str) -> Path:

@@ -20,11 +20,13 @@ from .cache import (
     folder_fingerprint,
     generator_fingerprint,
     load_cache,
+    load_front_matter,
     load_index_part,
     metadata_fingerprint,
     prune_index_parts,
     reusable,
     save_bodies,
+    save_front_matter,
     save_index_part,
     save_pages,
 )
@@ -121,7 +123,10 @@ def prepare(
     timings: dict[str, float] | None = None,
     session: SessionCaches | None = None,
     template_cache: TemplateCache | None = None,
+    front_matter: EntryCache | None = None,
 ) -> Prepared:
+    """The site, checked, and its environment. ``session`` holds a long-running caller's caches; a build
+    without one may give the front matter kept by the last build."""
     with stage(timings, "load"):
         sources = load_sources(root, session.sources if session else None)
     with stage(timings, "parse and Markdown"):
@@ -130,7 +135,7 @@ def prepare(
             drafts=options.drafts,
             base_path=options.base_path,
             body_cache=body_cache,
-            entry_cache=session.entries if session else None,
+            entry_cache=session.entries if session else front_matter,
         )
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
@@ -310,9 +315,12 @@ def build_incrementally(
     with stage(timings, "cache"):
         fingerprint = generator_fingerprint()
         cache = load_cache(cache_dir, out, fingerprint) if cache_dir is not None else BuildCache()
-        loaded = (set(cache.bodies), dict(cache.pages))
+        front_matter = load_front_matter(cache_dir, fingerprint) if cache_dir is not None else None
+        loaded = (set(cache.bodies), dict(cache.pages), set(front_matter or ()))
     template_cache = TemplateCache(cache_dir, fingerprint) if cache_dir is not None else None
-    ready = prepare(root, options, cache.bodies, None, timings, template_cache=template_cache)
+    ready = prepare(
+        root, options, cache.bodies, None, timings, template_cache=template_cache, front_matter=front_matter
+    )
     with stage(timings, "find what changed"):
         jobs = list(plan_pages(ready.site, options))
         keeping = cache_dir is not None
@@ -342,10 +350,12 @@ def build_incrementally(
                 partial(write_index_part, staging, plan, start, cache_dir, fingerprint)
                 for start in fresh_parts
             ]
+            # The Markdown bodies and front matter are kept for the next build while the pages are
+            # rendered: they are right whatever happens to this build (keyed by their inputs).
             if keeping and set(cache.bodies) != loaded[0]:
-                # The Markdown bodies are kept for the next build while the pages are rendered: they are
-                # right whatever happens to this build (keyed by their inputs).
                 tasks.append(partial(save_bodies, cache_dir, fingerprint, cache.bodies))
+            if front_matter is not None and set(front_matter) != loaded[2]:
+                tasks.append(partial(save_front_matter, cache_dir, fingerprint, front_matter))
             # Indexing a document costs about as much as rendering a page.
             records, done = write_fresh_pages(
                 staging, ready, fresh, keys, bodies, root, tasks, plan.size(fresh_parts)

@@ -645,6 +645,21 @@ def test_a_cache_that_cannot_be_written_does_not_stop_the_build(make_site: Calla
     assert (root / "_site/index.html").exists()
 
 
+def test_front_matter_from_the_cache_is_reported_on_its_own_lines(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    assert run(root) == 0
+    assert (root / ".cache/front-matter.json").is_file()
+    (root / "content/chapters/fair-funding.md").unlink()  # the op-eds' own files are unchanged
+    capsys.readouterr()
+    assert run(root) == 1
+    cached = capsys.readouterr().err
+    assert run(root, "build", "--no-cache") == 1
+    assert capsys.readouterr().err == cached
+    assert "content/articles/first-op-ed.md:7: unknown chapter 'fair-funding'" in cached
+
+
 def test_a_damaged_cache_or_a_hand_edited_page_is_never_trusted(
     make_site: Callable[..., Path], tmp_path: Path
 ) -> None:
