@@ -204,8 +204,9 @@ INLINE_PATTERN_NEEDS: dict[str, tuple[str, ...]] = {
     "entity": ("&",),
     "em_strong": ("*", "_"),
 }
-# Markdown rewrites these before the inline patterns run (tabs to spaces, line ends, its own marker
-# characters), which could make a needed string appear: a body with any of them keeps every pattern.
+# Markdown rewrites these before any pass runs (tabs to spaces, line ends; its own marker characters it
+# deletes, so that "..\x02." becomes "..."), which could make a needed string appear: a body with any of
+# them gets every pass.
 REWRITTEN_BEFORE_INLINE = ("\t", "\r", "\x02", "\x03")
 
 
@@ -229,10 +230,10 @@ FULL_CONVERTER = ConverterKind(smart_punctuation=True, skipped_patterns=frozense
 
 def converter_kind(text: str) -> ConverterKind:
     """The least converter that turns ``text`` into the same HTML as the full one."""
+    if any(character in text for character in REWRITTEN_BEFORE_INLINE):
+        return FULL_CONVERTER
     smart = SMARTY_TRIGGERS.search(text) is not None
     contents = TABLE_OF_CONTENTS_MARKER in text
-    if any(character in text for character in REWRITTEN_BEFORE_INLINE):
-        return ConverterKind(smart, frozenset(), contents)
     skipped = frozenset(
         name for name, needs in INLINE_PATTERN_NEEDS.items() if not any(need in text for need in needs)
     )
