@@ -65,13 +65,19 @@ def safe_target(folder: Path, relative: str) -> Path:
     return folder.joinpath(*safe_parts(relative))
 
 
+def output_folder(out: Path) -> Path:
+    """The folder the site goes into: ``out``, or the folder it links to (``_site`` linked to a web
+    server's folder), so that the site is staged beside it, on its disk."""
+    return out.resolve() if out.is_symlink() else out.absolute()
+
+
 def recover_interrupted(out: Path) -> None:
     """Finish publishing a site whose build was killed while moving its files into ``out``.
 
     That build had fully succeeded: its new files wait in a publishing folder beside ``out``, with the list
     of what to remove, so its work is completed (the same files land in the same places) rather than undone.
     """
-    out = out.absolute()
+    out = output_folder(out)
     for publishing in sorted(out.parent.glob(f"{PUBLISHING_PREFIX}{out.name}-*")):
         finish_publishing(Path(publishing), out)
 
@@ -93,7 +99,9 @@ class OutputListing:
 
 
 def list_output(out: Path) -> OutputListing:
-    """Every file and folder under ``out`` (nothing when there is no such folder), by relative path."""
+    """Every file and folder under ``out`` (nothing when there is no such folder), by relative path.
+
+    ``out`` itself may be a symbolic link to the folder (``_site`` linked to a web server's folder)."""
     listing = OutputListing({}, [], [])
 
     def visit(folder: str, prefix: str) -> None:
@@ -109,8 +117,8 @@ def list_output(out: Path) -> OutputListing:
                 else:
                     listing.others.append(relative)
 
-    if out.is_dir() and not out.is_symlink():
-        visit(str(out), "")
+    if out.is_dir():
+        visit(str(out.resolve()), "")
     return listing
 
 
@@ -183,7 +191,7 @@ class Staging:
     """
 
     def __init__(self, out: Path, listing: OutputListing | None = None) -> None:
-        self.out = out.absolute()
+        self.out = output_folder(out)
         self.listing = listing  # what ``out`` held when the build began (listed again if not given)
         self.out_name = str(self.out)
         parent = self.out.parent

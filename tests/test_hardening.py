@@ -240,6 +240,22 @@ def test_a_rebuild_in_place_removes_stray_files_and_never_writes_through_a_link(
     assert read_tree(elsewhere) == outside  # nothing written or deleted through the link
 
 
+def test_an_output_folder_given_as_a_link_is_built_into_the_folder_it_links_to(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_site({"content/articles/third.md": ARTICLE.format(title="Third", body="Third words.")})
+    served = tmp_path / "served"  # as a web server's folder might be
+    (root / "_site").symlink_to(served, target_is_directory=True)
+    assert run(root) == 0
+    assert (served / "articles/third/index.html").is_file()
+    (root / "content/articles/third.md").unlink()
+    assert run(root) == 0
+    assert (root / "_site").is_symlink() and not (served / "articles/third").exists()
+    assert run(root, "build", "--no-cache", "--out", str(tmp_path / "clean")) == 0
+    assert read_tree(served) == read_tree(tmp_path / "clean")
+    assert not list(tmp_path.glob(".staging-*")) and not list(root.glob(".staging-*"))
+
+
 def test_every_page_forbids_inline_evaluated_and_third_party_script(make_site: Callable[..., Path]) -> None:
     root = make_site()
     run(root)
