@@ -87,16 +87,27 @@ class PageRecord:
     mtime_ns: int
 
 
+# A converted body's key, as parse.render_bodies makes it: path, text digest, base path, addresses.
+BodyKey = tuple[str, str, str, str]
+# The converted bodies are kept in this many files, by the first character of the body's digest, so that an
+# edit rewrites one or two small files, not all of them (8 MB for 1,000 op-eds).
+BODY_SHARDS = "0123456789abcdef"
+
+
 @dataclass
 class BuildCache:
     """What one build leaves for the next; both parts start empty when there is nothing usable."""
 
-    bodies: dict[tuple[str, str, str, str], RenderedBody] = field(default_factory=dict)
+    bodies: dict[BodyKey, RenderedBody] = field(default_factory=dict)
     pages: dict[str, PageRecord] = field(default_factory=dict)
 
 
-def bodies_file(cache_dir: Path) -> Path:
-    return cache_dir / "bodies.json"
+def body_shard(key: BodyKey) -> str:
+    return key[1][:1] if key[1][:1] in BODY_SHARDS else BODY_SHARDS[0]
+
+
+def bodies_file(cache_dir: Path, shard: str) -> Path:
+    return cache_dir / f"bodies-{shard}.json"
 
 
 def pages_file(cache_dir: Path, out: Path) -> Path:
@@ -188,27 +199,41 @@ def body_from_json(data: dict[str, Any]) -> RenderedBody:
     )
 
 
+def load_bodies(cache_dir: Path, fingerprint: str) -> dict[BodyKey, RenderedBody]:
+    """The converted bodies kept by the last build; a damaged file loses only its own."""
+    bodies: dict[BodyKey, RenderedBody] = {}
+    for shard in BODY_SHARDS:
+        listed = read_sealed(bodies_file(cache_dir, shard), fingerprint)
+        try:
+            bodies |= {tuple(item["key"]): body_from_json(item["body"]) for item in listed or ()}  # type: ignore[misc]
+        except (KeyError, TypeError, ValueError):
+            continue
+    return bodies
+
+
 def load_cache(cache_dir: Path, out: Path, fingerprint: str) -> BuildCache:
-    cache = BuildCache()
-    bodies = read_sealed(bodies_file(cache_dir), fingerprint)
+    cache = BuildCache(bodies=load_bodies(cache_dir, fingerprint))
     pages = read_sealed(pages_file(cache_dir, out), fingerprint)
     try:
-        if bodies is not None:
-            cache.bodies = {tuple(item["key"]): body_from_json(item["body"]) for item in bodies}  # type: ignore[misc]
         if pages is not None:
             cache.pages = {path: PageRecord(**record) for path, record in pages.items()}
     except (KeyError, TypeError, ValueError):
-        return BuildCache()
+        cache.pages = {}
     return cache
 
 
 def save_bodies(
-    cache_dir: Path, fingerprint: str, bodies: dict[tuple[str, str, str, str], RenderedBody]
+    cache_dir: Path, fingerprint: str, bodies: dict[BodyKey, RenderedBody], kept: set[BodyKey]
 ) -> None:
-    """Keep the rendered Markdown bodies for the next build (they do not depend on the output folder)."""
-    listed = [{"key": list(key), "body": body_to_json(body)} for key, body in sorted(bodies.items())]
-    with contextlib.suppress(OSError):  # a cache that cannot be written only costs the next build time
-        write_sealed(bodies_file(cache_dir), fingerprint, listed)
+    """Keep the converted bodies for the next build (they do not depend on the output folder), rewriting
+    only the files whose bodies differ from ``kept``, those the last build kept (a key names its body)."""
+    for shard in BODY_SHARDS:
+        keys = sorted(key for key in bodies if body_shard(key) == shard)
+        if set(keys) == {key for key in kept if body_shard(key) == shard}:
+            continue
+        listed = [{"key": list(key), "body": body_to_json(bodies[key])} for key in keys]
+        with contextlib.suppress(OSError):  # a cache that cannot be written only costs the next build time
+            write_sealed(bodies_file(cache_dir, shard), fingerprint, listed)
 
 
 def save_pages(cache_dir: Path, out: Path, fingerprint: str, pages: dict[str, PageRecord]) -> None:

@@ -353,7 +353,7 @@ def build_incrementally(
             # The Markdown bodies and front matter are kept for the next build while the pages are
             # rendered: they are right whatever happens to this build (keyed by their inputs).
             if keeping and set(cache.bodies) != loaded[0]:
-                tasks.append(partial(save_bodies, cache_dir, fingerprint, cache.bodies))
+                tasks.append(partial(save_bodies, cache_dir, fingerprint, cache.bodies, loaded[0]))
             if front_matter is not None and set(front_matter) != loaded[2]:
                 tasks.append(partial(save_front_matter, cache_dir, fingerprint, front_matter))
             # Indexing a document costs about as much as rendering a page.

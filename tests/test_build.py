@@ -645,6 +645,24 @@ def test_a_cache_that_cannot_be_written_does_not_stop_the_build(make_site: Calla
     assert (root / "_site/index.html").exists()
 
 
+def test_an_edit_rewrites_only_the_cache_files_of_the_bodies_it_changed(
+    make_site: Callable[..., Path],
+) -> None:
+    root = make_site(many_op_eds(40))
+    assert run(root) == 0
+
+    def stamps() -> dict[str, int]:
+        return {path.name: path.stat().st_mtime_ns for path in (root / ".cache").glob("bodies-*.json")}
+
+    before = stamps()
+    assert len(before) > 8  # the bodies are spread over several files
+    article = next((root / "content/articles").glob("*.md"))
+    article.write_text(article.read_text() + "\nOne more sentence.\n")
+    assert run(root) == 0
+    after = stamps()
+    assert 1 <= len({name for name in after if after[name] != before.get(name)}) <= 2  # its old and new place
+
+
 def test_front_matter_from_the_cache_is_reported_on_its_own_lines(
     make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
