@@ -34,6 +34,13 @@ def check_output_folder(out: Path, root: Path) -> None:
         raise BuildError(
             out, None, "the output folder cannot be inside content/ or templates/", "use the default _site/"
         )
+    if out.exists() and not out.is_dir():
+        raise BuildError(
+            out,
+            None,
+            "the output folder is a file",
+            "move the file away, or choose another folder with --out",
+        )
     if out.is_dir() and any((out / name).exists() for name in ("content", "site.yaml", ".git", "build.py")):
         raise BuildError(
             out,
@@ -80,6 +87,20 @@ def recover_interrupted(out: Path) -> None:
     out = output_folder(out)
     for publishing in sorted(out.parent.glob(f"{PUBLISHING_PREFIX}{out.name}-*")):
         finish_publishing(Path(publishing), out)
+
+
+def finish_publishing(publishing: Path, out: Path) -> None:
+    """publish_files, with a failure (a full disk, a file that may not be replaced) said plainly: the new
+    files stay in the publishing folder, for the next build to move in."""
+    try:
+        publish_files(publishing, out)
+    except OSError as error:
+        raise BuildError(
+            out,
+            None,
+            f"could not move the new site into place: {error.strerror} ({error.filename})",
+            f"fix that and build again: the next build finishes moving it in from {publishing.name}",
+        ) from None
 
 
 def remove_leftovers(parent: Path, name: str) -> None:
@@ -134,7 +155,7 @@ def strays(listing: OutputListing, site_files: set[str]) -> list[str]:
     return files + folders
 
 
-def finish_publishing(publishing: Path, out: Path) -> None:
+def publish_files(publishing: Path, out: Path) -> None:
     """Remove what the list in ``publishing`` names from ``out``, move the new files in, and clear the
     publishing folder. Safe to run again on a folder a killed run had half finished."""
     try:

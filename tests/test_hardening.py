@@ -217,6 +217,50 @@ def test_a_build_killed_while_publishing_is_finished_by_the_next_even_a_failing_
     assert not list(root.glob(".publishing-*")) and not list(root.glob(".staging-*"))
 
 
+def test_a_failure_while_publishing_is_said_plainly_and_the_next_build_finishes_it(
+    make_site: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import errno
+    import os
+
+    import manifesto.write as write
+
+    root = make_site()
+    assert run(root) == 0
+    page = root / "content/pages/about.md"
+    page.write_text(page.read_text().replace("We are councillors", "We are the councillors"))
+    real_replace = os.replace
+
+    def full_disk(source: str, target: str) -> None:
+        if ".publishing-" in str(source):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        real_replace(source, target)
+
+    monkeypatch.setattr(write.os, "replace", full_disk)
+    capsys.readouterr()
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert "could not move the new site into place: No space left on device" in err and "Traceback" not in err
+    monkeypatch.setattr(write.os, "replace", real_replace)
+    assert run(root) == 0
+    assert run(root, "build", "--no-cache", "--out", str(tmp_path / "clean")) == 0
+    assert read_tree(root / "_site") == read_tree(tmp_path / "clean")
+    assert not list(root.glob(".publishing-*"))
+
+
+def test_an_output_folder_that_is_a_file_is_refused(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    (root / "_site").write_text("not a folder")
+    assert run(root) == 1
+    assert "the output folder is a file" in capsys.readouterr().err
+    assert (root / "_site").read_text() == "not a folder"
+
+
 def test_a_rebuild_in_place_removes_stray_files_and_never_writes_through_a_link(
     make_site: Callable[..., Path], tmp_path: Path
 ) -> None:
