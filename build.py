@@ -16,6 +16,7 @@ from manifesto.errors import BuildError, flatten, raise_if_any
 from manifesto.pipeline import build
 from manifesto.render import RenderOptions
 from manifesto.slugs import slugify
+from manifesto.write import PUBLISHING_FAILED
 
 # The commands other than build import what only they need when they run, so a build starts sooner.
 COMMANDS = ("build", "pdf", "serve", "check", "new", "import")
@@ -84,11 +85,13 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def failure_summary(command: str, count: int) -> str:
-    problems = f"{count} problem{'s' if count != 1 else ''}"
-    if command in ("build", "pdf"):
-        return f"\nBuild failed: {problems}. The previous site was left as it was."
-    return f"\n{command.capitalize()} failed: {problems}."
+def failure_summary(command: str, problems: list[BuildError]) -> str:
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    if command not in ("build", "pdf"):
+        return f"\n{command.capitalize()} failed: {count}."
+    if any(problem.problem.startswith(PUBLISHING_FAILED) for problem in problems):
+        return f"\nBuild failed: {count}."
+    return f"\nBuild failed: {count}. The previous site was left as it was."
 
 
 def source_date() -> datetime.datetime | None:
@@ -209,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         for problem in problems:
             print(problem, file=sys.stderr)
-        print(failure_summary(args.command, len(problems)), file=sys.stderr)
+        print(failure_summary(args.command, problems), file=sys.stderr)
         return 1
     except BrokenProcessPool:
         # Not a mistake in the user's files: a worker was killed (most often for lack of memory).

@@ -18,6 +18,8 @@ STAGING_PREFIX = ".staging-"
 PUBLISHING_PREFIX = ".publishing-"
 SITE_FOLDER = "site"  # inside a staging or publishing folder: the new files, laid out as in the site
 REMOVED_LIST = "removed"  # inside a publishing folder: what to remove from the output, one path a line
+# How a failure half-way through moving the new site in begins: the output then holds part of each site.
+PUBLISHING_FAILED = "could not move the new site into place"
 
 
 def check_output_folder(out: Path, root: Path) -> None:
@@ -98,7 +100,7 @@ def finish_publishing(publishing: Path, out: Path) -> None:
         raise BuildError(
             out,
             None,
-            f"could not move the new site into place: {error.strerror} ({error.filename})",
+            f"{PUBLISHING_FAILED}: {error.strerror} ({error.filename}); it is half moved in",
             f"fix that and build again: the next build finishes moving it in from {publishing.name}",
         ) from None
 

@@ -244,6 +244,7 @@ def test_a_failure_while_publishing_is_said_plainly_and_the_next_build_finishes_
     assert run(root) == 1
     err = capsys.readouterr().err
     assert "could not move the new site into place: No space left on device" in err and "Traceback" not in err
+    assert "The previous site was left as it was" not in err  # it was not: it is half moved in
     monkeypatch.setattr(write.os, "replace", real_replace)
     assert run(root) == 0
     assert run(root, "build", "--no-cache", "--out", str(tmp_path / "clean")) == 0
