@@ -316,7 +316,12 @@ def build_incrementally(
         fingerprint = generator_fingerprint()
         cache = load_cache(cache_dir, out, fingerprint) if cache_dir is not None else BuildCache()
         front_matter = load_front_matter(cache_dir, fingerprint) if cache_dir is not None else None
-        loaded = (set(cache.bodies), dict(cache.pages), set(front_matter or ()))
+        # As the last build left them: what changes is saved again.
+        kept_bodies, kept_pages, kept_front_matter = (
+            set(cache.bodies),
+            dict(cache.pages),
+            set(front_matter or ()),
+        )
     template_cache = TemplateCache(cache_dir, fingerprint) if cache_dir is not None else None
     ready = prepare(
         root, options, cache.bodies, None, timings, template_cache=template_cache, front_matter=front_matter
@@ -352,9 +357,9 @@ def build_incrementally(
             ]
             # The Markdown bodies and front matter are kept for the next build while the pages are
             # rendered: they are right whatever happens to this build (keyed by their inputs).
-            if keeping and set(cache.bodies) != loaded[0]:
-                tasks.append(partial(save_bodies, cache_dir, fingerprint, cache.bodies, loaded[0]))
-            if front_matter is not None and set(front_matter) != loaded[2]:
+            if keeping and set(cache.bodies) != kept_bodies:
+                tasks.append(partial(save_bodies, cache_dir, fingerprint, cache.bodies, kept_bodies))
+            if front_matter is not None and set(front_matter) != kept_front_matter:
                 tasks.append(partial(save_front_matter, cache_dir, fingerprint, front_matter))
             # Indexing a document costs about as much as rendering a page.
             records, done = write_fresh_pages(
@@ -370,7 +375,7 @@ def build_incrementally(
         records |= {path: cache.pages[path] for path in reused}
         with stage(timings, "publish"):
             staging.publish(set(records) | set(extras))
-    if cache_dir is not None and records != loaded[1]:
+    if cache_dir is not None and records != kept_pages:
         with stage(timings, "cache"):
             save_pages(cache_dir, out, fingerprint, records)
             prune_index_parts(cache_dir, set(plan.keys.values()))
