@@ -494,6 +494,17 @@ def test_a_body_converts_the_same_with_only_the_passes_it_needs(text: str) -> No
     assert BodyRenderer().render(text, context).html == convert(make_converter(FULL_CONVERTER))
 
 
+def test_the_inline_pass_still_has_the_method_that_tries_each_pattern() -> None:
+    from markdown.treeprocessors import InlineProcessor
+
+    from manifesto.body import InlineByNeeds
+
+    # InlineByNeeds overrides it: were it renamed in a Markdown release, the override would go unused.
+    assert "_InlineProcessor__applyPattern" in vars(InlineProcessor)
+    assert isinstance(make_converter(converter_kind("Text.")).md.treeprocessors["inline"], InlineByNeeds)
+    assert not isinstance(make_converter(FULL_CONVERTER).md.treeprocessors["inline"], InlineByNeeds)
+
+
 def test_a_body_needs_only_the_passes_its_text_can_use() -> None:
     plain = converter_kind("Councils *must* act. See [the plan](plan.md).")
     assert not plain.smart_punctuation
