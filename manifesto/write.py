@@ -209,8 +209,9 @@ class WrittenPage:
 class Staging:
     """A new site, written file by file into a folder beside ``out`` and published only when complete.
 
-    Only the files that changed are written; the others stay where they are. Until ``publish()``, the last good site in ``out`` is untouched; a build that fails half-way calls
-    ``discard()`` (``staged`` does both), so no half-written site is ever left in its place.
+    Only the files that changed are written; the others stay where they are. Until ``publish()``, the
+    last good site in ``out`` is untouched; a build that fails half-way calls ``discard()`` (``staged``
+    does both), so no half-written site is ever left in its place.
     """
 
     def __init__(self, out: Path, listing: OutputListing | None = None) -> None:
@@ -281,7 +282,7 @@ class Staging:
             os.replace(self.site_folder, self.out)
             shutil.rmtree(self.folder, ignore_errors=True)
         else:
-            listing = self.listing or list_output(self.out)
+            listing = self.listing if self.listing is not None else list_output(self.out)
             if site_files is None:
                 site_files = set(list_output(Path(self.site_folder)).files)
             removed = "".join(f"{path}\n" for path in strays(listing, site_files))
