@@ -141,13 +141,22 @@ def read_sealed(path: Path, fingerprint: str) -> Any:
 
 
 def write_sealed_bytes(path: Path, fingerprint: str, data: bytes) -> None:
+    """Write a cache file (see read_sealed_bytes). One that cannot be written (a full disk, a read-only
+    folder) is left out: that only costs the next build time."""
     seal = {"generator": fingerprint, "sha256": hashlib.sha256(data).hexdigest()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(handle, "wb") as file:
-        file.write(json.dumps(seal, sort_keys=True).encode("utf-8") + b"\n")
-        file.write(data)
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(json.dumps(seal, sort_keys=True).encode("utf-8") + b"\n")
+            file.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
 
 
 def write_sealed(path: Path, fingerprint: str, payload: Any) -> None:
@@ -175,8 +184,7 @@ class TemplateCache(jinja2.BytecodeCache):
             bucket.bytecode_from_string(data)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            write_sealed_bytes(self.path(bucket), self.fingerprint, bucket.bytecode_to_string())
+        write_sealed_bytes(self.path(bucket), self.fingerprint, bucket.bytecode_to_string())
 
 
 def body_to_json(body: RenderedBody) -> dict[str, Any]:
@@ -232,8 +240,7 @@ def save_bodies(
         if set(keys) == {key for key in kept if body_shard(key) == shard}:
             continue
         listed = [{"key": list(key), "body": body_to_json(bodies[key])} for key in keys]
-        with contextlib.suppress(OSError):  # a cache that cannot be written only costs the next build time
-            write_sealed(bodies_file(cache_dir, shard), fingerprint, listed)
+        write_sealed(bodies_file(cache_dir, shard), fingerprint, listed)
 
 
 def save_pages(cache_dir: Path, out: Path, fingerprint: str, pages: dict[str, PageRecord]) -> None:
@@ -242,8 +249,7 @@ def save_pages(cache_dir: Path, out: Path, fingerprint: str, pages: dict[str, Pa
         path: {"key": record.key, "bodies": record.bodies, "size": record.size, "mtime_ns": record.mtime_ns}
         for path, record in pages.items()
     }
-    with contextlib.suppress(OSError):
-        write_sealed(pages_file(cache_dir, out), fingerprint, records)
+    write_sealed(pages_file(cache_dir, out), fingerprint, records)
 
 
 def front_matter_file(cache_dir: Path) -> Path:
@@ -284,8 +290,7 @@ def save_front_matter(cache_dir: Path, fingerprint: str, entries: EntryCache) ->
         }
         for key, front_matter in entries.items()
     }
-    with contextlib.suppress(OSError):
-        write_sealed(front_matter_file(cache_dir), fingerprint, payload)
+    write_sealed(front_matter_file(cache_dir), fingerprint, payload)
 
 
 def load_front_matter(cache_dir: Path, fingerprint: str) -> EntryCache:
@@ -319,8 +324,7 @@ def save_index_part(cache_dir: Path, fingerprint: str, key: str, part: IndexPart
         "last_seen": postings.last_seen,
         "documents": postings.documents,
     }
-    with contextlib.suppress(OSError):
-        write_sealed(index_part_file(cache_dir, key), fingerprint, payload)
+    write_sealed(index_part_file(cache_dir, key), fingerprint, payload)
 
 
 def load_index_part(cache_dir: Path, fingerprint: str, key: str) -> IndexPart | None:
