@@ -652,7 +652,7 @@ def test_an_edit_rewrites_only_the_cache_files_of_the_bodies_it_changed(
     assert run(root) == 0
 
     def stamps() -> dict[str, int]:
-        return {path.name: path.stat().st_mtime_ns for path in (root / ".cache").glob("bodies-*.json")}
+        return {path.name: path.stat().st_mtime_ns for path in (root / ".cache").glob("bodies-*.bin")}
 
     before = stamps()
     assert len(before) > 8  # the bodies are spread over several files
@@ -668,7 +668,7 @@ def test_front_matter_from_the_cache_is_reported_on_its_own_lines(
 ) -> None:
     root = make_site()
     assert run(root) == 0
-    assert (root / ".cache/front-matter.json").is_file()
+    assert (root / ".cache/front-matter.bin").is_file()
     (root / "content/chapters/fair-funding.md").unlink()  # the op-eds' own files are unchanged
     capsys.readouterr()
     assert run(root) == 1
@@ -762,7 +762,7 @@ def test_an_edit_makes_only_its_own_part_of_the_search_index_again(
     assert "op-ed-007.txt" in rewritten and len(rewritten) <= 2
     assert "who is a council for?" in (texts / "op-ed-007.txt").read_text()
     # A part whose kept index is lost is made again, not trusted half.
-    for kept in (root / ".cache").glob("index-*.json"):
+    for kept in (root / ".cache").glob("index-*.bin"):
         kept.unlink()
     edited.write_text(edited.read_text().replace("who is a council for?", "whom is a council for?"))
     assert run(root) == 0
