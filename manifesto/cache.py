@@ -101,6 +101,15 @@ class BuildCache:
 
     bodies: dict[BodyKey, RenderedBody] = field(default_factory=dict)
     pages: dict[str, PageRecord] = field(default_factory=dict)
+    index: IndexLayout | None = None  # of the search index the pages hold
+
+
+@dataclass(frozen=True)
+class IndexLayout:
+    """The parts a search index was joined from: each part's key, in order, and how many documents."""
+
+    keys: tuple[str, ...]
+    documents: int
 
 
 def body_shard(key: BodyKey) -> str:
@@ -226,12 +235,16 @@ def load_bodies(cache_dir: Path, fingerprint: str) -> dict[BodyKey, RenderedBody
 
 def load_cache(cache_dir: Path, out: Path, fingerprint: str) -> BuildCache:
     cache = BuildCache(bodies=load_bodies(cache_dir, fingerprint))
-    pages = read_sealed(pages_file(cache_dir, out), fingerprint)
+    kept = read_sealed(pages_file(cache_dir, out), fingerprint)
     try:
-        if pages is not None:
-            cache.pages = {path: PageRecord(**record) for path, record in pages.items()}
+        if kept is not None:
+            cache.pages = {path: PageRecord(**record) for path, record in kept["pages"].items()}
+            if kept["index"] is not None:
+                cache.index = IndexLayout(
+                    tuple(map(str, kept["index"]["keys"])), int(kept["index"]["documents"])
+                )
     except (KeyError, TypeError, ValueError):
-        cache.pages = {}
+        cache.pages, cache.index = {}, None
     return cache
 
 
@@ -248,13 +261,17 @@ def save_bodies(
         write_sealed(bodies_file(cache_dir, shard), fingerprint, listed)
 
 
-def save_pages(cache_dir: Path, out: Path, fingerprint: str, pages: dict[str, PageRecord]) -> None:
-    """Keep the record of each page written into ``out``, for the next build into it."""
+def save_pages(
+    cache_dir: Path, out: Path, fingerprint: str, pages: dict[str, PageRecord], index: IndexLayout | None
+) -> None:
+    """Keep the record of each page written into ``out``, and the layout of its search index, for the
+    next build into it."""
     records = {
         path: {"key": record.key, "bodies": record.bodies, "size": record.size, "mtime_ns": record.mtime_ns}
         for path, record in pages.items()
     }
-    write_sealed(pages_file(cache_dir, out), fingerprint, records)
+    layout = None if index is None else {"keys": list(index.keys), "documents": index.documents}
+    write_sealed(pages_file(cache_dir, out), fingerprint, {"pages": records, "index": layout})
 
 
 def front_matter_file(cache_dir: Path) -> Path:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .cache import (
     BuildCache,
+    IndexLayout,
     PageRecord,
     TemplateCache,
     body_fingerprints,
@@ -46,6 +47,7 @@ from .search import (
     BUNDLE_FOLDER,
     TEXT_FOLDER,
     IndexPart,
+    ReplacedPart,
     SearchDocument,
     documents_digest,
     documents_of,
@@ -53,6 +55,7 @@ from .search import (
     index_part,
     search_files,
     search_page,
+    spliced_bundle,
     text_path,
 )
 from .write import (
@@ -191,15 +194,21 @@ class IndexPlan:
 
     documents: list[SearchDocument]
     keys: dict[int, str]  # part -> digest of its documents ("" when nothing is kept for a next build)
+    fresh: list[int]  # the parts to make (in a render worker each)
     kept: dict[int, IndexPart]  # parts whose documents are as the last build left them, from the cache
+    # When the last build's bundle is spliced rather than joined again: its parts in the places of the
+    # fresh ones (each as many documents), so that only the term files whose terms changed are rewritten.
+    replacing: dict[int, IndexPart]
     search_key: str  # digest of every part's: the files listing every document change with it
-
-    def fresh(self) -> list[int]:
-        return [start for start in self.keys if start not in self.kept]
 
     def size(self, starts: list[int]) -> int:
         """How many documents the parts ``starts`` hold."""
         return sum(len(self.documents[start : start + INDEX_DOCUMENTS_A_PART]) for start in starts)
+
+    def layout(self) -> IndexLayout | None:
+        if not all(self.keys.values()):
+            return None
+        return IndexLayout(tuple(self.keys[start] for start in sorted(self.keys)), len(self.documents))
 
 
 @dataclass(frozen=True)
@@ -212,6 +221,38 @@ class WrittenIndexPart:
 def is_bundle_file(path: str) -> bool:
     """The index files that list every document (documents.json, the term files), not per-document."""
     return path.startswith(f"{BUNDLE_FOLDER}/") and not path.startswith(f"{TEXT_FOLDER}/")
+
+
+def last_bundle(cache: BuildCache) -> dict[str, PageRecord]:
+    return {path: record for path, record in cache.pages.items() if is_bundle_file(path)}
+
+
+def last_parts_replaced(
+    cache: BuildCache,
+    cache_dir: Path,
+    fingerprint: str,
+    keys: dict[int, str],
+    documents: int,
+    present: OutputListing,
+) -> dict[int, IndexPart] | None:
+    """The last build's index parts in the places whose documents changed, when its bundle can be
+    spliced: it is intact in the output folder, and as many documents are indexed as then (so every
+    part keeps its place and size). None when the bundle must be joined again."""
+    last = cache.index
+    if last is None or last.documents != documents or len(last.keys) != len(keys):
+        return None
+    last_key = digest_text(*last.keys)
+    bundle = [path for path in cache.pages if is_bundle_file(path)]
+    if not bundle or not all(reusable(cache.pages[path], last_key, {}, present, path) for path in bundle):
+        return None
+    replacing = {}
+    for start, old_key in zip(sorted(keys), last.keys, strict=True):
+        if keys[start] != old_key:
+            old = load_index_part(cache_dir, fingerprint, old_key)
+            if old is None:
+                return None
+            replacing[start] = old
+    return replacing
 
 
 def plan_index(
@@ -228,7 +269,7 @@ def plan_index(
         for start in range(0, len(documents), INDEX_DOCUMENTS_A_PART)
     }
     if cache_dir is None:
-        return IndexPlan(documents, dict.fromkeys(parts, ""), {}, ""), set(), False
+        return IndexPlan(documents, dict.fromkeys(parts, ""), list(parts), {}, {}, ""), set(), False
     keys = {start: documents_digest(part) for start, part in parts.items()}
     search_key = digest_text(*keys.values())
     texts = {start: [text_path(document.url_path) for document in part] for start, part in parts.items()}
@@ -242,15 +283,22 @@ def plan_index(
     )
     if bundle_stands and all(stands(start) for start in parts):  # nothing indexed changed
         every_text = {path for paths in texts.values() for path in paths}
-        return IndexPlan(documents, keys, {}, search_key), bundle | every_text, True
+        return IndexPlan(documents, keys, [], {}, {}, search_key), bundle | every_text, True
+    replacing = last_parts_replaced(cache, cache_dir, fingerprint, keys, len(documents), present)
+    if replacing is not None:
+        in_place = all(part.postings.documents == len(parts[start]) for start, part in replacing.items())
+        if in_place and all(stands(start) for start in parts if start not in replacing):
+            standing = {path for start in parts if start not in replacing for path in texts[start]}
+            return IndexPlan(documents, keys, sorted(replacing), {}, replacing, search_key), standing, False
     kept: dict[int, IndexPart] = {}
-    standing: set[str] = set()
+    standing = set()
     for start in parts:
         part = load_index_part(cache_dir, fingerprint, keys[start]) if stands(start) else None
         if part is not None:
             kept[start] = part
             standing.update(texts[start])
-    return IndexPlan(documents, keys, kept, search_key), standing, False
+    fresh = [start for start in parts if start not in kept]
+    return IndexPlan(documents, keys, fresh, kept, {}, search_key), standing, False
 
 
 def write_index_part(
@@ -292,17 +340,64 @@ def write_fresh_pages(
     return records, results
 
 
-def write_joined_index(staging: Staging, plan: IndexPlan, done: list[object]) -> dict[str, PageRecord]:
+def joined_parts(
+    plan: IndexPlan, made: dict[int, WrittenIndexPart], cache_dir: Path | None, fingerprint: str
+) -> list[IndexPart]:
+    """Every part of the index, in order: made by this build, kept, or (when a splice fell through)
+    read from the cache or made again."""
+    parts = []
+    for start in sorted(plan.keys):
+        part = made[start].part if start in made else plan.kept.get(start)
+        if part is None and cache_dir is not None:
+            part = load_index_part(cache_dir, fingerprint, plan.keys[start])
+        if part is None:
+            part, _ = index_part(plan.documents[start : start + INDEX_DOCUMENTS_A_PART])
+        parts.append(part)
+    return parts
+
+
+def write_spliced_index(
+    staging: Staging, plan: IndexPlan, made: dict[int, WrittenIndexPart], last_bundle: dict[str, PageRecord]
+) -> dict[str, PageRecord] | None:
+    """Write the files of the last build's bundle that the fresh parts change (``spliced_bundle``): the
+    records of the whole bundle. None if the last bundle's files could not be read as written."""
+    replaced = [ReplacedPart(start, old, made[start].part) for start, old in sorted(plan.replacing.items())]
+    try:
+        files = spliced_bundle(
+            lambda path: staging.read_published(path) if path in last_bundle else None, replaced
+        )
+    except (OSError, ValueError, KeyError, TypeError):  # changed under the build: join every part again
+        return None
+    records = {
+        path: PageRecord(plan.search_key, {}, record.size, record.mtime_ns)
+        for path, record in last_bundle.items()
+        if path not in files
+    }
+    for path, data in files.items():
+        if data is not None:
+            records[path] = PageRecord(plan.search_key, {}, *staging.write(path, data))
+    return records
+
+
+def write_joined_index(
+    staging: Staging,
+    plan: IndexPlan,
+    done: list[object],
+    last_bundle: dict[str, PageRecord],
+    cache_dir: Path | None,
+    fingerprint: str,
+) -> dict[str, PageRecord]:
     """Join the index parts, kept and just made (in ``done``), and write the files that list every
-    document: the records of those files and of the text files the new parts wrote."""
-    parts = dict(plan.kept)
+    document (or splice them into the last build's, ``last_bundle``, when the plan says so): the records
+    of those files and of the text files the new parts wrote."""
+    made = {result.start: result for result in done if isinstance(result, WrittenIndexPart)}
     records = {}
-    for result in done:
-        if isinstance(result, WrittenIndexPart):
-            parts[result.start] = result.part
-            key = plan.keys[result.start]
-            records |= {path: PageRecord(key, {}, *stamp) for path, stamp in result.stamps.items()}
-    for path, data in index_bundle([parts[start] for start in sorted(parts)]).items():
+    for start, result in made.items():
+        records |= {path: PageRecord(plan.keys[start], {}, *stamp) for path, stamp in result.stamps.items()}
+    spliced = write_spliced_index(staging, plan, made, last_bundle) if plan.replacing else None
+    if spliced is not None:
+        return records | spliced
+    for path, data in index_bundle(joined_parts(plan, made, cache_dir, fingerprint)).items():
         records[path] = PageRecord(plan.search_key, {}, *staging.write(path, data))
     return records
 
@@ -350,7 +445,7 @@ def build_incrementally(
         fresh = [job for job in jobs if job.output_path not in reused]
     with staged(out, present) as staging:
         with stage(timings, "render and write"):
-            fresh_parts = [] if index_stands else plan.fresh()
+            fresh_parts = [] if index_stands else plan.fresh
             tasks: list[Callable[[], object]] = [
                 partial(write_index_part, staging, plan, start, cache_dir, fingerprint)
                 for start in fresh_parts
@@ -370,14 +465,14 @@ def build_incrementally(
                 staging.write(path, data)
         with stage(timings, "search index"):
             if not index_stands:
-                records |= write_joined_index(staging, plan, done)
+                records |= write_joined_index(staging, plan, done, last_bundle(cache), cache_dir, fingerprint)
         written = (*records, *extras)
         records |= {path: cache.pages[path] for path in reused}
         with stage(timings, "publish"):
             staging.publish(set(records) | set(extras))
     if cache_dir is not None and records != kept_pages:
         with stage(timings, "cache"):
-            save_pages(cache_dir, out, fingerprint, records)
+            save_pages(cache_dir, out, fingerprint, records, plan.layout())
             prune_index_parts(cache_dir, set(plan.keys.values()))
     return BuildReport(ready.site, tuple(sorted(written)), tuple(sorted(reused)))
 

@@ -27,7 +27,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from .render import PageJob, RecordingEnvironment, render_page
 SEARCH_PAGE = PageJob("search/index.html", "/search/", "search.html", {})
 BUNDLE_FOLDER = "search/data"
 TEXT_FOLDER = f"{BUNDLE_FOLDER}/text"  # one file per document; the rest of the bundle lists them all
+DOCUMENTS_FILE = f"{BUNDLE_FOLDER}/documents.json"
 TITLE_WEIGHT = 5  # a title word counts as this many words of text
 SHARD_PREFIX = 2  # characters of a term that name its shard
 
@@ -204,9 +205,89 @@ def index_bundle(parts: Sequence[IndexPart]) -> dict[str, bytes]:
     for part in parts:
         postings.extend(part.postings)
         listing += part.listing
-    files = {f"{BUNDLE_FOLDER}/documents.json": to_json({"documents": listing})}
+    files = {DOCUMENTS_FILE: to_json({"documents": listing})}
     for name, shard in postings.shards().items():
-        files[f"{BUNDLE_FOLDER}/terms/{name}.json"] = to_json(shard)
+        files[term_file(name)] = to_json(shard)
+    return files
+
+
+def term_file(shard: str) -> str:
+    return f"{BUNDLE_FOLDER}/terms/{shard}.json"
+
+
+def numbered(postings: Sequence[int], first: int = 0) -> list[tuple[int, int]]:
+    """[gap, count, gap, count, ...] as (document number, count) pairs, numbering from ``first``."""
+    pairs = []
+    number = first
+    for place in range(0, len(postings), 2):
+        number += postings[place]
+        pairs.append((number, postings[place + 1]))
+    return pairs
+
+
+def as_gaps(pairs: Sequence[tuple[int, int]]) -> list[int]:
+    """(document number, count) pairs, ascending, as [gap, count, gap, count, ...]."""
+    postings: list[int] = []
+    previous = 0
+    for number, count in pairs:
+        postings += (number - previous, count)
+        previous = number
+    return postings
+
+
+@dataclass(frozen=True)
+class ReplacedPart:
+    """A part of an index made again, holding as many documents as the one it replaces."""
+
+    start: int  # the number of its first document
+    old: IndexPart
+    new: IndexPart
+
+
+def changed_terms(old: Postings, new: Postings) -> set[str]:
+    """The terms whose postings differ between two indexes of the same documents' places."""
+    return {
+        term
+        for term in old.by_term.keys() | new.by_term.keys()
+        if old.by_term.get(term) != new.by_term.get(term)
+    }
+
+
+def spliced_bundle(
+    old_file: Callable[[str], bytes | None], replaced: Sequence[ReplacedPart]
+) -> dict[str, bytes | None]:
+    """The files of a bundle (``index_bundle``'s) that change when the parts ``replaced`` take their old
+    parts' places, each as many documents as before: their new bytes, or None for a file the new bundle
+    does not have. ``old_file`` reads a file of the old bundle (None when it had no such file).
+
+    The same bytes as joining every part again, from the few term files whose terms an edit touched:
+    a term's postings are its postings in each part, in order, so only the changed terms' change."""
+    listing = json.loads(old_file(DOCUMENTS_FILE) or b"")["documents"]
+    for part in replaced:
+        listing[part.start : part.start + len(part.new.listing)] = part.new.listing
+    files: dict[str, bytes | None] = {DOCUMENTS_FILE: to_json({"documents": listing})}
+    terms_by_shard: dict[str, set[str]] = {}
+    for part in replaced:
+        for term in changed_terms(part.old.postings, part.new.postings):
+            terms_by_shard.setdefault(shard_name(term), set()).add(term)
+    for name, terms in sorted(terms_by_shard.items()):
+        old = old_file(term_file(name))
+        shard: dict[str, list[int]] = json.loads(old) if old is not None else {}
+        for term in terms:
+            pairs = [
+                (number, count)
+                for number, count in numbered(shard.get(term, ()))
+                if not any(
+                    part.start <= number < part.start + part.new.postings.documents for part in replaced
+                )
+            ]
+            for part in replaced:
+                pairs += numbered(part.new.postings.by_term.get(term, ()), part.start)
+            if pairs:
+                shard[term] = as_gaps(sorted(pairs))
+            else:
+                shard.pop(term, None)
+        files[term_file(name)] = to_json(shard) if shard else None
     return files
 
 

@@ -266,6 +266,11 @@ class Staging:
         finally:
             os.close(descriptor)
 
+    def read_published(self, relative: str) -> bytes:
+        """A file of the site as it is published (the output folder's, not the staging folder's)."""
+        with open(os.path.join(self.out_name, *safe_parts(relative)), "rb") as file:
+            return file.read()
+
     def write_page(self, page: RenderedPage) -> WrittenPage:
         return WrittenPage(page.output_path, page.body_reads, *self.write(page.output_path, page.data))
 

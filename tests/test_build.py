@@ -15,6 +15,7 @@ import build
 from manifesto import pipeline, pool
 from manifesto.linkcheck import dead_links
 from manifesto.pool import worker_count
+from manifesto.search import shard_name
 
 PAGE_FILES = [
     "index.html",
@@ -768,6 +769,36 @@ def test_an_edit_makes_only_its_own_part_of_the_search_index_again(
     assert run(root) == 0
     assert run(root, "build", "--out", str(tmp_path / "clean"), "--no-cache") == 0
     assert read_tree(root / "_site") == read_tree(tmp_path / "clean")
+
+
+def test_an_edit_rewrites_only_the_term_files_of_the_words_it_changed(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "INDEX_DOCUMENTS_A_PART", 2)
+    root = make_site(many_op_eds(9))
+    assert run(root) == 0
+    terms = root / "_site/search/data/terms"
+
+    def inodes() -> dict[str, int]:
+        return {path.name: path.stat().st_ino for path in terms.iterdir()}
+
+    def no_whole_join(parts: object) -> None:
+        raise AssertionError("the whole index was joined again")
+
+    edited = root / "content/articles/op-ed-007.md"
+    for old, new in (("what is a council for?", "what is a zebra for?"), ("a zebra", "a council")):
+        before = inodes()
+        edited.write_text(edited.read_text().replace(old, new))
+        with monkeypatch.context() as patched:
+            patched.setattr(pipeline, "index_bundle", no_whole_join)  # the last build's is spliced
+            assert run(root) == 0
+        after = inodes()
+        changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+        # "council" is in other op-eds; "zebra" in no other, so its term file comes and goes.
+        assert changed == {f"{shard_name('council')}.json", f"{shard_name('zebra')}.json"}, new
+        assert run(root, "build", "--out", str(tmp_path / new), "--no-cache") == 0
+        assert read_tree(root / "_site") == read_tree(tmp_path / new)
+    assert f"{shard_name('zebra')}.json" not in inodes()
 
 
 def test_the_feed_carries_the_newest_op_eds_first_and_no_more_than_its_limit(

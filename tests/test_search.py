@@ -11,9 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import build
-from manifesto.search import fold, plain_text, shard_name, terms_of
+from manifesto.search import IndexPart, fold, plain_text, shard_name, terms_of
 
 
 def run(root: Path, *args: str) -> int:
@@ -185,3 +187,40 @@ def test_an_index_made_in_parts_equals_one_made_whole() -> None:
         for _, texts_of_part in parts:
             joined |= texts_of_part
         assert dict(sorted(joined.items())) == whole, cuts
+
+
+WORDS = ("council", "tax", "buses", "housing", "care", "ward", "zebra", "café", "2024")
+
+
+@given(
+    texts=st.lists(st.lists(st.sampled_from(WORDS), max_size=6), min_size=1, max_size=12),
+    part_size=st.integers(1, 5),
+    edits=st.dictionaries(st.integers(0, 11), st.lists(st.sampled_from(WORDS), max_size=6), max_size=4),
+)
+def test_splicing_edited_parts_into_a_bundle_equals_joining_every_part_again(
+    texts: list[list[str]], part_size: int, edits: dict[int, list[str]]
+) -> None:
+    """After an edit, the last build's bundle is spliced (only the term files whose terms changed are
+    made again); the result must be the bundle a whole join makes: same bytes, same files."""
+    from manifesto.search import ReplacedPart, SearchDocument, index_bundle, index_part, spliced_bundle
+
+    def documents(words: list[list[str]]) -> list[SearchDocument]:
+        return [
+            SearchDocument(f"/articles/a{number:02}/", "Title", "Op-ed", (" ".join(text),))
+            for number, text in enumerate(words)
+        ]
+
+    def parts(docs: list[SearchDocument]) -> list[IndexPart]:
+        return [index_part(docs[start : start + part_size])[0] for start in range(0, len(docs), part_size)]
+
+    edited = [edits.get(number, text) for number, text in enumerate(texts)]
+    old_parts, new_parts = parts(documents(texts)), parts(documents(edited))
+    old_bundle, new_bundle = index_bundle(old_parts), index_bundle(new_parts)
+    replaced = [
+        ReplacedPart(number * part_size, old, new)
+        for number, (old, new) in enumerate(zip(old_parts, new_parts, strict=True))
+        if old != new
+    ]
+    spliced = spliced_bundle(old_bundle.get, replaced)
+    result = {path: data for path, data in (old_bundle | spliced).items() if data is not None}
+    assert result == new_bundle
