@@ -59,6 +59,7 @@ class RenderedBody:
     links: tuple[LinkRef, ...]
     problems: tuple[tuple[str, str, str], ...]
     word_count: int
+    manifesto_marks: tuple[int, ...]  # where the manifesto edits the HTML (see manifesto_marks)
 
 
 # Markdown's placeholders start with \x02. Text without them, tags or entities needs none of the steps
@@ -342,4 +343,95 @@ class BodyRenderer:
             links=tuple(notes.links),
             problems=tuple(notes.problems),
             word_count=notes.text_words,
+            manifesto_marks=manifesto_marks(body_html),
         )
+
+
+# A body as the one-page manifesto shows it, beside every other op-ed's: its ids get a prefix each, so that
+# they stay unique on the page, and its headings nest under the op-ed's own. The manifesto shows every
+# op-ed, so it is rendered again after any edit; where those changes go is therefore found once, when a
+# body is converted, and kept with it in the cache (manifesto_marks): the manifesto then joins slices.
+
+HEADING_TAG = re.compile(r"<(/?)h([1-6])")
+
+
+def is_word_character(character: str) -> bool:
+    return character.isalnum() or character == "_"
+
+
+def id_value_starts(text: str) -> list[int]:
+    """Where each non-empty ``id="…"`` value and same-page link ``href="#…"`` target begins, when the
+    attribute's name begins a word.
+
+    Found from each ``="`` with plain string searches: a regular expression that looks for either
+    attribute at every character takes six times as long.
+    """
+    starts = []
+    equals = text.find('="')
+    while equals != -1:
+        if equals >= 2 and text.startswith("id", equals - 2):
+            name_start, value_start = equals - 2, equals + 2
+        elif equals >= 4 and text.startswith("href", equals - 4) and text.startswith("#", equals + 2):
+            name_start, value_start = equals - 4, equals + 3
+        else:
+            name_start = value_start = -1
+        if (
+            value_start != -1
+            and (name_start == 0 or not is_word_character(text[name_start - 1]))
+            and value_start < len(text)
+            and text[value_start] != '"'
+            and text.find('"', value_start + 1) != -1
+        ):
+            starts.append(value_start)
+        equals = text.find('="', equals + 2)
+    return starts
+
+
+def prefix_ids(body_html: str, prefix: str) -> Markup:
+    """Put ``prefix`` at the start of each of a body's ids and same-page links (id_value_starts)."""
+    text = str(body_html)
+    pieces = []
+    taken = 0  # text before this is in pieces
+    for start in id_value_starts(text):
+        pieces += (text[taken:start], prefix)
+        taken = start
+    pieces.append(text[taken:])
+    return Markup("".join(pieces))
+
+
+def shift_headings(body_html: str, levels: int) -> Markup:
+    """Nest a body's headings under the page's own (h2 becomes h4 when shifted by 2)."""
+    parts = HEADING_TAG.split(str(body_html))  # text, "/" or "", level, text, ...
+    pieces = [parts[0]]
+    for start in range(1, len(parts), 3):
+        slash, level, text = parts[start : start + 3]
+        pieces += (f"<{slash}h{min(6, int(level) + levels)}", text)
+    return Markup("".join(pieces))
+
+
+def manifesto_marks(body_html: str) -> tuple[int, ...]:
+    """Where ``nested_body`` changes a body, in order: twice the place where prefix_ids puts a prefix,
+    and twice the place, plus one, of each heading tag's level digit."""
+    text = str(body_html)
+    prefixes = [2 * start for start in id_value_starts(text)]
+    levels = [2 * found.start(2) + 1 for found in HEADING_TAG.finditer(text)]
+    return tuple(sorted(prefixes + levels))
+
+
+def nested_body(body_html: str, marks: tuple[int, ...], prefix: str, levels: int) -> Markup:
+    """``shift_headings(prefix_ids(body_html, prefix), levels)``, from the body's manifesto_marks.
+
+    The two never meet: a prefix goes after a quote or a ``#``, and contains no ``<``."""
+    text = str(body_html)
+    pieces = []
+    taken = 0  # text before this is in pieces
+    for mark in marks:
+        place, is_level = divmod(mark, 2)
+        if is_level:
+            pieces += (text[taken:place], str(min(6, int(text[place]) + levels)))
+            taken = place + 1
+        else:
+            pieces += (text[taken:place], prefix)
+            taken = place
+    pieces.append(text[taken:])
+    return Markup("".join(pieces))

@@ -73,7 +73,9 @@ def metadata_fingerprint(site: Site) -> str:
     without_bodies = dataclasses.replace(
         site,
         articles=tuple(
-            dataclasses.replace(article, body_html=Markup(""), anchors=frozenset(), word_count=0)
+            dataclasses.replace(
+                article, body_html=Markup(""), anchors=frozenset(), word_count=0, manifesto_marks=()
+            )
             for article in site.articles
         ),
     )
@@ -208,6 +210,7 @@ def body_to_json(body: RenderedBody) -> dict[str, Any]:
         "links": [[link.url_path, link.fragment, link.written] for link in body.links],
         "problems": [list(problem) for problem in body.problems],
         "word_count": body.word_count,
+        "manifesto_marks": body.manifesto_marks,
     }
 
 
@@ -218,6 +221,7 @@ def body_from_json(data: dict[str, Any]) -> RenderedBody:
         links=tuple(LinkRef(*link) for link in data["links"]),
         problems=tuple(tuple(problem) for problem in data["problems"]),  # type: ignore[misc]
         word_count=int(data["word_count"]),
+        manifesto_marks=tuple(data["manifesto_marks"]),
     )
 
 

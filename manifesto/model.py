@@ -77,6 +77,7 @@ class Article:
     body_html: Markup
     anchors: frozenset[str]
     word_count: int
+    manifesto_marks: tuple[int, ...]  # where the manifesto edits body_html (body.manifesto_marks)
     source_path: Path
 
     @property

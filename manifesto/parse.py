@@ -317,6 +317,7 @@ def make_article(entry: Entry, rendered: RenderedBody) -> Article:
         body_html=rendered.html,
         anchors=rendered.anchors,
         word_count=rendered.word_count,
+        manifesto_marks=rendered.manifesto_marks,
         source_path=entry.source.path,
     )
 
@@ -493,6 +494,7 @@ TOO_DEEP = RenderedBody(
         ),
     ),
     word_count=0,
+    manifesto_marks=(),
 )
 
 

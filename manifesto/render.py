@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import re
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +15,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
+from .body import nested_body
 from .errors import BuildError
 from .load import Asset
 from .model import Article, Site
@@ -70,7 +70,7 @@ def fingerprint(data: bytes) -> str:
 
 # What an op-ed's Markdown body decides. A page that reads none of these for an op-ed does not change
 # when only that op-ed's text does, which is what lets a rebuild reuse it.
-BODY_ATTRIBUTES = frozenset({"body_html", "anchors", "word_count", "reading_minutes"})
+BODY_ATTRIBUTES = frozenset({"body_html", "anchors", "word_count", "reading_minutes", "manifesto_marks"})
 
 
 class RecordingEnvironment(jinja2.Environment):
@@ -161,55 +161,6 @@ def make_env(
     return env
 
 
-HEADING_TAG = re.compile(r"<(/?)h([1-6])")
-
-
-def is_word_character(character: str) -> bool:
-    return character.isalnum() or character == "_"
-
-
-def prefix_ids(body_html: Markup, prefix: str) -> Markup:
-    """Make a body's ids unique on a page that shows several bodies (the manifesto): put ``prefix`` at
-    the start of each non-empty ``id="…"`` and same-page link ``href="#…"`` that begins a word.
-
-    Found from each ``="`` with plain string searches: a regular expression that looks for either
-    attribute at every character takes six times as long, a tenth of a rebuild after one edit.
-    """
-    text = str(body_html)
-    pieces = []
-    taken = 0  # text before this is in pieces
-    equals = text.find('="')
-    while equals != -1:
-        if equals >= 2 and text.startswith("id", equals - 2):
-            name_start, value_start = equals - 2, equals + 2
-        elif equals >= 4 and text.startswith("href", equals - 4) and text.startswith("#", equals + 2):
-            name_start, value_start = equals - 4, equals + 3
-        else:
-            name_start = value_start = -1
-        if (
-            value_start != -1
-            and (name_start == 0 or not is_word_character(text[name_start - 1]))
-            and value_start < len(text)
-            and text[value_start] != '"'
-            and text.find('"', value_start + 1) != -1
-        ):
-            pieces += (text[taken:value_start], prefix)
-            taken = value_start
-        equals = text.find('="', equals + 2)
-    pieces.append(text[taken:])
-    return Markup("".join(pieces))
-
-
-def shift_headings(body_html: Markup, levels: int) -> Markup:
-    """Nest a body's headings under the page's own (h2 becomes h4 when shifted by 2)."""
-    parts = HEADING_TAG.split(str(body_html))  # text, "/" or "", level, text, ...
-    pieces = [parts[0]]
-    for start in range(1, len(parts), 3):
-        slash, level, text = parts[start : start + 3]
-        pieces += (f"<{slash}h{min(6, int(level) + levels)}", text)
-    return Markup("".join(pieces))
-
-
 def neighbours(site: Site) -> dict[str, tuple[Article | None, Article | None]]:
     """Each op-ed's previous and next op-ed within its chapter."""
     found: dict[str, tuple[Article | None, Article | None]] = {}
@@ -250,6 +201,9 @@ def feed_updated(site: Site, options: RenderOptions) -> datetime.datetime:
 ManifestoBodies = dict[tuple[str, str], Markup]
 
 
+MANIFESTO_LEVELS = 2  # an op-ed's h2 is an h4 on the manifesto (under its chapter's h2 and its own h3)
+
+
 def manifesto_body(
     env: RecordingEnvironment, article: Article, cache: ManifestoBodies | None = None
 ) -> Markup:
@@ -258,7 +212,7 @@ def manifesto_body(
     key = (article.slug, article.body_html)  # a Markup is a str: hashed once, then cached by it
     if cache is not None and key in cache:
         return cache[key]
-    body = shift_headings(prefix_ids(article.body_html, f"{article.slug}--"), 2)
+    body = nested_body(article.body_html, article.manifesto_marks, f"{article.slug}--", MANIFESTO_LEVELS)
     if cache is not None:
         cache[key] = body
     return body

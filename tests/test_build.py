@@ -126,7 +126,7 @@ def test_manifesto_holds_every_chapter_and_op_ed_with_unique_ids(make_site: Call
 def test_manifesto_bodies_prefix_only_ids_and_same_page_links_and_nest_headings() -> None:
     from markupsafe import Markup
 
-    from manifesto.render import prefix_ids, shift_headings
+    from manifesto.body import prefix_ids, shift_headings
 
     body = Markup(
         '<h2 id="why">Why</h2><p id="p">See <a href="#fn:1">1</a>, <a href="/x/#y">y</a>, '
@@ -156,12 +156,31 @@ ID_OR_SAME_PAGE_LINK = re.compile(r'\b(id="|href="#)(?=[^"]+")')
 def test_manifesto_prefixes_follow_their_definition(fragments: list[str]) -> None:
     from markupsafe import Markup
 
-    from manifesto.render import prefix_ids
+    from manifesto.body import prefix_ids
 
     text = "".join(fragments)
     parts = ID_OR_SAME_PAGE_LINK.split(text)  # text, attribute start, text, ...
     parts[1::2] = [start + "p--" for start in parts[1::2]]
     assert prefix_ids(Markup(text), "p--") == Markup("".join(parts))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(['id="', 'href="#', '="', '"', "#", "x", "_", " ", "<h2", "</h3", "<h6", "<hr", ">"]),
+        max_size=16,
+    )
+)
+def test_manifesto_bodies_from_their_marks_equal_the_two_rewrites(fragments: list[str]) -> None:
+    """The manifesto nests each body from the places found when it was converted; the result must be
+    the two rewrites', done on the whole text."""
+    from markupsafe import Markup
+
+    from manifesto.body import manifesto_marks, nested_body, prefix_ids, shift_headings
+
+    text = Markup("".join(fragments))
+    expected = shift_headings(prefix_ids(text, "op-ed--"), 2)
+    assert nested_body(text, manifesto_marks(text), "op-ed--", 2) == expected
 
 
 def test_feed_sitemap_and_robots(make_site: Callable[..., Path]) -> None:

@@ -23,6 +23,7 @@ import pytest
 from markupsafe import Markup
 
 from manifesto import load, render
+from manifesto.body import manifesto_marks
 from manifesto.errors import BuildError, flatten
 from manifesto.frontmatter import split_front_matter
 from manifesto.load import SourceCache, load_sources
@@ -416,7 +417,7 @@ def test_manifesto_bodies_are_kept_by_op_ed_and_body(make_site: Callable[..., Pa
     assert manifesto_body(env, same_text, cache) == manifesto_body(env, same_text)
     assert 'id="other-op-ed--' in manifesto_body(env, same_text, cache)
     longer = Markup(article.body_html + Markup('<p id="new-passage">New.</p>'))
-    edited_body = dataclasses.replace(article, body_html=longer)
+    edited_body = dataclasses.replace(article, body_html=longer, manifesto_marks=manifesto_marks(longer))
     assert 'id="first-op-ed--new-passage"' in manifesto_body(env, edited_body, cache)
     keep_manifesto_bodies(cache, site)  # only what the site's op-eds show now
     assert set(cache) == {("first-op-ed", article.body_html)}
