@@ -17,6 +17,7 @@ import json
 import marshal
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,9 +93,9 @@ class PageRecord:
 
 # A converted body's key, as parse.render_bodies makes it: path, text digest, base path, addresses.
 BodyKey = tuple[str, str, str, str]
-# The converted bodies are kept in this many files, by the first character of the body's digest, so that an
-# edit rewrites one or two small files, not all of them (8 MB for 1,000 op-eds).
-BODY_SHARDS = "0123456789abcdef"
+# The converted bodies are kept in this many files, by the body's digest, so that an edit rewrites one or
+# two small files, not all of them (8 MB for 1,000 op-eds).
+BODY_SHARDS = 64
 
 
 @dataclass
@@ -114,12 +115,22 @@ class IndexLayout:
     documents: int
 
 
-def body_shard(key: BodyKey) -> str:
-    return key[1][:1] if key[1][:1] in BODY_SHARDS else BODY_SHARDS[0]
+def body_shard(key: BodyKey) -> int:
+    try:
+        return int(key[1][:4], 16) % BODY_SHARDS
+    except ValueError:
+        return 0
 
 
-def bodies_file(cache_dir: Path, shard: str) -> Path:
-    return cache_dir / f"bodies-{shard}.bin"
+def by_shard(keys: Iterable[BodyKey]) -> dict[int, set[BodyKey]]:
+    shards: dict[int, set[BodyKey]] = {}
+    for key in keys:
+        shards.setdefault(body_shard(key), set()).add(key)
+    return shards
+
+
+def bodies_file(cache_dir: Path, shard: int) -> Path:
+    return cache_dir / f"bodies-{shard:02}.bin"
 
 
 def pages_file(cache_dir: Path, out: Path) -> Path:
@@ -228,7 +239,7 @@ def body_from_json(data: dict[str, Any]) -> RenderedBody:
 def load_bodies(cache_dir: Path, fingerprint: str) -> dict[BodyKey, RenderedBody]:
     """The converted bodies kept by the last build; a damaged file loses only its own."""
     bodies: dict[BodyKey, RenderedBody] = {}
-    for shard in BODY_SHARDS:
+    for shard in range(BODY_SHARDS):
         listed = read_sealed(bodies_file(cache_dir, shard), fingerprint)
         try:
             bodies |= {tuple(item["key"]): body_from_json(item["body"]) for item in listed or ()}  # type: ignore[misc]
@@ -257,12 +268,12 @@ def save_bodies(
 ) -> None:
     """Keep the converted bodies for the next build (they do not depend on the output folder), rewriting
     only the files whose bodies differ from ``kept``, those the last build kept (a key names its body)."""
-    for shard in BODY_SHARDS:
-        keys = sorted(key for key in bodies if body_shard(key) == shard)
-        if set(keys) == {key for key in kept if body_shard(key) == shard}:
-            continue
-        listed = [{"key": list(key), "body": body_to_json(bodies[key])} for key in keys]
-        write_sealed(bodies_file(cache_dir, shard), fingerprint, listed)
+    now, before = by_shard(bodies), by_shard(kept)
+    for shard in sorted(now.keys() | before.keys()):
+        keys = now.get(shard, set())
+        if keys != before.get(shard, set()):
+            listed = [{"key": list(key), "body": body_to_json(bodies[key])} for key in sorted(keys)]
+            write_sealed(bodies_file(cache_dir, shard), fingerprint, listed)
 
 
 def save_pages(

@@ -186,7 +186,7 @@ def page_keys(
 
 # Documents a part of the search index covers. Each part is made by a render worker beside the pages, and
 # kept in the cache by the digest of its documents, so that an edit makes only its own part again.
-INDEX_DOCUMENTS_A_PART = 100
+INDEX_DOCUMENTS_A_PART = 50
 
 
 @dataclass(frozen=True)
