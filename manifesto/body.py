@@ -17,6 +17,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import markdown
+from markdown.extensions.abbr import AbbrExtension
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.def_list import DefListExtension
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.md_in_html import MarkdownInHtmlExtension
+from markdown.extensions.smarty import SmartyExtension
+from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import (
     TocExtension,
     TocTreeprocessor,
@@ -296,8 +304,20 @@ class Converter:
 def make_converter(kind: ConverterKind) -> Converter:
     toc = TocExtension if kind.table_of_contents else HeadingIdsExtension
     md = markdown.Markdown(
-        extensions=["extra", toc(permalink=False), *(["smarty"] if kind.smart_punctuation else [])],
-        extension_configs={"smarty": {"smart_angled_quotes": False}},
+        # Extension objects, not names: a name is looked up among every installed package's entry
+        # points, which took as long as the rest of making a converter. These seven are "extra", in
+        # the order it registers them.
+        extensions=[
+            FencedCodeExtension(),
+            FootnoteExtension(),
+            AttrListExtension(),
+            DefListExtension(),
+            TableExtension(),
+            AbbrExtension(),
+            MarkdownInHtmlExtension(),
+            toc(permalink=False),
+            *([SmartyExtension(smart_angled_quotes=False)] if kind.smart_punctuation else []),
+        ],
         output_format="html",
     )
     # Raw HTML is shown as text (see the module docstring).
