@@ -505,6 +505,25 @@ def test_the_inline_pass_still_has_the_method_that_tries_each_pattern() -> None:
     assert not isinstance(make_converter(FULL_CONVERTER).md.treeprocessors["inline"], InlineByNeeds)
 
 
+def test_the_converter_has_every_pass_of_markdown_extra_by_name() -> None:
+    import markdown
+
+    from manifesto.body import AnchorsAndLinks
+
+    # The extensions are given as objects (no entry point search); the passes must be "extra"'s.
+    by_name = markdown.Markdown(extensions=["extra", "toc", "smarty"])
+    ours = make_converter(FULL_CONVERTER).md
+    by_name.preprocessors.deregister("html_block")
+    by_name.inlinePatterns.deregister("html")
+    for registry in ("preprocessors", "parser.blockprocessors", "inlinePatterns", "treeprocessors"):
+        owner_by_name, owner = by_name, ours
+        for attribute in registry.split("."):
+            owner_by_name, owner = getattr(owner_by_name, attribute), getattr(owner, attribute)
+        ours_types = [type(item) for item in owner if not isinstance(item, AnchorsAndLinks)]
+        assert ours_types == [type(item) for item in owner_by_name], registry
+    assert [type(item) for item in ours.postprocessors] == [type(item) for item in by_name.postprocessors]
+
+
 def test_a_body_needs_only_the_passes_its_text_can_use() -> None:
     plain = converter_kind("Councils *must* act. See [the plan](plan.md).")
     assert not plain.smart_punctuation
