@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import time
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
 from manifesto.errors import BuildError, flatten, raise_if_any
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         print(failure_summary(args.command, problems), file=sys.stderr)
         return 1
-    except BrokenProcessPool:
+    except BrokenExecutor:  # BrokenProcessPool; its module is imported only when a pool is used
         # Not a mistake in the user's files: a worker was killed (most often for lack of memory).
         print(
             "The build stopped: one of its worker processes was killed before it finished, most often\n"

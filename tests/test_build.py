@@ -749,6 +749,7 @@ def many_op_eds(count: int) -> dict[str, str]:
 def test_builds_spread_over_processes_equal_a_build_in_one_process(
     make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(pool, "MIN_ITEMS_FOR_POOL", 8)  # so that a small site is built by workers
     root = make_site(many_op_eds(60))
     assert worker_count(60) > 1 or os.cpu_count() == 1  # this machine does use worker processes
     monkeypatch.setattr(pipeline, "INDEX_DOCUMENTS_A_PART", 7)  # the index in parts, made by workers
@@ -852,6 +853,7 @@ def test_a_worker_killed_mid_build_keeps_the_last_site_and_says_so_plainly(
 
     from manifesto import render
 
+    monkeypatch.setattr(pool, "MIN_ITEMS_FOR_POOL", 8)
     root = make_site(many_op_eds(60))
     assert worker_count(60) > 1  # the pages are rendered by worker processes
     assert run(root) == 0
