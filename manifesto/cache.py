@@ -60,13 +60,19 @@ def folder_fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def body_fingerprints(site: Site) -> dict[str, str]:
-    return {
-        article.slug: digest_text(
-            article.body_html, "\n".join(sorted(article.anchors)), str(article.word_count)
+def body_fingerprints(site: Site, bodies: dict[BodyKey, RenderedBody]) -> dict[str, str]:
+    """Each op-ed's body, by slug, as the key its conversion is cached by (``bodies``, as parse_site
+    left it: one key a source file), which names the body without hashing its HTML again."""
+    keys = {key[0]: key for key in bodies}
+    fingerprints = {}
+    for article in site.articles:
+        key = keys.get(article.source_path.as_posix())
+        fingerprints[article.slug] = (
+            digest_text(*key)
+            if key is not None and bodies[key].html == article.body_html
+            else digest_text(article.body_html, "\n".join(sorted(article.anchors)), str(article.word_count))
         )
-        for article in site.articles
-    }
+    return fingerprints
 
 
 def metadata_fingerprint(site: Site) -> str:

@@ -428,7 +428,7 @@ def build_incrementally(
         keeping = cache_dir is not None
         if keeping:
             keys = page_keys(ready, jobs, options, fingerprint)
-            bodies = body_fingerprints(ready.site)
+            bodies = body_fingerprints(ready.site, cache.bodies)
         else:  # nothing is kept for a next build, so nothing needs a fingerprint (0.8 s at 10,000 op-eds)
             keys = dict.fromkeys((job.output_path for job in jobs), "")
             bodies = dict.fromkeys((article.slug for article in ready.site.articles), "")
