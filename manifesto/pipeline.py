@@ -359,9 +359,10 @@ def joined_parts(
 
 def write_spliced_index(
     staging: Staging, plan: IndexPlan, made: dict[int, WrittenIndexPart], last_bundle: dict[str, PageRecord]
-) -> dict[str, PageRecord] | None:
+) -> tuple[dict[str, PageRecord], set[str]] | None:
     """Write the files of the last build's bundle that the fresh parts change (``spliced_bundle``): the
-    records of the whole bundle. None if the last bundle's files could not be read as written."""
+    records of the whole bundle, and which of its files were carried over as they were. None if the last
+    bundle's files could not be read as written."""
     replaced = [ReplacedPart(start, old, made[start].part) for start, old in sorted(plan.replacing.items())]
     try:
         files = spliced_bundle(
@@ -374,10 +375,11 @@ def write_spliced_index(
         for path, record in last_bundle.items()
         if path not in files
     }
+    carried = set(records)
     for path, data in files.items():
         if data is not None:
             records[path] = PageRecord(plan.search_key, {}, *staging.write(path, data))
-    return records
+    return records, carried
 
 
 def write_joined_index(
@@ -387,20 +389,21 @@ def write_joined_index(
     last_bundle: dict[str, PageRecord],
     cache_dir: Path | None,
     fingerprint: str,
-) -> dict[str, PageRecord]:
+) -> tuple[dict[str, PageRecord], set[str]]:
     """Join the index parts, kept and just made (in ``done``), and write the files that list every
     document (or splice them into the last build's, ``last_bundle``, when the plan says so): the records
-    of those files and of the text files the new parts wrote."""
+    of those files and of the text files the new parts wrote, and which files were carried over as the
+    last build left them."""
     made = {result.start: result for result in done if isinstance(result, WrittenIndexPart)}
     records = {}
     for start, result in made.items():
         records |= {path: PageRecord(plan.keys[start], {}, *stamp) for path, stamp in result.stamps.items()}
     spliced = write_spliced_index(staging, plan, made, last_bundle) if plan.replacing else None
     if spliced is not None:
-        return records | spliced
+        return records | spliced[0], spliced[1]
     for path, data in index_bundle(joined_parts(plan, made, cache_dir, fingerprint)).items():
         records[path] = PageRecord(plan.search_key, {}, *staging.write(path, data))
-    return records
+    return records, set()
 
 
 def build_incrementally(
@@ -422,71 +425,76 @@ def build_incrementally(
     ready = prepare(
         root, options, cache.bodies, None, timings, template_cache=template_cache, front_matter=front_matter
     )
-    gc.freeze()  # see skipping_collection
-    with stage(timings, "find what changed"):
-        jobs = list(plan_pages(ready.site, options))
-        keeping = cache_dir is not None
-        if keeping:
-            keys = page_keys(ready, jobs, options, fingerprint)
-            bodies = body_fingerprints(ready.site, cache.bodies)
-        else:  # nothing is kept for a next build, so nothing needs a fingerprint (0.8 s at 10,000 op-eds)
-            keys = dict.fromkeys((job.output_path for job in jobs), "")
-            bodies = dict.fromkeys((article.slug for article in ready.site.articles), "")
-        present = list_output(out)
-        reused = {
-            job.output_path
-            for job in jobs
-            if reusable(
-                cache.pages.get(job.output_path), keys[job.output_path], bodies, present, job.output_path
+    with frozen_until_done():  # what is loaded so far lives as long as the build
+        with stage(timings, "find what changed"):
+            jobs = list(plan_pages(ready.site, options))
+            keeping = cache_dir is not None
+            if keeping:
+                keys = page_keys(ready, jobs, options, fingerprint)
+                bodies = body_fingerprints(ready.site, cache.bodies)
+            else:  # nothing is kept for a next build, so nothing needs a fingerprint (0.8 s at 10,000 op-eds)
+                keys = dict.fromkeys((job.output_path for job in jobs), "")
+                bodies = dict.fromkeys((article.slug for article in ready.site.articles), "")
+            present = list_output(out)
+            reused = {
+                job.output_path
+                for job in jobs
+                if reusable(
+                    cache.pages.get(job.output_path), keys[job.output_path], bodies, present, job.output_path
+                )
+            }
+            plan, kept, index_stands = plan_index(
+                documents_of(ready.site), cache, cache_dir, fingerprint, present
             )
-        }
-        plan, kept, index_stands = plan_index(
-            documents_of(ready.site), cache, cache_dir, fingerprint, present
-        )
-        reused |= kept
-        fresh = [job for job in jobs if job.output_path not in reused]
-    with staged(out, present) as staging:
-        with stage(timings, "render and write"):
-            fresh_parts = [] if index_stands else plan.fresh
-            tasks: list[Callable[[], object]] = [
-                partial(write_index_part, staging, plan, start, cache_dir, fingerprint)
-                for start in fresh_parts
-            ]
-            # The Markdown bodies and front matter are kept for the next build while the pages are
-            # rendered: they are right whatever happens to this build (keyed by their inputs).
-            if keeping and set(cache.bodies) != kept_bodies:
-                tasks.append(partial(save_bodies, cache_dir, fingerprint, cache.bodies, kept_bodies))
-            if front_matter is not None and set(front_matter) != kept_front_matter:
-                tasks.append(partial(save_front_matter, cache_dir, fingerprint, front_matter))
-            # Indexing a document costs about as much as rendering a page.
-            records, done = write_fresh_pages(
-                staging, ready, fresh, keys, bodies, root, tasks, plan.size(fresh_parts)
-            )
-            extras = asset_files(ready.sources) | search_page(ready.env, ready.templates_dir, root)
-            for path, data in extras.items():
-                staging.write(path, data)
-        with stage(timings, "search index"):
-            if not index_stands:
-                records |= write_joined_index(staging, plan, done, last_bundle(cache), cache_dir, fingerprint)
-        written = (*records, *extras)
-        records |= {path: cache.pages[path] for path in reused}
-        with stage(timings, "publish"):
-            staging.publish(set(records) | set(extras))
-    if cache_dir is not None and records != kept_pages:
-        with stage(timings, "cache"):
-            save_pages(cache_dir, out, fingerprint, records, plan.layout())
-            prune_index_parts(cache_dir, set(plan.keys.values()))
-    return BuildReport(ready.site, tuple(sorted(written)), tuple(sorted(reused)))
+            reused |= kept
+            fresh = [job for job in jobs if job.output_path not in reused]
+        with staged(out, present) as staging:
+            with stage(timings, "render and write"):
+                fresh_parts = [] if index_stands else plan.fresh
+                tasks: list[Callable[[], object]] = [
+                    partial(write_index_part, staging, plan, start, cache_dir, fingerprint)
+                    for start in fresh_parts
+                ]
+                # The Markdown bodies and front matter are kept for the next build while the pages are
+                # rendered: they are right whatever happens to this build (keyed by their inputs).
+                if keeping and set(cache.bodies) != kept_bodies:
+                    tasks.append(partial(save_bodies, cache_dir, fingerprint, cache.bodies, kept_bodies))
+                if front_matter is not None and set(front_matter) != kept_front_matter:
+                    tasks.append(partial(save_front_matter, cache_dir, fingerprint, front_matter))
+                # Indexing a document costs about as much as rendering a page.
+                records, done = write_fresh_pages(
+                    staging, ready, fresh, keys, bodies, root, tasks, plan.size(fresh_parts)
+                )
+                extras = asset_files(ready.sources) | search_page(ready.env, ready.templates_dir, root)
+                for path, data in extras.items():
+                    staging.write(path, data)
+            with stage(timings, "search index"):
+                if not index_stands:
+                    index_records, carried = write_joined_index(
+                        staging, plan, done, last_bundle(cache), cache_dir, fingerprint
+                    )
+                    records |= index_records
+                    reused |= carried
+            written = (*(path for path in records if path not in reused), *extras)
+            records |= {path: cache.pages[path] for path in reused if path not in records}
+            with stage(timings, "publish"):
+                staging.publish(set(records) | set(extras))
+        if cache_dir is not None and records != kept_pages:
+            with stage(timings, "cache"):
+                save_pages(cache_dir, out, fingerprint, records, plan.layout())
+                prune_index_parts(cache_dir, set(plan.keys.values()))
+        return BuildReport(ready.site, tuple(sorted(written)), tuple(sorted(reused)))
 
 
 @contextmanager
-def skipping_collection() -> Iterator[None]:
-    """Within, ``gc.freeze()`` keeps what is alive out of the garbage collector's walks until the end.
+def frozen_until_done() -> Iterator[None]:
+    """Within, what was alive on entry is kept out of the garbage collector's walks (``gc.freeze``).
 
     A build's largest data (the cached bodies, the site model) lives until the build ends; walking it
     again and again to find cycles was a twentieth of a rebuild after one edit, and in forked workers the
-    collector's writes would copy its memory pages. Everything is handed back to the collector at the end.
+    collector's writes would copy its memory pages. It is handed back to the collector on the way out.
     """
+    gc.freeze()
     try:
         yield
     finally:
@@ -505,8 +513,7 @@ def build(
     check_output_folder(out, root)
     recover_interrupted(out)
     if not pdf:
-        with skipping_collection():
-            return build_incrementally(root, out, options, root / ".cache" if use_cache else None, timings)
+        return build_incrementally(root, out, options, root / ".cache" if use_cache else None, timings)
     from .pdf import print_manifesto  # only PDF builds need it (and the HTTP server it prints through)
 
     # The pages link to the PDF with its size, known once it is printed from them: print, render again.
