@@ -50,7 +50,7 @@ def decode_text(data: bytes, shown_path: Path) -> str:
             f"this file is not UTF-8 text (byte 0x{data[error.start]:02x} at position {error.start})",
             'save it again as UTF-8 in your editor ("Save with encoding" → UTF-8)',
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def is_editor_litter(name: str) -> bool:
@@ -103,10 +103,23 @@ def read_source(listed: ListedFile, real_root: Path, kind: str) -> SourceFile:
     if listed.must_check:
         check_inside(listed.path, real_root, listed.shown)
     try:
-        data = listed.path.read_bytes()
+        data = read_bytes(str(listed.path))
     except OSError as error:
         raise BuildError(listed.shown, None, f"cannot read this file: {error.strerror}") from None
     return SourceFile(listed.shown, kind, decode_text(data, listed.shown))
+
+
+def read_bytes(path: str) -> bytes:
+    """A file's bytes, read with os-level calls: Path.read_bytes's file objects took as long as the
+    reading itself, 1,000 times over."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(descriptor, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 # (device, inode, size, modification and change times in ns) of a file, following symbolic links.
