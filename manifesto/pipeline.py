@@ -444,7 +444,7 @@ def build_incrementally(
                 )
             }
             plan, kept, index_stands = plan_index(
-                documents_of(ready.site), cache, cache_dir, fingerprint, present
+                documents_of(ready.site, bodies if keeping else None), cache, cache_dir, fingerprint, present
             )
             reused |= kept
             fresh = [job for job in jobs if job.output_path not in reused]

@@ -58,6 +58,9 @@ class SearchDocument:
     title: str
     byline: str  # shown under the title in the results: what kind of page, by whom, in which chapter
     parts: tuple[str, ...]  # its searchable text: plain strings, and Markup whose tags are dropped
+    # A digest that names ``parts`` (an op-ed's body fingerprint), so that documents_digest need not hash
+    # them; "" when there is none.
+    parts_digest: str = ""
 
     @property
     def text(self) -> str:
@@ -73,17 +76,20 @@ def plain_text(body_html: str) -> str:
     return "\n".join(filter(None, (" ".join(block.split()) for block in blocks)))
 
 
-def documents_of(site: Site) -> list[SearchDocument]:
+def documents_of(site: Site, body_fingerprints: dict[str, str] | None = None) -> list[SearchDocument]:
     """What search covers: each op-ed's text, each chapter's summary, intro and proposals, each page.
 
     Not the home page, lists, author pages or the one-page manifesto, which only repeat these words.
+    ``body_fingerprints`` (by slug; see cache.body_fingerprints) name the op-eds' bodies, if given.
     """
+    fingerprints = body_fingerprints or {}
     documents = [
         SearchDocument(
             article.url_path,
             article.title,
             f"Op-ed by {article.author} · chapter: {site.chapter(article.chapter).title}",
             (article.body_html,),
+            fingerprints.get(article.slug, ""),
         )
         for article in site.articles
     ]
@@ -302,7 +308,8 @@ def documents_digest(documents: list[SearchDocument]) -> str:
     from the documents' parts, before any text is extracted)."""
     digest = hashlib.sha256()
     for document in documents:
-        for part in (document.url_path, document.title, document.byline, *document.parts):
+        named = (document.parts_digest,) if document.parts_digest else document.parts
+        for part in (document.url_path, document.title, document.byline, *named):
             encoded = part.encode()
             digest.update(f"{len(encoded)}:{type(part).__name__}:".encode() + encoded)
     return digest.hexdigest()
