@@ -3,6 +3,12 @@
     PY=$(python3 -c 'import sys; print(sys.executable)')
     run_peers.py 1000 --candidate ours "$PY bench/harness_candidate.py {corpus} {out}" "articles/*/index.html"
 
+With ``--one-edit`` (as the last argument) a timed run is instead a rebuild after one op-ed's text changed,
+the cache warm, as ``bench/build.py`` times it: the op-ed gets a sentence, and the project is built with its
+cache into its own ``_site/``, which ``{out}`` then links to (the harness deletes ``{out}`` before each
+run). Run it beside Hugo, ``--only hugo,ours-one-edit --reference hugo``, to pair each rebuild with one of
+Hugo's full builds in the same round.
+
 Give the interpreter's own path, as above: the peers run from their virtual environments' scripts, while a
 bare ``python3`` may be a version manager's shim that costs a start-up of its own (0.15 s with pyenv).
 
@@ -19,22 +25,22 @@ import compileall
 import hashlib
 import importlib.util
 import sys
-from collections.abc import Callable
+import time
 from pathlib import Path
+from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import REPO, layout_project  # noqa: E402
 
 
-def project_main() -> Callable[[list[str]], int]:
-    """The project's ``build.main`` (bench/ has a build.py of its own, so it is loaded by path)."""
+def project_build() -> ModuleType:
+    """The project's ``build.py`` (bench/ has a build.py of its own, so it is loaded by path)."""
     sys.path.insert(0, str(REPO))
     spec = importlib.util.spec_from_file_location("project_build", REPO / "build.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    main: Callable[[list[str]], int] = module.main
-    return main
+    return module
 
 
 def templates_digest() -> str:
@@ -47,14 +53,36 @@ def templates_digest() -> str:
     return digest.hexdigest()[:12]
 
 
+def rebuild_after_one_edit(build: ModuleType, project: Path, out: Path) -> int:
+    """Add a sentence to one op-ed and build the project with its cache into its own _site/, linked from
+    ``out``. The first run (the harness's warm-up) builds without an edit, filling the cache."""
+    site = project / "_site"
+    if site.is_dir():
+        articles = sorted((project / "content/articles").glob("*.md"))
+        edited = articles[len(articles) // 3]
+        with edited.open("a", encoding="utf-8") as file:
+            file.write(f"\nA sentence added at {time.time_ns()}.\n")
+    status: int = build.main(["--root", str(project), "build"])
+    if out.is_symlink():
+        out.unlink()
+    out.symlink_to(site, target_is_directory=True)
+    return status
+
+
 def main() -> None:
     corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
-    project = corpus / f"manifesto-project-{templates_digest()}"
+    one_edit = sys.argv[3:] == ["--one-edit"]
+    project = corpus / f"manifesto-project-{templates_digest()}{'-one-edit' if one_edit else ''}"
     if not (project / "site.yaml").is_file():
         layout_project(corpus, project)
         compileall.compile_dir(REPO / "manifesto", quiet=1)
         compileall.compile_file(REPO / "build.py", quiet=1)
-    sys.exit(project_main()(["--root", str(project), "build", "--out", str(out), "--no-cache"]))
+    build = project_build()
+    if one_edit:
+        status = rebuild_after_one_edit(build, project, out)
+    else:
+        status = build.main(["--root", str(project), "build", "--out", str(out), "--no-cache"])
+    build.exit_now(status)  # as `python build.py` ends, so that a timed run is what a user waits for
 
 
 if __name__ == "__main__":
