@@ -110,16 +110,10 @@ def read_source(listed: ListedFile, real_root: Path, kind: str) -> SourceFile:
 
 
 def read_bytes(path: str) -> bytes:
-    """A file's bytes, read with os-level calls: Path.read_bytes's file objects took as long as the
-    reading itself, 1,000 times over."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while chunk := os.read(descriptor, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(descriptor)
+    """A file's bytes, read unbuffered in one call sized by the file (reading in fixed large chunks
+    left 50 MB of freed buffers behind at 10,000 op-eds)."""
+    with open(path, "rb", buffering=0) as file:
+        return file.read()
 
 
 # (device, inode, size, modification and change times in ns) of a file, following symbolic links.
