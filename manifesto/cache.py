@@ -220,7 +220,7 @@ class TemplateCache(jinja2.BytecodeCache):
         write_sealed_bytes(self.path(bucket), self.fingerprint, bucket.bytecode_to_string())
 
 
-def body_to_json(body: RenderedBody) -> dict[str, Any]:
+def body_to_data(body: RenderedBody) -> dict[str, Any]:
     return {
         "html": str(body.html),
         "anchors": sorted(body.anchors),
@@ -231,7 +231,7 @@ def body_to_json(body: RenderedBody) -> dict[str, Any]:
     }
 
 
-def body_from_json(data: dict[str, Any]) -> RenderedBody:
+def body_from_data(data: dict[str, Any]) -> RenderedBody:
     return RenderedBody(
         html=Markup(data["html"]),
         anchors=frozenset(data["anchors"]),
@@ -248,7 +248,7 @@ def load_bodies(cache_dir: Path, fingerprint: str) -> dict[BodyKey, RenderedBody
     for shard in range(BODY_SHARDS):
         listed = read_sealed(bodies_file(cache_dir, shard), fingerprint)
         try:
-            bodies |= {tuple(item["key"]): body_from_json(item["body"]) for item in listed or ()}  # type: ignore[misc]
+            bodies |= {tuple(item["key"]): body_from_data(item["body"]) for item in listed or ()}  # type: ignore[misc]
         except (KeyError, TypeError, ValueError):
             continue
     return bodies
@@ -278,7 +278,7 @@ def save_bodies(
     for shard in sorted(now.keys() | before.keys()):
         keys = now.get(shard, set())
         if keys != before.get(shard, set()):
-            listed = [{"key": list(key), "body": body_to_json(bodies[key])} for key in sorted(keys)]
+            listed = [{"key": list(key), "body": body_to_data(bodies[key])} for key in sorted(keys)]
             write_sealed(bodies_file(cache_dir, shard), fingerprint, listed)
 
 
@@ -299,26 +299,26 @@ def front_matter_file(cache_dir: Path) -> Path:
     return cache_dir / "front-matter.bin"
 
 
-def value_to_json(value: Any) -> Any:
-    """A checked front matter value (text, number, yes/no, date, list, record) as JSON."""
+def value_to_data(value: Any) -> Any:
+    """A checked front matter value (text, number, yes/no, date, list, record) as plain data."""
     if isinstance(value, datetime.date):
         return {"$date": value.isoformat()}
     if isinstance(value, tuple):
-        return [value_to_json(item) for item in value]
+        return [value_to_data(item) for item in value]
     if isinstance(value, dict):
-        return {key: value_to_json(item) for key, item in value.items()}
+        return {key: value_to_data(item) for key, item in value.items()}
     if isinstance(value, str | int):  # bool is an int
         return value
     raise TypeError(f"a front matter value of an unexpected type: {value!r}")
 
 
-def value_from_json(value: Any) -> Any:
+def value_from_data(value: Any) -> Any:
     if isinstance(value, list):
-        return tuple(value_from_json(item) for item in value)
+        return tuple(value_from_data(item) for item in value)
     if isinstance(value, dict):
         if set(value) == {"$date"}:  # no field is called that: every key was checked
             return datetime.date.fromisoformat(value["$date"])
-        return {key: value_from_json(item) for key, item in value.items()}
+        return {key: value_from_data(item) for key, item in value.items()}
     return value
 
 
@@ -327,7 +327,7 @@ def save_front_matter(cache_dir: Path, fingerprint: str, entries: EntryCache) ->
     payload = {
         key: {
             "slug": front_matter.slug,
-            "values": value_to_json(front_matter.values),
+            "values": value_to_data(front_matter.values),
             "field_lines": front_matter.field_lines,
             "first_line": front_matter.first_line,
         }
@@ -343,7 +343,7 @@ def load_front_matter(cache_dir: Path, fingerprint: str) -> EntryCache:
         return {
             key: FrontMatter(
                 str(item["slug"]),
-                value_from_json(item["values"]),
+                value_from_data(item["values"]),
                 {str(name): int(line) for name, line in item["field_lines"].items()},
                 int(item["first_line"]),
             )
