@@ -382,13 +382,16 @@ def load_index_part(cache_dir: Path, fingerprint: str, key: str) -> IndexPart | 
         return None
 
 
-def prune_index_parts(cache_dir: Path, keys: set[str]) -> None:
-    """Delete the kept index parts of documents that are no longer the site's."""
-    wanted = {index_part_file(cache_dir, key).name for key in keys}
+def prune_cache(cache_dir: Path, index_keys: set[str]) -> None:
+    """Delete the kept index parts of documents that are no longer the site's, and the files of earlier
+    cache formats (every cache file was JSON before format 2), which no build reads any more."""
+    wanted = {index_part_file(cache_dir, key).name for key in index_keys}
     with contextlib.suppress(OSError):
         for kept in cache_dir.glob("index-*.bin"):
             if kept.name not in wanted:
                 kept.unlink(missing_ok=True)
+        for obsolete in cache_dir.glob("*.json"):
+            obsolete.unlink(missing_ok=True)
 
 
 def reusable(

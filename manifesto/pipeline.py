@@ -25,7 +25,7 @@ from .cache import (
     load_front_matter,
     load_index_part,
     metadata_fingerprint,
-    prune_index_parts,
+    prune_cache,
     reusable,
     save_bodies,
     save_front_matter,
@@ -482,7 +482,7 @@ def build_incrementally(
         if cache_dir is not None and records != kept_pages:
             with stage(timings, "cache"):
                 save_pages(cache_dir, out, fingerprint, records, plan.layout())
-                prune_index_parts(cache_dir, set(plan.keys.values()))
+                prune_cache(cache_dir, set(plan.keys.values()))
         return BuildReport(ready.site, tuple(sorted(written)), tuple(sorted(reused)))
 
 

@@ -683,6 +683,19 @@ def test_an_edit_rewrites_only_the_cache_files_of_the_bodies_it_changed(
     assert 1 <= len({name for name in after if after[name] != before.get(name)}) <= 2  # its old and new place
 
 
+def test_files_of_an_earlier_cache_format_are_removed(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    assert run(root) == 0
+    earlier = [root / ".cache" / name for name in ("bodies-a.json", "front-matter.json", "index-0123.json")]
+    for path in earlier:
+        path.write_text("{}")
+    about = root / "content/pages/about.md"
+    about.write_text(about.read_text().replace("We are councillors", "We are the councillors"))
+    assert run(root) == 0
+    assert not any(path.exists() for path in earlier)
+    assert any((root / ".cache").glob("bodies-*.bin"))
+
+
 def test_front_matter_from_the_cache_is_reported_on_its_own_lines(
     make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
