@@ -409,14 +409,7 @@ def id_value_starts(text: str) -> list[int]:
 
 def prefix_ids(body_html: str, prefix: str) -> Markup:
     """Put ``prefix`` at the start of each of a body's ids and same-page links (id_value_starts)."""
-    text = str(body_html)
-    pieces = []
-    taken = 0  # text before this is in pieces
-    for start in id_value_starts(text):
-        pieces += (text[taken:start], prefix)
-        taken = start
-    pieces.append(text[taken:])
-    return Markup("".join(pieces))
+    return nested_body(body_html, tuple(2 * start for start in id_value_starts(str(body_html))), prefix, 0)
 
 
 def shift_headings(body_html: str, levels: int) -> Markup:

@@ -230,6 +230,7 @@ def last_bundle(cache: BuildCache) -> dict[str, PageRecord]:
 
 def last_parts_replaced(
     cache: BuildCache,
+    bundle: dict[str, PageRecord],
     cache_dir: Path,
     fingerprint: str,
     keys: dict[int, str],
@@ -237,14 +238,15 @@ def last_parts_replaced(
     present: OutputListing,
 ) -> dict[int, IndexPart] | None:
     """The last build's index parts in the places whose documents changed, when its bundle can be
-    spliced: it is intact in the output folder, and as many documents are indexed as then (so every
-    part keeps its place and size). None when the bundle must be joined again."""
+    spliced: it (``bundle``, last_bundle's) is intact in the output folder, and as many documents are
+    indexed as then (so every part keeps its place and size). None when the bundle must be joined again."""
     last = cache.index
     if last is None or last.documents != documents or len(last.keys) != len(keys):
         return None
     last_key = digest_text(*last.keys)
-    bundle = [path for path in cache.pages if is_bundle_file(path)]
-    if not bundle or not all(reusable(cache.pages[path], last_key, {}, present, path) for path in bundle):
+    if not bundle or not all(
+        reusable(record, last_key, {}, present, path) for path, record in bundle.items()
+    ):
         return None
     replacing = {}
     for start, old_key in zip(sorted(keys), last.keys, strict=True):
@@ -278,14 +280,14 @@ def plan_index(
     def stands(start: int) -> bool:
         return all(reusable(cache.pages.get(path), keys[start], {}, present, path) for path in texts[start])
 
-    bundle = {path for path in cache.pages if is_bundle_file(path)}
+    bundle = last_bundle(cache)
     bundle_stands = bool(bundle) and all(
-        reusable(cache.pages[path], search_key, {}, present, path) for path in bundle
+        reusable(record, search_key, {}, present, path) for path, record in bundle.items()
     )
     if bundle_stands and all(stands(start) for start in parts):  # nothing indexed changed
         every_text = {path for paths in texts.values() for path in paths}
-        return IndexPlan(documents, keys, [], {}, {}, search_key), bundle | every_text, True
-    replacing = last_parts_replaced(cache, cache_dir, fingerprint, keys, len(documents), present)
+        return IndexPlan(documents, keys, [], {}, {}, search_key), set(bundle) | every_text, True
+    replacing = last_parts_replaced(cache, bundle, cache_dir, fingerprint, keys, len(documents), present)
     if replacing is not None:
         in_place = all(part.postings.documents == len(parts[start]) for start, part in replacing.items())
         if in_place and all(stands(start) for start in parts if start not in replacing):
@@ -443,10 +445,10 @@ def build_incrementally(
                     cache.pages.get(job.output_path), keys[job.output_path], bodies, present, job.output_path
                 )
             }
-            plan, kept, index_stands = plan_index(
+            plan, standing, index_stands = plan_index(
                 documents_of(ready.site, bodies if keeping else None), cache, cache_dir, fingerprint, present
             )
-            reused |= kept
+            reused |= standing
             fresh = [job for job in jobs if job.output_path not in reused]
         with staged(out, present) as staging:
             with stage(timings, "render and write"):

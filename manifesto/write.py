@@ -268,8 +268,7 @@ class Staging:
 
     def read_published(self, relative: str) -> bytes:
         """A file of the site as it is published (the output folder's, not the staging folder's)."""
-        with open(os.path.join(self.out_name, *safe_parts(relative)), "rb") as file:
-            return file.read()
+        return safe_target(self.out, relative).read_bytes()
 
     def write_page(self, page: RenderedPage) -> WrittenPage:
         return WrittenPage(page.output_path, page.body_reads, *self.write(page.output_path, page.data))

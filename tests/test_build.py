@@ -779,20 +779,30 @@ def test_builds_spread_over_processes_equal_a_build_in_one_process(
     assert b"/articles/op-ed-007/" in built["search/data/documents.json"]
 
 
-def test_an_edit_makes_only_its_own_part_of_the_search_index_again(
-    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def built_with_index_parts_of_two(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A site of nine op-eds, built once, whose search index is made in parts of two documents."""
     monkeypatch.setattr(pipeline, "INDEX_DOCUMENTS_A_PART", 2)
     root = make_site(many_op_eds(9))
     assert run(root) == 0
+    return root
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_ino for path in folder.iterdir()}
+
+
+def test_an_edit_makes_only_its_own_part_of_the_search_index_again(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = built_with_index_parts_of_two(make_site, monkeypatch)
     texts = root / "_site/search/data/text/articles"
-    inodes = {path.name: path.stat().st_ino for path in texts.iterdir()}
+    before = inodes(texts)
     edited = root / "content/articles/op-ed-007.md"
     edited.write_text(edited.read_text().replace("what is a council for?", "who is a council for?"))
     assert run(root) == 0
-    # Files carried over are hard links to the last build's; the part of two documents holding the
+    # Files the edit leaves as they were stay where they are; the part of two documents holding the
     # edited op-ed is written again.
-    rewritten = {name for name, inode in inodes.items() if (texts / name).stat().st_ino != inode}
+    rewritten = {name for name, inode in before.items() if (texts / name).stat().st_ino != inode}
     assert "op-ed-007.txt" in rewritten and len(rewritten) <= 2
     assert "who is a council for?" in (texts / "op-ed-007.txt").read_text()
     # A part whose kept index is lost is made again, not trusted half.
@@ -807,31 +817,26 @@ def test_an_edit_makes_only_its_own_part_of_the_search_index_again(
 def test_an_edit_rewrites_only_the_term_files_of_the_words_it_changed(
     make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline, "INDEX_DOCUMENTS_A_PART", 2)
-    root = make_site(many_op_eds(9))
-    assert run(root) == 0
+    root = built_with_index_parts_of_two(make_site, monkeypatch)
     terms = root / "_site/search/data/terms"
-
-    def inodes() -> dict[str, int]:
-        return {path.name: path.stat().st_ino for path in terms.iterdir()}
 
     def no_whole_join(parts: object) -> None:
         raise AssertionError("the whole index was joined again")
 
     edited = root / "content/articles/op-ed-007.md"
     for old, new in (("what is a council for?", "what is a zebra for?"), ("a zebra", "a council")):
-        before = inodes()
+        before = inodes(terms)
         edited.write_text(edited.read_text().replace(old, new))
         with monkeypatch.context() as patched:
             patched.setattr(pipeline, "index_bundle", no_whole_join)  # the last build's is spliced
             assert run(root) == 0
-        after = inodes()
+        after = inodes(terms)
         changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
         # "council" is in other op-eds; "zebra" in no other, so its term file comes and goes.
         assert changed == {f"{shard_name('council')}.json", f"{shard_name('zebra')}.json"}, new
         assert run(root, "build", "--out", str(tmp_path / new), "--no-cache") == 0
         assert read_tree(root / "_site") == read_tree(tmp_path / new)
-    assert f"{shard_name('zebra')}.json" not in inodes()
+    assert f"{shard_name('zebra')}.json" not in inodes(terms)
 
 
 def test_the_feed_carries_the_newest_op_eds_first_and_no_more_than_its_limit(
