@@ -17,7 +17,7 @@ import json
 import marshal
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .body import LinkRef, RenderedBody
-from .model import Site
+from .model import BODY_MEASURES, Article, Site
 from .parse import EntryCache, FrontMatter
 from .search import IndexPart, Postings
 from .write import OutputListing
@@ -75,6 +75,35 @@ def body_fingerprints(site: Site, bodies: dict[BodyKey, RenderedBody]) -> dict[s
     return fingerprints
 
 
+@dataclass(frozen=True)
+class BodyStates:
+    """Each op-ed's body as it is now, to hold against what a page read of it (PageRecord.bodies).
+
+    A page that read an op-ed's text depends on its fingerprint (body_fingerprints); one that read only
+    figures measured from it (model.BODY_MEASURES) depends on those figures, recorded as
+    "reading_minutes=4" (several joined by ";"), which no fingerprint looks like."""
+
+    fingerprints: dict[str, str]  # slug -> body_fingerprints'
+    articles: Mapping[str, Article]  # slug -> the op-ed
+
+    def measured(self, slug: str, names: Iterable[str]) -> str:
+        article = self.articles[slug]
+        return ";".join(f"{name}={getattr(article, name)}" for name in sorted(names))
+
+    def matches(self, slug: str, recorded: str) -> bool:
+        if "=" not in recorded:
+            return self.fingerprints.get(slug) == recorded
+        names = [figure.partition("=")[0] for figure in recorded.split(";")]
+        return (
+            slug in self.articles
+            and BODY_MEASURES.issuperset(names)
+            and self.measured(slug, names) == recorded
+        )
+
+
+NO_BODIES = BodyStates({}, {})
+
+
 def metadata_fingerprint(site: Site) -> str:
     """Everything in the site except the op-eds' bodies (those are tracked per page, as read)."""
     without_bodies = dataclasses.replace(
@@ -89,12 +118,18 @@ def metadata_fingerprint(site: Site) -> str:
     return digest_text(repr(without_bodies))
 
 
+# Where a page shows an op-ed's body untouched (splice.BodySlot), with the body's fingerprint then:
+# (slug, start, end, fingerprint).
+SlotRecord = tuple[str, int, int, str]
+
+
 @dataclass(frozen=True)
 class PageRecord:
     key: str  # digest of the generator, templates, options, site metadata and the page's own address
-    bodies: dict[str, str]  # slug -> body fingerprint of each op-ed body the page read
+    bodies: dict[str, str]  # slug -> what the page read of the op-ed's body (as BodyStates.matches takes)
     size: int  # the file as the build wrote it
     mtime_ns: int
+    slots: tuple[SlotRecord, ...] = ()
 
 
 # A converted body's key, as parse.render_bodies makes it: path, text digest, base path, addresses.
@@ -259,7 +294,10 @@ def load_cache(cache_dir: Path, out: Path, fingerprint: str) -> BuildCache:
     kept = read_sealed(pages_file(cache_dir, out), fingerprint)
     try:
         if kept is not None:
-            cache.pages = {path: PageRecord(**record) for path, record in kept["pages"].items()}
+            cache.pages = {
+                path: PageRecord(**(record | {"slots": tuple(map(tuple, record["slots"]))}))
+                for path, record in kept["pages"].items()
+            }
             if kept["index"] is not None:
                 cache.index = IndexLayout(
                     tuple(map(str, kept["index"]["keys"])), int(kept["index"]["documents"])
@@ -288,7 +326,13 @@ def save_pages(
     """Keep the record of each page written into ``out``, and the layout of its search index, for the
     next build into it."""
     records = {
-        path: {"key": record.key, "bodies": record.bodies, "size": record.size, "mtime_ns": record.mtime_ns}
+        path: {
+            "key": record.key,
+            "bodies": record.bodies,
+            "size": record.size,
+            "mtime_ns": record.mtime_ns,
+            "slots": record.slots,
+        }
         for path, record in pages.items()
     }
     layout = None if index is None else {"keys": list(index.keys), "documents": index.documents}
@@ -394,13 +438,24 @@ def prune_cache(cache_dir: Path, index_keys: set[str]) -> None:
             obsolete.unlink(missing_ok=True)
 
 
-def reusable(
-    record: PageRecord | None, key: str, bodies: dict[str, str], present: OutputListing, output_path: str
-) -> bool:
-    """Whether the page the last build wrote can stand for this one: its inputs are the same, and the
-    output folder still holds the very file it wrote (a symbolic link put in its place is never taken)."""
+def stale_slots(
+    record: PageRecord | None, key: str, bodies: BodyStates, present: OutputListing, output_path: str
+) -> tuple[SlotRecord, ...] | None:
+    """The slots of the page the last build wrote that show op-eds whose bodies changed since, when
+    nothing else the page was made from did, and the output folder still holds the very file it wrote (a
+    symbolic link put in its place is never taken): () if the page stands as it is. None when the page
+    must be rendered again."""
     if record is None or record.key != key:
-        return False
-    if any(bodies.get(slug) != fingerprint for slug, fingerprint in record.bodies.items()):
-        return False
-    return present.files.get(output_path) == (record.size, record.mtime_ns)
+        return None
+    if not all(bodies.matches(slug, recorded) for slug, recorded in record.bodies.items()):
+        return None
+    if present.files.get(output_path) != (record.size, record.mtime_ns):
+        return None
+    return tuple(slot for slot in record.slots if bodies.fingerprints.get(slot[0]) != slot[3])
+
+
+def reusable(
+    record: PageRecord | None, key: str, bodies: BodyStates, present: OutputListing, output_path: str
+) -> bool:
+    """Whether the page the last build wrote can stand for this one as it is (see stale_slots)."""
+    return stale_slots(record, key, bodies, present, output_path) == ()

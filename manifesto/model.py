@@ -90,6 +90,13 @@ class Article:
         return max(1, round(self.word_count / 200))
 
 
+# What of an op-ed its Markdown body decides: the text itself, and the figures measured from it. A page
+# that reads only figures changes with the figures, not with every edit of the text (a byline's reading time
+# stays when a sentence is added).
+BODY_TEXT = frozenset({"body_html", "anchors", "manifesto_marks"})
+BODY_MEASURES = frozenset({"word_count", "reading_minutes"})
+
+
 @dataclass(frozen=True)
 class Page:
     slug: str

@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cache import (
+    NO_BODIES,
+    BodyStates,
     BuildCache,
     IndexLayout,
     PageRecord,
+    SlotRecord,
     TemplateCache,
     body_fingerprints,
     digest_text,
@@ -31,15 +34,18 @@ from .cache import (
     save_front_matter,
     save_index_part,
     save_pages,
+    stale_slots,
 )
 from .load import SourceCache, Sources, load_sources
 from .model import Site
 from .parse import BodyCache, EntryCache, parse_site
 from .render import (
+    BodyReads,
     PageJob,
     RecordingEnvironment,
     RenderOptions,
     make_env,
+    manifesto_text,
     plan_pages,
     render_site,
     rendered_pages,
@@ -59,6 +65,7 @@ from .search import (
     spliced_bundle,
     text_path,
 )
+from .splice import BodySlot, patched
 from .write import (
     OutputListing,
     Staging,
@@ -245,7 +252,7 @@ def last_parts_replaced(
         return None
     last_key = digest_text(*last.keys)
     if not bundle or not all(
-        reusable(record, last_key, {}, present, path) for path, record in bundle.items()
+        reusable(record, last_key, NO_BODIES, present, path) for path, record in bundle.items()
     ):
         return None
     replacing = {}
@@ -278,11 +285,13 @@ def plan_index(
     texts = {start: [text_path(document.url_path) for document in part] for start, part in parts.items()}
 
     def stands(start: int) -> bool:
-        return all(reusable(cache.pages.get(path), keys[start], {}, present, path) for path in texts[start])
+        return all(
+            reusable(cache.pages.get(path), keys[start], NO_BODIES, present, path) for path in texts[start]
+        )
 
     bundle = last_bundle(cache)
     bundle_stands = bool(bundle) and all(
-        reusable(record, search_key, {}, present, path) for path, record in bundle.items()
+        reusable(record, search_key, NO_BODIES, present, path) for path, record in bundle.items()
     )
     if bundle_stands and all(stands(start) for start in parts):  # nothing indexed changed
         every_text = {path for paths in texts.values() for path in paths}
@@ -317,12 +326,41 @@ def write_index_part(
     return WrittenIndexPart(start, part, stamps)
 
 
+def read_record(reads: BodyReads, bodies: BodyStates) -> tuple[dict[str, str], tuple[SlotRecord, ...]]:
+    """What a page read of op-eds' bodies, as its PageRecord keeps it: ``bodies`` and ``slots``."""
+    read = {slug: bodies.measured(slug, names) for slug, names in reads.measures.items()}
+    read |= {slug: bodies.fingerprints[slug] for slug in reads.text}
+    slots = tuple((slot.slug, slot.start, slot.end, bodies.fingerprints[slot.slug]) for slot in reads.slots)
+    return dict(sorted(read.items())), slots
+
+
+def patch_page(
+    staging: Staging, output_path: str, record: PageRecord, site: Site, bodies: BodyStates
+) -> PageRecord | None:
+    """Write the last build's page with the op-eds of its stale slots (cache.stale_slots) showing their
+    bodies as they are now (splice.py): its record. None if its file cannot be read as it was written."""
+    try:
+        new_bodies = {
+            slug: manifesto_text(site.article(slug)).encode("utf-8")
+            for slug, _, _, fingerprint in record.slots
+            if bodies.fingerprints.get(slug) != fingerprint
+        }
+        page = staging.read_published(output_path)
+        if len(page) != record.size:
+            return None
+        data, slots = patched(page, [BodySlot(*slot[:3]) for slot in record.slots], new_bodies)
+    except (OSError, KeyError, ValueError):
+        return None
+    slot_records = tuple((slot.slug, slot.start, slot.end, bodies.fingerprints[slot.slug]) for slot in slots)
+    return PageRecord(record.key, record.bodies, *staging.write(output_path, data), slot_records)
+
+
 def write_fresh_pages(
     staging: Staging,
     ready: Prepared,
     jobs: list[PageJob],
     keys: dict[str, str],
-    bodies: dict[str, str],
+    bodies: BodyStates,
     root: Path,
     tasks: Sequence[Callable[[], object]],
     task_items: int,
@@ -336,8 +374,10 @@ def write_fresh_pages(
         ready.env, jobs, ready.templates_dir, root, staging.write_page, tasks, task_items
     ):
         if isinstance(done, WrittenPage):
-            read = {slug: bodies[slug] for slug in sorted(done.body_reads)}
-            records[done.output_path] = PageRecord(keys[done.output_path], read, done.size, done.mtime_ns)
+            read, slots = read_record(done.reads, bodies)
+            records[done.output_path] = PageRecord(
+                keys[done.output_path], read, done.size, done.mtime_ns, slots
+            )
         else:
             results.append(done)
     return records, results
@@ -433,25 +473,39 @@ def build_incrementally(
             keeping = cache_dir is not None
             if keeping:
                 keys = page_keys(ready, jobs, options, fingerprint)
-                bodies = body_fingerprints(ready.site, cache.bodies)
+                fingerprints = body_fingerprints(ready.site, cache.bodies)
             else:  # nothing is kept for a next build, so nothing needs a fingerprint (0.8 s at 10,000 op-eds)
                 keys = dict.fromkeys((job.output_path for job in jobs), "")
-                bodies = dict.fromkeys((article.slug for article in ready.site.articles), "")
+                fingerprints = dict.fromkeys((article.slug for article in ready.site.articles), "")
+            bodies = BodyStates(fingerprints, ready.site.index.by_slug)
             present = list_output(out)
-            reused = {
-                job.output_path
-                for job in jobs
-                if reusable(
+            stale = {
+                job.output_path: stale_slots(
                     cache.pages.get(job.output_path), keys[job.output_path], bodies, present, job.output_path
                 )
+                for job in jobs
             }
+            reused = {path for path, slots in stale.items() if slots == ()}
             plan, standing, index_stands = plan_index(
-                documents_of(ready.site, bodies if keeping else None), cache, cache_dir, fingerprint, present
+                documents_of(ready.site, fingerprints if keeping else None),
+                cache,
+                cache_dir,
+                fingerprint,
+                present,
             )
             reused |= standing
-            fresh = [job for job in jobs if job.output_path not in reused]
         with staged(out, present) as staging:
             with stage(timings, "render and write"):
+                # Pages that only show changed op-eds in slots are patched; those that cannot be are
+                # rendered with the rest.
+                records = {}
+                for path, slots in stale.items():
+                    patched_record = (
+                        patch_page(staging, path, cache.pages[path], ready.site, bodies) if slots else None
+                    )
+                    if patched_record is not None:
+                        records[path] = patched_record
+                fresh = [job for job in jobs if job.output_path not in reused | set(records)]
                 fresh_parts = [] if index_stands else plan.fresh
                 tasks: list[Callable[[], object]] = [
                     partial(write_index_part, staging, plan, start, cache_dir, fingerprint)
@@ -464,9 +518,10 @@ def build_incrementally(
                 if front_matter is not None and set(front_matter) != kept_front_matter:
                     tasks.append(partial(save_front_matter, cache_dir, fingerprint, front_matter))
                 # Indexing a document costs about as much as rendering a page.
-                records, done = write_fresh_pages(
+                rendered, done = write_fresh_pages(
                     staging, ready, fresh, keys, bodies, root, tasks, plan.size(fresh_parts)
                 )
+                records |= rendered
                 extras = asset_files(ready.sources) | search_page(ready.env, ready.templates_dir, root)
                 for path, data in extras.items():
                     staging.write(path, data)

@@ -18,8 +18,9 @@ from markupsafe import Markup
 from .body import nested_body
 from .errors import BuildError
 from .load import Asset
-from .model import Article, Site
+from .model import BODY_MEASURES, BODY_TEXT, Article, Site
 from .pool import imap_in_processes, runs, worker_inputs
+from .splice import BodySlot, encoded_with_slots, joined_with_slots, templates_keep_bodies_whole
 
 MONTHS = [
     "January",
@@ -68,21 +69,27 @@ def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:10]
 
 
-# What an op-ed's Markdown body decides. A page that reads none of these for an op-ed does not change
-# when only that op-ed's text does, which is what lets a rebuild reuse it.
-BODY_ATTRIBUTES = frozenset({"body_html", "anchors", "word_count", "reading_minutes", "manifesto_marks"})
-
-
 class RecordingEnvironment(jinja2.Environment):
-    """A Jinja environment that notes which op-eds' bodies the page being rendered reads."""
+    """A Jinja environment that notes what the page being rendered reads of op-eds' bodies (see
+    model.BODY_TEXT): a page that reads nothing of an op-ed's body does not change when only its text
+    does, which is what lets a rebuild reuse it."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.body_reads: set[str] = set()
+        self.body_reads: set[str] = set()  # op-eds whose text the page read
+        self.measure_reads: dict[str, set[str]] = {}  # op-ed -> figures measured of its body it read
+        self.shown_bodies: list[tuple[str, str]] = []  # (slug, body) manifesto_body gave, not yet placed
+        self.keeps_bodies_whole: bool | None = None  # templates_keep_bodies_whole, once asked
+
+    def start_page(self) -> None:
+        self.body_reads, self.measure_reads, self.shown_bodies = set(), {}, []
 
     def note_body_read(self, obj: Any, attribute: Any) -> None:
-        if isinstance(obj, Article) and attribute in BODY_ATTRIBUTES:
-            self.body_reads.add(obj.slug)
+        if isinstance(obj, Article):
+            if attribute in BODY_TEXT:
+                self.body_reads.add(obj.slug)
+            elif attribute in BODY_MEASURES:
+                self.measure_reads.setdefault(obj.slug, set()).add(attribute)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         self.note_body_read(obj, attribute)
@@ -94,10 +101,19 @@ class RecordingEnvironment(jinja2.Environment):
 
 
 @dataclass(frozen=True)
+class BodyReads:
+    """What a page read of op-eds' bodies, by slug (RecordingEnvironment's notes)."""
+
+    text: frozenset[str]  # op-eds whose text the page read, other than in its slots
+    measures: dict[str, frozenset[str]]  # op-ed -> the figures of model.BODY_MEASURES read of it
+    slots: tuple[BodySlot, ...] = ()  # where the page shows bodies untouched (splice.py)
+
+
+@dataclass(frozen=True)
 class RenderedPage:
     output_path: str
     data: bytes
-    body_reads: frozenset[str]  # slugs of the op-eds whose bodies the page showed or measured
+    reads: BodyReads
 
 
 def make_env(
@@ -208,14 +224,18 @@ def manifesto_body(
     env: RecordingEnvironment, article: Article, cache: ManifestoBodies | None = None
 ) -> Markup:
     """An op-ed's body as shown on the one-page manifesto: ids made unique, headings nested."""
-    env.body_reads.add(article.slug)
     key = (article.slug, article.body_html)  # a Markup is a str: hashed once, then cached by it
-    if cache is not None and key in cache:
-        return cache[key]
-    body = nested_body(article.body_html, article.manifesto_marks, f"{article.slug}--", MANIFESTO_LEVELS)
-    if cache is not None:
-        cache[key] = body
+    body = cache.get(key) if cache is not None else None
+    if body is None:
+        body = manifesto_text(article)
+        if cache is not None:
+            cache[key] = body
+    env.shown_bodies.append((article.slug, body))
     return body
+
+
+def manifesto_text(article: Article) -> Markup:
+    return nested_body(article.body_html, article.manifesto_marks, f"{article.slug}--", MANIFESTO_LEVELS)
 
 
 def use_manifesto_bodies(env: RecordingEnvironment, cache: ManifestoBodies) -> None:
@@ -308,34 +328,53 @@ def render_page_unless(
 ) -> RenderedPage | None:
     """render_page; with ``stop``, asked every STOP_CHECK_SECONDS while the page is made, None as soon
     as it says so (the preview leaves a long page such as the manifesto for later when a file is saved)."""
-    env.body_reads = set()
+    env.start_page()
     try:
         template = env.get_template(job.template)
-        if stop is None:
-            text: str | None = template.render(url_path=job.url_path, **job.context)
-        else:
-            text = joined_unless(template.generate(url_path=job.url_path, **job.context), stop)
+        joined = joined_with_slots(
+            template.generate(url_path=job.url_path, **job.context),
+            env.shown_bodies,
+            None if stop is None else stop_every(STOP_CHECK_SECONDS, stop),
+        )
     except Exception as error:
         # A mistake in a template is the user's; anything raised outside the templates is our bug.
         if isinstance(error, jinja2.TemplateError) or template_frame(error, templates_dir) is not None:
             raise template_error(error, templates_dir, shown_root) from None
         raise
-    if text is None:
+    if joined is None:
         return None
-    return RenderedPage(job.output_path, text.encode("utf-8"), frozenset(env.body_reads))
+    text, slots, shown_elsewhere = joined
+    if slots and not keeps_bodies_whole(env):
+        shown_elsewhere.update(slug for slug, _, _ in slots)
+        slots = []
+    data, byte_slots = encoded_with_slots(text, slots)
+    reads = BodyReads(
+        frozenset(env.body_reads | shown_elsewhere),
+        {slug: frozenset(names) for slug, names in env.measure_reads.items()},
+        byte_slots,
+    )
+    return RenderedPage(job.output_path, data, reads)
 
 
-def joined_unless(pieces: Iterator[str], stop: Callable[[], bool]) -> str | None:
-    """The pieces of a page joined, or None once ``stop()`` (asked every STOP_CHECK_SECONDS) says so."""
-    kept: list[str] = []
-    check_at = time.perf_counter() + STOP_CHECK_SECONDS
-    for piece in pieces:
-        kept.append(piece)
-        if time.perf_counter() >= check_at:
-            if stop():
-                return None
-            check_at = time.perf_counter() + STOP_CHECK_SECONDS
-    return "".join(kept)
+def keeps_bodies_whole(env: RecordingEnvironment) -> bool:
+    """Whether ``env``'s templates let a page's slots be trusted (splice.templates_keep_bodies_whole)."""
+    if env.keeps_bodies_whole is None:
+        env.keeps_bodies_whole = templates_keep_bodies_whole(env)
+    return env.keeps_bodies_whole
+
+
+def stop_every(seconds: float, stop: Callable[[], bool]) -> Callable[[], bool]:
+    """``stop``, asked at most once every ``seconds``."""
+    check_at = time.perf_counter() + seconds
+
+    def asked() -> bool:
+        nonlocal check_at
+        if time.perf_counter() < check_at:
+            return False
+        check_at = time.perf_counter() + seconds
+        return stop()
+
+    return asked
 
 
 Finished = TypeVar("Finished")

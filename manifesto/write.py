@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import BuildError
-from .render import RenderedPage
+from .render import BodyReads, RenderedPage
 
 STAGING_PREFIX = ".staging-"
 PUBLISHING_PREFIX = ".publishing-"
@@ -201,7 +201,7 @@ class WrittenPage:
     """What a rebuild needs to know of a page written into the staging folder."""
 
     output_path: str
-    body_reads: frozenset[str]  # as RenderedPage's
+    reads: BodyReads  # as RenderedPage's
     size: int
     mtime_ns: int
 
@@ -271,7 +271,7 @@ class Staging:
         return safe_target(self.out, relative).read_bytes()
 
     def write_page(self, page: RenderedPage) -> WrittenPage:
-        return WrittenPage(page.output_path, page.body_reads, *self.write(page.output_path, page.data))
+        return WrittenPage(page.output_path, page.reads, *self.write(page.output_path, page.data))
 
     def publish(self, site_files: set[str] | None = None) -> None:
         """Make the new site of ``site_files`` (by default, those written) the output: the whole folder
