@@ -505,7 +505,8 @@ def build_incrementally(
                     )
                     if patched_record is not None:
                         records[path] = patched_record
-                fresh = [job for job in jobs if job.output_path not in reused | set(records)]
+                done_already = reused | records.keys()
+                fresh = [job for job in jobs if job.output_path not in done_already]
                 fresh_parts = [] if index_stands else plan.fresh
                 tasks: list[Callable[[], object]] = [
                     partial(write_index_part, staging, plan, start, cache_dir, fingerprint)
