@@ -10,7 +10,6 @@ unchanged in size and modification time.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime
 import hashlib
 import json
@@ -110,16 +109,7 @@ NO_BODIES = BodyStates({}, {})
 
 def metadata_fingerprint(site: Site) -> str:
     """Everything in the site except the op-eds' bodies (those are tracked per page, as read)."""
-    without_bodies = dataclasses.replace(
-        site,
-        articles=tuple(
-            dataclasses.replace(
-                article, body_html=Markup(""), anchors=frozenset(), word_count=0, manifesto_marks=()
-            )
-            for article in site.articles
-        ),
-    )
-    return digest_text(repr(without_bodies))
+    return digest_text(site.sources_digest, repr(site.config))
 
 
 # Where a page shows an op-ed's body untouched (splice.BodySlot), with the body's fingerprint then:

@@ -156,6 +156,9 @@ class Site:
     articles: tuple[Article, ...]  # by (chapter order, article order, title, slug)
     pages: tuple[Page, ...]  # by slug
     authors: tuple[Author, ...]  # by slug
+    # parse.sources_digest: names all of the above but the op-eds' bodies (and site.yaml's base_url,
+    # which a build may replace: see config)
+    sources_digest: str = field(repr=False)
     index: SiteIndex = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

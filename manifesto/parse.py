@@ -134,6 +134,7 @@ class Entry:
 
     source: SourceFile
     front_matter: FrontMatter
+    front_matter_key: str  # front_matter_key's: names everything the front matter was made from
     body: str
     body_first_line: int
 
@@ -233,7 +234,7 @@ def parse_entries(
             key = front_matter_key(source, split)
             front_matter = known.get(key) or parse_front_matter(source, split)
             kept[key] = front_matter
-            entries.append(Entry(source, front_matter, split.body, split.body_first_line))
+            entries.append(Entry(source, front_matter, key, split.body, split.body_first_line))
         except (BuildError, ExceptionGroup) as error:
             errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
     if cache is not None:  # a deleted or edited file's old front matter goes
@@ -633,7 +634,21 @@ def parse_site(
         )
     errors.extend(check_nav(sources.config, config, anchors_by_url))
     raise_if_any(errors)
-    return Site(config, chapters, articles, pages, authors)
+    made_from = sources_digest(sources.config, entries, drafts=drafts, base_path=base_path)
+    return Site(config, chapters, articles, pages, authors, made_from)
+
+
+def sources_digest(config: SourceFile, entries: list[Entry], *, drafts: bool, base_path: str) -> str:
+    """Everything the site is made from except the text of op-eds' bodies, as one digest: site.yaml, each
+    content file's path and front matter (front_matter_key), the bodies of chapters and pages, and the
+    options that shape them. The parts of an op-ed its body decides (model.BODY_TEXT, BODY_MEASURES) are
+    the only parts of the model it leaves out."""
+    digest = hashlib.sha256(f"{drafts}\0{base_path}\0{config.text}\0".encode())
+    for entry in entries:
+        digest.update(f"{entry.front_matter_key}\0".encode())
+        if entry.source.kind != "articles":
+            digest.update(f"{entry.body}\0".encode())
+    return digest.hexdigest()
 
 
 def check_nav(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -10,10 +11,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup
 
 import build
 from manifesto import pipeline, pool
 from manifesto.linkcheck import dead_links
+from manifesto.load import load_sources
+from manifesto.model import Site
+from manifesto.parse import parse_site
 from manifesto.pool import worker_count
 from manifesto.search import shard_name
 
@@ -593,6 +598,44 @@ def test_cached_builds_equal_clean_builds_after_each_edit(
         assert run(root) == 0  # with the cache
         assert run(root, "build", "--out", str(tmp_path / "clean"), "--no-cache") == 0
         assert read_tree(root / "_site") == read_tree(tmp_path / "clean"), relative
+
+
+# (file, old text, new text): edits of what an op-ed's body does not decide, then of its body alone.
+MODEL_EDITS = [
+    ("content/articles/first-op-ed.md", "summary: Councils are", "summary: Councils remain"),
+    ("content/articles/first-op-ed.md", "chapters: [local-power]", "chapters: []"),
+    ("content/articles/second-op-ed.md", "author: Ben Sample", "author: Ben Example"),
+    ("content/chapters/local-power.md", "Power should sit", "Power must sit"),
+    ("content/pages/about.md", "We are councillors", "We are the councillors"),
+    ("site.yaml", "tagline: A platform", "tagline: The platform"),
+]
+BODY_EDITS = [
+    ("content/articles/second-op-ed.md", "for fair funding.", "for fair funding, loudly."),
+    ("content/articles/first-op-ed.md", "## What has changed", "## What has changed since"),
+]
+
+
+def model_without_bodies(site: Site) -> str:
+    blank = {"body_html": Markup(""), "anchors": frozenset(), "word_count": 0, "manifesto_marks": ()}
+    return repr(
+        dataclasses.replace(site, articles=tuple(dataclasses.replace(a, **blank) for a in site.articles))
+    )
+
+
+def test_the_sources_digest_names_the_whole_model_but_the_op_eds_bodies(
+    make_site: Callable[..., Path],
+) -> None:
+    root = make_site()
+    site = parse_site(load_sources(root))
+    for relative, old, new in MODEL_EDITS + BODY_EDITS:
+        path = root / relative
+        assert old in path.read_text()
+        path.write_text(path.read_text().replace(old, new, 1))
+        edited = parse_site(load_sources(root))
+        model_changed = model_without_bodies(edited) != model_without_bodies(site)
+        assert (edited.sources_digest != site.sources_digest) == model_changed, relative
+        assert model_changed == ((relative, old, new) in MODEL_EDITS), relative
+        site = edited
 
 
 def test_templates_compiled_by_one_build_never_carry_its_settings_into_another(
