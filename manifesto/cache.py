@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .body import LinkRef, RenderedBody
+from .load import KnownSource, KnownSources
 from .model import BODY_MEASURES, Article, Site
 from .parse import EntryCache, FrontMatter
 from .search import IndexPart, Postings
@@ -388,6 +389,36 @@ def load_front_matter(cache_dir: Path, fingerprint: str) -> EntryCache:
             for key, item in (payload or {}).items()
         }
     except (AttributeError, KeyError, TypeError, ValueError):
+        return {}
+
+
+def sources_file(cache_dir: Path) -> Path:
+    return cache_dir / "sources.bin"
+
+
+def save_known_sources(cache_dir: Path, fingerprint: str, known: KnownSources) -> None:
+    """Keep what this build made of each content file, with the file's stamp, for the next build."""
+    payload = {
+        path: (*record.stamp, record.front_matter_key, record.body_digest, record.body_first_line)
+        for path, record in known.items()
+    }
+    write_sealed(sources_file(cache_dir), fingerprint, payload)
+
+
+def load_known_sources(cache_dir: Path, fingerprint: str) -> KnownSources:
+    """What the last build made of each content file (nothing if it is missing or damaged)."""
+    payload = read_sealed(sources_file(cache_dir), fingerprint)
+    try:
+        return {
+            str(path): KnownSource(
+                tuple(int(number) for number in item[:5]),  # type: ignore[arg-type]
+                str(item[5]),
+                str(item[6]),
+                int(item[7]),
+            )
+            for path, item in (payload or {}).items()
+        }
+    except (AttributeError, IndexError, TypeError, ValueError):
         return {}
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .errors import BuildError, raise_if_any
@@ -17,11 +18,57 @@ ASSET_FOLDERS = (("templates/assets", "/assets/"), ("content/images", "/images/"
 RACY_NS = 2_000_000_000
 
 
+# (device, inode, size, modification and change times in ns) of a file, following symbolic links.
+FileStamp = tuple[int, int, int, int, int]
+
+
 @dataclass(frozen=True)
+class KnownSource:
+    """What a build made of a content file (parse.Entry's digests), kept for the next build with the
+    file's stamp when it was read: while the stamp is the same, the file need not be read again."""
+
+    stamp: FileStamp
+    front_matter_key: str
+    body_digest: str
+    body_first_line: int
+
+
+# By the file's path as shown (posix). Owned by the caller (the build keeps it in .cache/).
+KnownSources = dict[str, KnownSource]
+
+
+@dataclass(frozen=True, eq=False)
 class SourceFile:
+    """A content file (or site.yaml). Its text is read when first asked for, unless it was given: a file
+    unchanged since the last build (``known``) is often not read at all."""
+
     path: Path  # relative to the project root, as shown in messages
     kind: str  # "chapters", "articles" or "pages"
-    text: str  # decoded, without a byte-order mark, with "\n" line endings
+    given_text: str | None = field(default=None, repr=False)
+    location: str = field(default="", repr=False)  # where to read the text from, when not given
+    # The file's stamp, taken before it was read; None when it changed too recently to be trusted
+    # (RACY_NS) or was not stamped. The last build's record, when the stamp is the same as then.
+    stamp: FileStamp | None = field(default=None, repr=False)
+    known: KnownSource | None = field(default=None, repr=False)
+
+    @cached_property
+    def text(self) -> str:
+        """Decoded, without a byte-order mark, with "\n" line endings."""
+        if self.given_text is not None:
+            return self.given_text
+        try:
+            data = read_bytes(self.location)
+        except OSError as error:
+            raise BuildError(self.path, None, f"cannot read this file: {error.strerror}") from None
+        return decode_text(data, self.path)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SourceFile):
+            return NotImplemented
+        return (self.path, self.kind, self.text) == (other.path, other.kind, other.text)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.kind))
 
 
 @dataclass(frozen=True)
@@ -109,6 +156,38 @@ def read_source(listed: ListedFile, real_root: Path, kind: str) -> SourceFile:
     return SourceFile(listed.shown, kind, decode_text(data, listed.shown))
 
 
+def stamp_of(info: os.stat_result) -> FileStamp:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def is_settled(stamp: FileStamp, now_ns: int) -> bool:
+    """Whether a file with this stamp, read at ``now_ns``, is old enough for the stamp to tell when it
+    changes again (RACY_NS)."""
+    return now_ns - max(stamp[3], stamp[4]) > RACY_NS
+
+
+def stamped_source(
+    listed: ListedFile, real_root: Path, kind: str, known: KnownSources, now_ns: int
+) -> SourceFile:
+    """The file, stamped before it is read (a change made while it is read shows in the next stamp); not
+    read when the last build's record has the same stamp (its text is then read only if asked for)."""
+    if listed.must_check:
+        check_inside(listed.path, real_root, listed.shown)
+    location = str(listed.path)
+    try:
+        stamp = stamp_of(os.stat(location))
+        settled = is_settled(stamp, now_ns)
+        record = known.get(listed.shown.as_posix())
+        if settled and record is not None and record.stamp == stamp:
+            return SourceFile(listed.shown, kind, None, location, stamp, record)
+        data = read_bytes(location)
+    except OSError as error:
+        raise BuildError(listed.shown, None, f"cannot read this file: {error.strerror}") from None
+    return SourceFile(
+        listed.shown, kind, decode_text(data, listed.shown), location, stamp if settled else None
+    )
+
+
 def read_bytes(path: str) -> bytes:
     """A file's bytes, read unbuffered in one call sized by the file (reading in fixed large chunks
     left 50 MB of freed buffers behind at 10,000 op-eds)."""
@@ -116,8 +195,6 @@ def read_bytes(path: str) -> bytes:
         return file.read()
 
 
-# (device, inode, size, modification and change times in ns) of a file, following symbolic links.
-FileStamp = tuple[int, int, int, int, int]
 # Content files as read by earlier loads, by path, with their stamp then; a load reads again only the
 # files whose stamp differs (the change time moves with every write, and no program can set it back).
 # Owned by the caller (the preview keeps one per session); files that fail are not kept.
@@ -133,20 +210,21 @@ def read_source_cached(
         info = path.stat()
     except OSError:
         return read_source(listed, real_root, kind)  # says why it cannot be read
-    stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    stamp = stamp_of(info)
     known = cache.get(path)
     if known is not None and known[0] == stamp:
         return known[1]
     cache.pop(path, None)
     source = read_source(listed, real_root, kind)
-    if now_ns - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS:
+    if is_settled(stamp, now_ns):
         cache[path] = (stamp, source)
     return source
 
 
-def load_sources(root: Path, cache: SourceCache | None = None) -> Sources:
+def load_sources(root: Path, cache: SourceCache | None = None, known: KnownSources | None = None) -> Sources:
     """Everything a build reads, in a fixed order, with every unreadable file reported; content files
-    unchanged since a load that kept them in ``cache`` are not read again."""
+    unchanged since a load that kept them in ``cache`` are not read again. With ``known``, each content
+    file is stamped, and those whose stamp is known are read only when their text is asked for."""
     config_path = root / "site.yaml"
     if not config_path.is_file():
         raise BuildError(
@@ -168,7 +246,9 @@ def load_sources(root: Path, cache: SourceCache | None = None) -> Sources:
                 continue
             seen.add(listed.path)
             try:
-                if cache is None:
+                if known is not None:
+                    files.append(stamped_source(listed, real_root, kind, known, now_ns))
+                elif cache is None:
                     files.append(read_source(listed, real_root, kind))
                 else:
                     files.append(read_source_cached(listed, real_root, kind, cache, now_ns))

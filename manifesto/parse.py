@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -29,7 +30,7 @@ from .frontmatter import (
     parse_yaml,
     split_front_matter,
 )
-from .load import SourceFile, Sources
+from .load import KnownSource, KnownSources, SourceFile, Sources
 from .model import Article, Author, Chapter, Imprint, Link, Page, Proposal, Site, SiteConfig
 from .pool import map_in_processes, worker_inputs
 from .slugs import slugify
@@ -135,8 +136,20 @@ class Entry:
     source: SourceFile
     front_matter: FrontMatter
     front_matter_key: str  # front_matter_key's: names everything the front matter was made from
-    body: str
+    body_digest: str  # body_digest's: names the body in the keys of its conversion
     body_first_line: int
+    given_body: str | None = field(default=None, repr=False)  # else split from the file when asked for
+
+    @cached_property
+    def body(self) -> str:
+        if self.given_body is not None:
+            return self.given_body
+        body = split_front_matter(self.source.text, self.source.path).body
+        if body_digest(body) != self.body_digest:  # its digest was kept by the last build, with its stamp
+            raise BuildError(
+                self.source.path, None, "this file changed while the site was built", "build it again"
+            )
+        return body
 
     @property
     def slug(self) -> str:
@@ -212,6 +225,10 @@ def front_matter_key(source: SourceFile, split: SplitSource) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
+def body_digest(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
 # Checked front matter by front_matter_key, so that a rebuild parses only the front matter that changed.
 # Owned by the caller (the preview keeps one per session, the build keeps one in .cache/); front matter
 # with mistakes is not kept (it is parsed again, with the same errors).
@@ -219,27 +236,48 @@ EntryCache = dict[str, FrontMatter]
 
 
 def parse_entries(
-    files: Sequence[SourceFile], cache: EntryCache | None
+    files: Sequence[SourceFile], cache: EntryCache | None, known_sources: KnownSources | None = None
 ) -> tuple[list[Entry], list[BuildError]]:
-    """Each file's entry (its front matter from ``cache`` when unchanged), and every file's problems.
+    """Each file's entry (its front matter from ``cache`` when unchanged), and every file's problems. A
+    file the last build knew (``SourceFile.known``) is not read when its front matter is in ``cache``.
 
-    ``cache`` is left holding the front matter of these files only."""
+    ``cache`` is left holding the front matter of these files only, and ``known_sources`` what this
+    build made of those that were stamped."""
     known = cache if cache is not None else {}
     entries: list[Entry] = []
     errors: list[BuildError] = []
     kept: EntryCache = {}
     for source in files:
         try:
-            split = split_front_matter(source.text, source.path)
-            key = front_matter_key(source, split)
-            front_matter = known.get(key) or parse_front_matter(source, split)
-            kept[key] = front_matter
-            entries.append(Entry(source, front_matter, key, split.body, split.body_first_line))
+            record = source.known
+            if record is not None and record.front_matter_key in known:
+                key = record.front_matter_key
+                entry = Entry(source, known[key], key, record.body_digest, record.body_first_line)
+            else:
+                split = split_front_matter(source.text, source.path)
+                key = front_matter_key(source, split)
+                front_matter = known.get(key) or parse_front_matter(source, split)
+                digest = body_digest(split.body)
+                entry = Entry(source, front_matter, key, digest, split.body_first_line, split.body)
+            kept[key] = entry.front_matter
+            entries.append(entry)
         except (BuildError, ExceptionGroup) as error:
             errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
     if cache is not None:  # a deleted or edited file's old front matter goes
         cache.clear()
         cache.update(kept)
+    if known_sources is not None:
+        known_sources.clear()
+        known_sources.update(
+            (
+                entry.source.path.as_posix(),
+                KnownSource(
+                    entry.source.stamp, entry.front_matter_key, entry.body_digest, entry.body_first_line
+                ),
+            )
+            for entry in entries
+            if entry.source.stamp is not None
+        )
     return entries, errors
 
 
@@ -525,11 +563,10 @@ def render_bodies(
     addresses = hashlib.sha256(repr(sorted(url_for_source.items())).encode()).hexdigest()
     keyed: list[tuple[str, tuple[str, str, str, str], Entry]] = []
     for entry in entries:
-        digest = hashlib.sha256(entry.body.encode()).hexdigest()
         keyed.append(
             (
                 url_path_of(entry.source.kind, entry.slug),
-                (entry.source.path.as_posix(), digest, base_path, addresses),
+                (entry.source.path.as_posix(), entry.body_digest, base_path, addresses),
                 entry,
             )
         )
@@ -563,15 +600,17 @@ def parse_site(
     base_path: str = "",
     body_cache: BodyCache | None = None,
     entry_cache: EntryCache | None = None,
+    known_sources: KnownSources | None = None,
 ) -> Site:
-    """Check everything and build the model; every problem of the run is raised together."""
+    """Check everything and build the model; every problem of the run is raised together. The caches
+    are read and left holding what this run made (parse_entries, render_bodies)."""
     errors: list[BuildError] = []
     config: SiteConfig | None = None
     try:
         config = parse_config(sources.config)
     except (BuildError, ExceptionGroup) as error:
         errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
-    entries, entry_errors = parse_entries(sources.files, entry_cache)
+    entries, entry_errors = parse_entries(sources.files, entry_cache, known_sources)
     errors.extend(entry_errors)
     errors.extend(check_unique_slugs(entries))
     raise_if_any(errors)
@@ -647,7 +686,7 @@ def sources_digest(config: SourceFile, entries: list[Entry], *, drafts: bool, ba
     for entry in entries:
         digest.update(f"{entry.front_matter_key}\0".encode())
         if entry.source.kind != "articles":
-            digest.update(f"{entry.body}\0".encode())
+            digest.update(f"{entry.body_digest}\0".encode())
     return digest.hexdigest()
 
 

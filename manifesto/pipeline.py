@@ -27,16 +27,18 @@ from .cache import (
     load_cache,
     load_front_matter,
     load_index_part,
+    load_known_sources,
     metadata_fingerprint,
     prune_cache,
     reusable,
     save_bodies,
     save_front_matter,
     save_index_part,
+    save_known_sources,
     save_pages,
     stale_slots,
 )
-from .load import SourceCache, Sources, load_sources
+from .load import KnownSources, SourceCache, Sources, load_sources
 from .model import Site
 from .parse import BodyCache, EntryCache, parse_site
 from .render import (
@@ -135,11 +137,12 @@ def prepare(
     session: SessionCaches | None = None,
     template_cache: TemplateCache | None = None,
     front_matter: EntryCache | None = None,
+    known_sources: KnownSources | None = None,
 ) -> Prepared:
     """The site, checked, and its environment. ``session`` holds a long-running caller's caches; a build
-    without one may give the front matter kept by the last build."""
+    without one may give the front matter and the content files' stamps kept by the last build."""
     with stage(timings, "load"):
-        sources = load_sources(root, session.sources if session else None)
+        sources = load_sources(root, session.sources if session else None, known_sources)
     with stage(timings, "parse and Markdown"):
         site = parse_site(
             sources,
@@ -147,6 +150,7 @@ def prepare(
             base_path=options.base_path,
             body_cache=body_cache,
             entry_cache=session.entries if session else front_matter,
+            known_sources=known_sources,
         )
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
@@ -457,15 +461,24 @@ def build_incrementally(
         fingerprint = generator_fingerprint()
         cache = load_cache(cache_dir, out, fingerprint) if cache_dir is not None else BuildCache()
         front_matter = load_front_matter(cache_dir, fingerprint) if cache_dir is not None else None
+        known_sources = load_known_sources(cache_dir, fingerprint) if cache_dir is not None else None
         # As the last build left them: what changes is saved again.
-        kept_bodies, kept_pages, kept_front_matter = (
+        kept_bodies, kept_pages, kept_front_matter, kept_sources = (
             set(cache.bodies),
             dict(cache.pages),
             set(front_matter or ()),
+            dict(known_sources or {}),
         )
     template_cache = TemplateCache(cache_dir, fingerprint) if cache_dir is not None else None
     ready = prepare(
-        root, options, cache.bodies, None, timings, template_cache=template_cache, front_matter=front_matter
+        root,
+        options,
+        cache.bodies,
+        None,
+        timings,
+        template_cache=template_cache,
+        front_matter=front_matter,
+        known_sources=known_sources,
     )
     with frozen_until_done():  # what is loaded so far lives as long as the build
         with stage(timings, "find what changed"):
@@ -518,6 +531,8 @@ def build_incrementally(
                     tasks.append(partial(save_bodies, cache_dir, fingerprint, cache.bodies, kept_bodies))
                 if front_matter is not None and set(front_matter) != kept_front_matter:
                     tasks.append(partial(save_front_matter, cache_dir, fingerprint, front_matter))
+                if known_sources is not None and known_sources != kept_sources:
+                    tasks.append(partial(save_known_sources, cache_dir, fingerprint, known_sources))
                 # Indexing a document costs about as much as rendering a page.
                 rendered, done = write_fresh_pages(
                     staging, ready, fresh, keys, bodies, root, tasks, plan.size(fresh_parts)
