@@ -165,21 +165,22 @@ def joined_with_slots(
 def encoded_with_slots(
     text: str, slots: Sequence[tuple[str, int, int]]
 ) -> tuple[bytes, tuple[BodySlot, ...]]:
-    """The page as UTF-8, and its slots (``joined_with_slots``'s, in characters) in bytes."""
-    if not slots:
-        return text.encode("utf-8"), ()
-    parts: list[bytes] = []
+    """The page as UTF-8, and its slots (``joined_with_slots``'s, in characters) in bytes. The page is
+    encoded once, whole: the slots are measured a slice at a time (an 80 MB manifesto at 10,000 op-eds
+    must not be held three times over)."""
     found: list[BodySlot] = []
     position = offset = 0
     for slug, start, end in slots:
-        before, body = text[position:start].encode("utf-8"), text[start:end].encode("utf-8")
-        parts += (before, body)
-        offset += len(before)
-        found.append(BodySlot(slug, offset, offset + len(body)))
-        offset += len(body)
+        offset += utf8_length(text[position:start])
+        length = utf8_length(text[start:end])
+        found.append(BodySlot(slug, offset, offset + length))
+        offset += length
         position = end
-    parts.append(text[position:].encode("utf-8"))
-    return b"".join(parts), tuple(found)
+    return text.encode("utf-8"), tuple(found)
+
+
+def utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def patched(
