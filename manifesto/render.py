@@ -20,7 +20,7 @@ from .errors import BuildError
 from .load import Asset
 from .model import BODY_MEASURES, BODY_TEXT, Article, Site
 from .pool import imap_in_processes, runs, worker_inputs
-from .splice import BodySlot, encoded_with_slots, joined_with_slots, templates_keep_bodies_whole
+from .splice import BodySlot, joined_with_slots, templates_keep_bodies_whole
 
 MONTHS = [
     "January",
@@ -343,15 +343,14 @@ def render_page_unless(
         raise
     if joined is None:
         return None
-    text, slots, shown_elsewhere = joined
+    data, slots, shown_elsewhere = joined
     if slots and not keeps_bodies_whole(env):
-        shown_elsewhere.update(slug for slug, _, _ in slots)
-        slots = []
-    data, byte_slots = encoded_with_slots(text, slots)
+        shown_elsewhere.update(slot.slug for slot in slots)
+        slots = ()
     reads = BodyReads(
         frozenset(env.body_reads | shown_elsewhere),
         {slug: frozenset(names) for slug, names in env.measure_reads.items()},
-        byte_slots,
+        slots,
     )
     return RenderedPage(job.output_path, data, reads)
 

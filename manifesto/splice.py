@@ -136,51 +136,42 @@ def joined_with_slots(
     pieces: Iterator[str],
     calls: list[tuple[str, str]],
     stop: Callable[[], bool] | None = None,
-) -> tuple[str, list[tuple[str, int, int]], set[str]] | None:
-    """A page's text from the pieces its template yields; where (in characters) the bodies that
-    ``manifesto_body`` gave were put, by op-ed slug; and the op-eds whose bodies were shown otherwise.
+) -> tuple[bytes, tuple[BodySlot, ...], set[str]] | None:
+    """A page as UTF-8, from the pieces of text its template yields; its slots: where the bodies that
+    ``manifesto_body`` gave were put; and the op-eds whose bodies were shown otherwise.
 
     ``calls`` is where ``manifesto_body`` notes each (slug, body) it gives; it is emptied as they are
-    found. ``stop``, if given, is asked after each piece: None as soon as it says so."""
-    kept: list[str] = []
-    slots: list[tuple[str, int, int]] = []
+    found. ``stop``, if given, is asked after each piece: None as soon as it says so.
+
+    From the first body on, each piece is encoded as it comes: that gives the slots' places in bytes, and
+    never holds the page's text beside its bytes (80 MB each for the manifesto of 10,000 op-eds). A page
+    that shows no body is joined, then encoded, as encoding piece by piece is slower."""
+    text: list[str] = []
+    encoded: list[bytes] = []  # from the first body on
+    slots: list[BodySlot] = []
     elsewhere: set[str] = set()
-    length = 0
+    length = 0  # of what is encoded so far
     for piece in pieces:
-        if calls:
-            if len(calls) == 1 and piece == calls[0][1]:
-                slots.append((calls[0][0], length, length + len(piece)))
-            else:
-                elsewhere.update(slug for slug, _ in calls)
-            calls.clear()
-        kept.append(piece)
-        length += len(piece)
+        if calls and not encoded:
+            encoded.append("".join(text).encode("utf-8"))
+            length = len(encoded[0])
+        if not encoded:
+            text.append(piece)
+        else:
+            data = piece.encode("utf-8")
+            if calls:
+                if len(calls) == 1 and piece == calls[0][1]:
+                    slots.append(BodySlot(calls[0][0], length, length + len(data)))
+                else:
+                    elsewhere.update(slug for slug, _ in calls)
+                calls.clear()
+            encoded.append(data)
+            length += len(data)
         if stop is not None and stop():
             return None
     elsewhere.update(slug for slug, _ in calls)
     calls.clear()
-    return "".join(kept), slots, elsewhere
-
-
-def encoded_with_slots(
-    text: str, slots: Sequence[tuple[str, int, int]]
-) -> tuple[bytes, tuple[BodySlot, ...]]:
-    """The page as UTF-8, and its slots (``joined_with_slots``'s, in characters) in bytes. The page is
-    encoded once, whole: the slots are measured a slice at a time (an 80 MB manifesto at 10,000 op-eds
-    must not be held three times over)."""
-    found: list[BodySlot] = []
-    position = offset = 0
-    for slug, start, end in slots:
-        offset += utf8_length(text[position:start])
-        length = utf8_length(text[start:end])
-        found.append(BodySlot(slug, offset, offset + length))
-        offset += length
-        position = end
-    return text.encode("utf-8"), tuple(found)
-
-
-def utf8_length(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    return (b"".join(encoded) if encoded else "".join(text).encode("utf-8")), tuple(slots), elsewhere
 
 
 def patched(

@@ -101,3 +101,20 @@ def test_a_body_that_changed_under_its_known_stamp_is_refused(tmp_path: Path) ->
     assert not errors and entry.front_matter.values["title"] == "T"
     with pytest.raises(BuildError, match="changed while the site was built"):
         _ = entry.body
+
+
+def test_unread_files_whose_converted_bodies_are_gone_are_read_and_converted(
+    make_site: Callable[..., Path], tmp_path: Path, files_read: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(load, "RACY_NS", -(10**12))
+    root = make_site()
+    assert run(root) == 0
+    for kept in (root / ".cache").glob("bodies-*.bin"):
+        kept.unlink()
+    files_read.clear()
+    assert run(root) == 0
+    assert sorted(files_read) == sorted(
+        path.relative_to(root).as_posix() for path in (root / "content").rglob("*.md")
+    )
+    assert run(root, "build", "--out", str(tmp_path / "clean"), "--no-cache") == 0
+    assert read_tree(root / "_site") == read_tree(tmp_path / "clean")

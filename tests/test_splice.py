@@ -14,7 +14,6 @@ import build
 from manifesto import render
 from manifesto.splice import (
     BodySlot,
-    encoded_with_slots,
     joined_with_slots,
     patched,
     templates_keep_bodies_whole,
@@ -92,8 +91,8 @@ def test_a_body_is_in_a_slot_only_if_the_very_next_piece_is_that_body() -> None:
 
     joined = joined_with_slots(pieces(), calls)
     assert joined == (
-        "<main><p>A</p><P>B</P><p>C</p><p>D</p></main>",
-        [("kept", 6, 14)],
+        b"<main><p>A</p><P>B</P><p>C</p><p>D</p></main>",
+        (BodySlot("kept", 6, 14),),
         {"changed", "first", "second", "unshown", "last"},
     )
     assert not calls
@@ -107,27 +106,33 @@ def test_a_patched_page_equals_the_page_made_with_the_new_bodies(
     pieces: list[tuple[str, str, str]], data: st.DataObject
 ) -> None:
     """A page is text and bodies in turn; some bodies change. Patching the old page's bytes must give
-    the new page's bytes and slots, as encoding the new page whole does."""
+    the new page's bytes and slots, as rendering the new page does."""
     slugs = [f"op-ed-{number}" for number in range(len(pieces))]
     new_bodies = {
         slug: new for slug, (_, _, new) in zip(slugs, pieces, strict=True) if data.draw(st.booleans())
     }
 
     def page(bodies: dict[str, str]) -> tuple[bytes, tuple[BodySlot, ...]]:
-        text, slots = "", []
-        for slug, (before, old, _) in zip(slugs, pieces, strict=True):
-            text += before
-            body = bodies.get(slug, old)
-            slots.append((slug, len(text), len(text) + len(body)))
-            text += body
-        text += "</html>"
-        data, byte_slots = encoded_with_slots(text, slots)
-        assert data == text.encode("utf-8")
+        """The page as its template would yield it, a piece at a time, the bodies from manifesto_body."""
+        calls: list[tuple[str, str]] = []
+
+        def yielded() -> Iterator[str]:
+            for slug, (before, old, _) in zip(slugs, pieces, strict=True):
+                yield before
+                calls.append((slug, bodies.get(slug, old)))
+                yield bodies.get(slug, old)
+            yield "</html>"
+
+        joined = joined_with_slots(yielded(), calls)
+        assert joined is not None
+        data, slots, elsewhere = joined
+        assert data == "".join(yielded()).encode("utf-8") and not elsewhere
+        assert [slot.slug for slot in slots] == slugs
         assert all(
-            data[s.start : s.end] == bodies.get(s.slug, old).encode()
-            for s, (_, old, _) in zip(byte_slots, pieces, strict=True)
+            data[slot.start : slot.end] == bodies.get(slot.slug, old).encode("utf-8")
+            for slot, (_, old, _) in zip(slots, pieces, strict=True)
         )
-        return data, byte_slots
+        return data, slots
 
     old_page, old_slots = page({})
     encoded = {slug: body.encode("utf-8") for slug, body in new_bodies.items()}
