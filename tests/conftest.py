@@ -121,6 +121,20 @@ def sample_files() -> dict[str, str]:
     }
 
 
+def run(root: Path, *args: str) -> int:
+    """``python build.py --root ROOT ARGS…`` in this process: its exit status."""
+    import build  # the command line, beside tests/
+
+    return build.main(["--root", str(root), *args])
+
+
+def read_tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by relative path: two sites compared byte for byte."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> Callable[..., Path]:
     """Write the sample site (with ``changes`` applied; None deletes a file) and return its root."""

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import read_tree, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-import build
 from manifesto import load, pipeline, pool
 from manifesto.linkcheck import dead_links
 from manifesto.load import load_sources
@@ -44,16 +44,6 @@ PAGE_FILES = [
     "assets/social-card.png",
     "search/index.html",
 ]
-
-
-def run(root: Path, *args: str) -> int:
-    return build.main(["--root", str(root), *args])
-
-
-def read_tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
 
 
 def test_builds_every_page_type(make_site: Callable[..., Path]) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
+from conftest import read_tree, run
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import build
 from manifesto.body import (
     FULL_CONVERTER,
     INLINE_PATTERN_NEEDS,
@@ -34,16 +34,6 @@ from manifesto.slugs import is_slug, slugify
 REPO = Path(__file__).resolve().parent.parent
 
 ARTICLE = "---\ntitle: {title}\nauthor: Ann Example\nchapter: fair-funding\nsummary: S.\n---\n\n{body}\n"
-
-
-def run(root: Path, *args: str) -> int:
-    return build.main(["--root", str(root), *args])
-
-
-def read_tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
 
 
 def test_a_symlink_out_of_the_project_is_refused(

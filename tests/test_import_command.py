@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-import build
+from conftest import run
 
 RAW = """Councils must be trusted with their own budgets
 
@@ -23,10 +22,6 @@ Jo Bloggs is a councillor in Anytown. She tweets @jobloggs
 
 Leave a Comment
 """
-
-
-def run(root: Path, *args: str) -> int:
-    return build.main(["--root", str(root), *args])
 
 
 def test_import_writes_an_article_that_builds(

@@ -7,22 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import read_tree, run
 
-import build
 from manifesto import load
 from manifesto.errors import BuildError
 from manifesto.load import KnownSource, SourceFile, stamp_of
 from manifesto.parse import EntryCache, body_digest, parse_entries
-
-
-def run(root: Path, *args: str) -> int:
-    return build.main(["--root", str(root), *args])
-
-
-def read_tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
 
 
 @pytest.fixture

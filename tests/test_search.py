@@ -11,15 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import run
 from hypothesis import given
 from hypothesis import strategies as st
 
-import build
 from manifesto.search import IndexPart, fold, plain_text, shard_name, terms_of
-
-
-def run(root: Path, *args: str) -> int:
-    return build.main(["--root", str(root), *args])
 
 
 def read_folder(folder: Path) -> dict[str, bytes]:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from conftest import read_tree, run
 from hypothesis import given
 from hypothesis import strategies as st
 
-import build
 from manifesto import render
 from manifesto.splice import (
     BodySlot,
@@ -144,16 +144,6 @@ def test_slots_that_do_not_fit_the_page_are_refused() -> None:
         patched(b"<p>short</p>", [BodySlot("a", 3, 40)], {"a": b"x"})
     with pytest.raises(ValueError):
         patched(b"<p>overlapping</p>", [BodySlot("a", 3, 9), BodySlot("b", 5, 12)], {"b": b"x"})
-
-
-def run(root: Path, *args: str) -> int:
-    return build.main(["--root", str(root), *args])
-
-
-def read_tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
 
 
 @pytest.fixture
