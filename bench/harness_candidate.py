@@ -1,6 +1,7 @@
 """This project as a candidate of the shared peer harness (../shared/bench/run_peers.py).
 
-    PY=$(python3 -c 'import sys; print(sys.executable)')
+    python3 -m venv bench/.work/venv && bench/.work/venv/bin/pip install -e .
+    PY=$PWD/bench/.work/venv/bin/python
     run_peers.py 1000 --candidate ours "$PY bench/harness_candidate.py {corpus} {out}" "articles/*/index.html"
 
 With ``--one-edit`` (as the last argument) a timed run is instead a rebuild after one op-ed's text changed,
@@ -9,8 +10,11 @@ cache into its own ``_site/``, which ``{out}`` then links to (the harness delete
 run). Run it beside Hugo, ``--only hugo,ours-one-edit --reference hugo``, to pair each rebuild with one of
 Hugo's full builds in the same round.
 
-Give the interpreter's own path, as above: the peers run from their virtual environments' scripts, while a
-bare ``python3`` may be a version manager's shim that costs a start-up of its own (0.15 s with pyenv).
+Run it with the interpreter of a virtual environment that holds this project alone, as above: the peers
+run from virtual environments of their own, each with what its own installation brings. An interpreter
+shared with other tools starts more slowly (a development environment's packages may add start-up hooks,
+and Python-Markdown imports Pygments, about 13 ms, whenever it is installed), and a bare ``python3`` may be
+a version manager's shim that costs a start-up of its own (0.15 s with pyenv).
 
 The harness writes its canonical corpus; the first (untimed, warm-up) run lays it out as a project beside
 it, and every run then makes a clean build of that project (no build cache) in this same process, so a timed
