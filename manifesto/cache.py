@@ -3,8 +3,9 @@ converts and renders only what its inputs changed.
 
 It can never make a wrong site. Every entry is keyed by the hash of everything it was made from, including
 the generator's own code; a file that is unreadable, truncated or fails its checksum is ignored whole (the
-build is then simply cold); and a page is reused only if the file the last build wrote is still there,
-unchanged in size and modification time.
+build is then simply cold); a page is reused, or patched (splice.py), only if the file the last build wrote
+is still there, unchanged in size and modification time; and a content file is not read again only while
+its stamp, change time included, is the one recorded when it was read (load.stamped_source).
 """
 
 from __future__ import annotations

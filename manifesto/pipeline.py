@@ -353,9 +353,11 @@ def patch_page(
         if len(page) != record.size:
             return None
         data, slots = patched(page, [BodySlot(*slot[:3]) for slot in record.slots], new_bodies)
+        slot_records = tuple(
+            (slot.slug, slot.start, slot.end, bodies.fingerprints[slot.slug]) for slot in slots
+        )
     except (OSError, KeyError, ValueError):
         return None
-    slot_records = tuple((slot.slug, slot.start, slot.end, bodies.fingerprints[slot.slug]) for slot in slots)
     return PageRecord(record.key, record.bodies, *staging.write(output_path, data), slot_records)
 
 

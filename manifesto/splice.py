@@ -49,7 +49,7 @@ def shows_bodies_whole(tree: nodes.Template) -> tuple[bool, bool]:
     """Whether every use of SHOWS_BODY in a template prints its result untouched; and whether it uses it."""
     uses = False
 
-    def sound(node: nodes.Node, parent: nodes.Node | None, caught: bool) -> bool:
+    def sound(node: nodes.Node, caught: bool) -> bool:
         nonlocal uses
         if isinstance(node, nodes.Name):
             if node.name in ("self", "super"):
@@ -71,15 +71,15 @@ def shows_bodies_whole(tree: nodes.Template) -> tuple[bool, bool]:
                     arguments = [*child.args, *(keyword.value for keyword in child.kwargs)]
                     if caught or child.dyn_args or child.dyn_kwargs:
                         return False
-                    if not all(sound(argument, child, caught) for argument in arguments):
+                    if not all(sound(argument, caught) for argument in arguments):
                         return False
-                elif not sound(child, node, caught):
+                elif not sound(child, caught):
                     return False
             return True
         inner = caught or catches_output(node)
-        return all(sound(child, node, inner) for child in node.iter_child_nodes())
+        return all(sound(child, inner) for child in node.iter_child_nodes())
 
-    return sound(tree, None, False), uses
+    return sound(tree, False), uses
 
 
 def templates_keep_bodies_whole(env: jinja2.Environment) -> bool:
