@@ -12,8 +12,10 @@ harness gives Pelican, MkDocs and Hugo), then times whole `python build.py` proc
   template  one template edited (every page that uses it is rendered again)
   site.yaml the tagline changed (every page)
 
-It prints the median wall time of each, the peak memory of the largest build process (its own, or its
-largest worker's), and, from `--timings`, where a cold build spends its time. Work lives in bench/.work/.
+Run it with the interpreter that is to be timed: the README's figures use a virtual environment that holds
+this project alone (see bench/harness_candidate.py). It prints the median wall time of each, the peak
+memory of the largest build process (its own, or its largest worker's), and, from `--timings`, where a
+cold build spends its time. Work lives in bench/.work/.
 The package's modules are compiled first, as installing it would (Python may be told not to keep compiled
 modules of a source tree: PYTHONDONTWRITEBYTECODE), so that no build pays for compiling them.
 """
