@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import read_tree, run
+from conftest import REPO, read_tree, run, sample_files, write_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -631,6 +633,58 @@ def test_the_sources_digest_names_the_whole_model_but_the_op_eds_bodies(
         assert (edited.sources_digest != site.sources_digest) == model_changed, relative
         assert model_changed == ((relative, old, new) in MODEL_EDITS), relative
         site = edited
+
+
+def edit_longer(root: Path, kind: str, slug: str, words: int, number: int) -> None:
+    """One edit of the sample site that makes its file longer, so that the file's stamp changes however
+    coarse the file system's clock."""
+    article = root / f"content/articles/{slug}.md"
+    text = article.read_text()
+    if kind == "op-ed text":  # 300 words add a minute of reading time, 3 do not
+        article.write_text(text + "\n" + " ".join([f"word{number}"] * words) + ".\n")
+    elif kind == "op-ed heading":
+        article.write_text(text + f"\n## A heading {number}\n\nAnd a line.\n")
+    elif kind == "op-ed title":
+        article.write_text(re.sub(r'^title: ("?)', r"title: \1Again, ", text, count=1, flags=re.M))
+    elif kind == "chapter text":
+        chapter = root / "content/chapters/fair-funding.md"
+        chapter.write_text(chapter.read_text() + f"\nMore on this, {number}.\n")
+    else:
+        template = root / "templates/article.html"
+        template.write_text(template.read_text() + f"{{# note {number} #}}\n")
+
+
+EDIT_KINDS = ["op-ed text", "op-ed heading", "op-ed title", "chapter text", "template comment"]
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(EDIT_KINDS),
+            st.sampled_from(["first-op-ed", "second-op-ed"]),
+            st.sampled_from([3, 300]),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_cached_builds_equal_clean_builds_after_any_sequence_of_edits(
+    edits: list[tuple[str, str, int]],
+) -> None:
+    """Every shortcut of a cached build at once: stamps trusted, pages kept for the figures they read,
+    the manifesto patched, the search index spliced."""
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(load, "RACY_NS", -(10**12))  # any stamp is old enough
+        root, clean = Path(folder) / "project", Path(folder) / "clean"
+        shutil.copytree(REPO / "templates", root / "templates")
+        write_files(root, sample_files())
+        assert run(root) == 0
+        for number, (kind, slug, words) in enumerate(edits):
+            edit_longer(root, kind, slug, words, number)
+            assert run(root) == 0
+            assert run(root, "build", "--out", str(clean), "--no-cache") == 0
+            assert read_tree(root / "_site") == read_tree(clean), (kind, slug, words)
 
 
 def test_templates_compiled_by_one_build_never_carry_its_settings_into_another(
