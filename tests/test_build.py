@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, read_tree, run, sample_files, write_files
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
@@ -658,6 +658,8 @@ EDIT_KINDS = ["op-ed text", "op-ed heading", "op-ed title", "chapter text", "tem
 
 
 @settings(max_examples=6, deadline=None)
+@example([("op-ed text", "first-op-ed", 3), ("op-ed text", "first-op-ed", 300)])  # 1 min, then 2
+@example([(kind, "second-op-ed", 3) for kind in EDIT_KINDS])
 @given(
     st.lists(
         st.tuples(
