@@ -369,8 +369,9 @@ class BodyRenderer:
 
 # A body as the one-page manifesto shows it, beside every other op-ed's: its ids get a prefix each, so that
 # they stay unique on the page, and its headings nest under the op-ed's own. The manifesto shows every
-# op-ed, so it is rendered again after any edit; where those changes go is therefore found once, when a
-# body is converted, and kept with it in the cache (manifesto_marks): the manifesto then joins slices.
+# op-ed, and is rendered again after any edit of a template or of the site's metadata; where those changes
+# go is therefore found once, when a body is converted, and kept with it in the cache (manifesto_marks):
+# the manifesto then joins slices.
 
 HEADING_TAG = re.compile(r"<(/?)h([1-6])")
 

@@ -290,10 +290,7 @@ def load_cache(cache_dir: Path, out: Path, fingerprint: str) -> BuildCache:
     kept = read_sealed(pages_file(cache_dir, out), fingerprint)
     try:
         if kept is not None:
-            cache.pages = {
-                path: PageRecord(**(record | {"slots": tuple(map(tuple, record["slots"]))}))
-                for path, record in kept["pages"].items()
-            }
+            cache.pages = {path: PageRecord(**record) for path, record in kept["pages"].items()}
             if kept["index"] is not None:
                 cache.index = IndexLayout(
                     tuple(map(str, kept["index"]["keys"])), int(kept["index"]["documents"])

@@ -334,31 +334,35 @@ def read_record(reads: BodyReads, bodies: BodyStates) -> tuple[dict[str, str], t
     """What a page read of op-eds' bodies, as its PageRecord keeps it: ``bodies`` and ``slots``."""
     read = {slug: bodies.measured(slug, names) for slug, names in reads.measures.items()}
     read |= {slug: bodies.fingerprints[slug] for slug in reads.text}
-    slots = tuple((slot.slug, slot.start, slot.end, bodies.fingerprints[slot.slug]) for slot in reads.slots)
-    return dict(sorted(read.items())), slots
+    return dict(sorted(read.items())), slot_records(reads.slots, bodies)
+
+
+def slot_records(slots: Sequence[BodySlot], bodies: BodyStates) -> tuple[SlotRecord, ...]:
+    """Slots as a PageRecord keeps them, each with the fingerprint of the body it now holds."""
+    return tuple((slot.slug, slot.start, slot.end, bodies.fingerprints[slot.slug]) for slot in slots)
 
 
 def patch_page(
-    staging: Staging, output_path: str, record: PageRecord, site: Site, bodies: BodyStates
+    staging: Staging,
+    output_path: str,
+    record: PageRecord,
+    stale: tuple[SlotRecord, ...],
+    site: Site,
+    bodies: BodyStates,
 ) -> PageRecord | None:
-    """Write the last build's page with the op-eds of its stale slots (cache.stale_slots) showing their
-    bodies as they are now (splice.py): its record. None if its file cannot be read as it was written."""
+    """Write the last build's page with the op-eds of its ``stale`` slots (cache.stale_slots) showing
+    their bodies as they are now (splice.py): its record. None if its file cannot be read as it was
+    written."""
     try:
-        new_bodies = {
-            slug: manifesto_text(site.article(slug)).encode("utf-8")
-            for slug, _, _, fingerprint in record.slots
-            if bodies.fingerprints.get(slug) != fingerprint
-        }
+        new_bodies = {slug: manifesto_text(site.article(slug)).encode("utf-8") for slug, *_ in stale}
         page = staging.read_published(output_path)
         if len(page) != record.size:
             return None
         data, slots = patched(page, [BodySlot(*slot[:3]) for slot in record.slots], new_bodies)
-        slot_records = tuple(
-            (slot.slug, slot.start, slot.end, bodies.fingerprints[slot.slug]) for slot in slots
-        )
+        kept_slots = slot_records(slots, bodies)
     except (OSError, KeyError, ValueError):
         return None
-    return PageRecord(record.key, record.bodies, *staging.write(output_path, data), slot_records)
+    return PageRecord(record.key, record.bodies, *staging.write(output_path, data), kept_slots)
 
 
 def write_fresh_pages(
@@ -516,7 +520,9 @@ def build_incrementally(
                 records = {}
                 for path, slots in stale.items():
                     patched_record = (
-                        patch_page(staging, path, cache.pages[path], ready.site, bodies) if slots else None
+                        patch_page(staging, path, cache.pages[path], slots, ready.site, bodies)
+                        if slots
+                        else None
                     )
                     if patched_record is not None:
                         records[path] = patched_record
