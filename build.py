@@ -115,9 +115,9 @@ def run_build(args: argparse.Namespace) -> int:
         timings["total in build()"] = time.perf_counter() - started
         print(json.dumps({name: round(seconds, 4) for name, seconds in timings.items()}), file=sys.stderr)
     print(
-        f"Built {len(result.written) + len(result.reused)} files into {out} "
+        f"Built {len(result.outputs)} files into {out} "
         f"({len(result.site.chapters)} chapters, {len(result.site.articles)} op-eds; "
-        f"{len(result.reused)} pages unchanged since the last build)."
+        f"{len(result.outputs) - len(result.made)} files unchanged since the last build)."
     )
     return 0
 

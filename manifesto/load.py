@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,7 +17,7 @@ CONTENT_KINDS = ("chapters", "articles", "pages")
 # Files copied to the site as they are: (folder under the project root, URL prefix).
 ASSET_FOLDERS = (("templates/assets", "/assets/"), ("content/images", "/images/"))
 # File systems stamp times coarsely (a kernel tick on Linux, 2 s on FAT): a file changed this recently
-# when it was read may change again without its stamp changing, so it is not kept in a SourceCache.
+# when it was read may change again without its stamp changing, so its stamp is not kept for the next build.
 RACY_NS = 2_000_000_000
 
 
@@ -31,10 +34,6 @@ class KnownSource:
     front_matter_key: str
     body_digest: str
     body_first_line: int
-
-
-# By the file's path as shown (posix). Owned by the caller (the build keeps it in .cache/).
-KnownSources = dict[str, KnownSource]
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +82,7 @@ class Sources:
     config: SourceFile
     files: tuple[SourceFile, ...]  # sorted by path
     assets: tuple[Asset, ...]  # sorted by URL path
+    templates_digest: str = ""  # names every template (what the pages are drawn with)
 
 
 def decode_text(data: bytes, shown_path: Path) -> str:
@@ -167,7 +167,11 @@ def is_settled(stamp: FileStamp, now_ns: int) -> bool:
 
 
 def stamped_source(
-    listed: ListedFile, real_root: Path, kind: str, known: KnownSources, now_ns: int
+    listed: ListedFile,
+    real_root: Path,
+    kind: str,
+    known: Callable[[str], KnownSource | None],
+    now_ns: int,
 ) -> SourceFile:
     """The file, stamped before it is read (a change made while it is read shows in the next stamp); not
     read when the last build's record has the same stamp (its text is then read only if asked for)."""
@@ -177,7 +181,7 @@ def stamped_source(
     try:
         stamp = stamp_of(os.stat(location))
         settled = is_settled(stamp, now_ns)
-        record = known.get(listed.shown.as_posix())
+        record = known(listed.shown.as_posix())
         if settled and record is not None and record.stamp == stamp:
             return SourceFile(listed.shown, kind, None, location, stamp, record)
         data = read_bytes(location)
@@ -195,36 +199,10 @@ def read_bytes(path: str) -> bytes:
         return file.read()
 
 
-# Content files as read by earlier loads, by path, with their stamp then; a load reads again only the
-# files whose stamp differs (the change time moves with every write, and no program can set it back).
-# Owned by the caller (the preview keeps one per session); files that fail are not kept.
-SourceCache = dict[Path, tuple[FileStamp, SourceFile]]
-
-
-def read_source_cached(
-    listed: ListedFile, real_root: Path, kind: str, cache: SourceCache, now_ns: int
-) -> SourceFile:
-    """read_source, or the cached file while its stamp is unchanged since it was read."""
-    path = listed.path
-    try:
-        info = path.stat()
-    except OSError:
-        return read_source(listed, real_root, kind)  # says why it cannot be read
-    stamp = stamp_of(info)
-    known = cache.get(path)
-    if known is not None and known[0] == stamp:
-        return known[1]
-    cache.pop(path, None)
-    source = read_source(listed, real_root, kind)
-    if is_settled(stamp, now_ns):
-        cache[path] = (stamp, source)
-    return source
-
-
-def load_sources(root: Path, cache: SourceCache | None = None, known: KnownSources | None = None) -> Sources:
-    """Everything a build reads, in a fixed order, with every unreadable file reported; content files
-    unchanged since a load that kept them in ``cache`` are not read again. With ``known``, each content
-    file is stamped, and those whose stamp is known are read only when their text is asked for."""
+def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None = None) -> Sources:
+    """Everything a build reads, in a fixed order, with every unreadable file reported. With ``known``
+    (what the last build made of a content file, by its shown path), each content file is stamped, and
+    one whose stamp is the one recorded is read only when its text is asked for."""
     config_path = root / "site.yaml"
     if not config_path.is_file():
         raise BuildError(
@@ -234,7 +212,6 @@ def load_sources(root: Path, cache: SourceCache | None = None, known: KnownSourc
     now_ns = time.time_ns()  # before any file is stamped: a file changed since counts as recent
     errors: list[BuildError] = []
     files: list[SourceFile] = []
-    seen: set[Path] = set()
     config = None
     try:
         config = read_source(ListedFile(config_path, Path("site.yaml"), True), real_root, "config")
@@ -244,18 +221,13 @@ def load_sources(root: Path, cache: SourceCache | None = None, known: KnownSourc
         for listed in list_files(root / "content" / kind, root, real_root):
             if listed.path.suffix.lower() != ".md":
                 continue
-            seen.add(listed.path)
             try:
                 if known is not None:
                     files.append(stamped_source(listed, real_root, kind, known, now_ns))
-                elif cache is None:
-                    files.append(read_source(listed, real_root, kind))
                 else:
-                    files.append(read_source_cached(listed, real_root, kind, cache, now_ns))
+                    files.append(read_source(listed, real_root, kind))
             except BuildError as error:
                 errors.append(error)
-    for gone in (cache.keys() - seen) if cache is not None else ():
-        del cache[gone]
     assets: list[Asset] = []
     for folder, prefix in ASSET_FOLDERS:
         base = root / folder
@@ -269,6 +241,15 @@ def load_sources(root: Path, cache: SourceCache | None = None, known: KnownSourc
                 errors.append(error)
             except OSError as error:
                 errors.append(BuildError(listed.shown, None, f"cannot read this file: {error.strerror}"))
+    templates = list_files(root / "templates", root, real_root)
+    templates_digest = hashlib.sha256()
+    for listed in templates:
+        if not listed.shown.is_relative_to(ASSET_FOLDERS[0][0]):  # assets are read above
+            with contextlib.suppress(OSError):  # Jinja says which template it cannot read
+                templates_digest.update(
+                    listed.shown.as_posix().encode() + b"\0" + read_bytes(str(listed.path))
+                )
     raise_if_any(errors)
     assert config is not None
-    return Sources(config, tuple(files), tuple(sorted(assets, key=lambda asset: asset.url_path)))
+    assets_in_order = tuple(sorted(assets, key=lambda asset: asset.url_path))
+    return Sources(config, tuple(files), assets_in_order, templates_digest.hexdigest())

@@ -79,6 +79,7 @@ class Article:
     word_count: int
     manifesto_marks: tuple[int, ...]  # where the manifesto edits body_html (body.manifesto_marks)
     source_path: Path
+    body_key: str = ""  # names everything the body was made from (parse.render_bodies)
 
     @property
     def url_path(self) -> str:
@@ -93,7 +94,7 @@ class Article:
 # What of an op-ed its Markdown body decides: the text itself, and the figures measured from it. A page
 # that reads only figures changes with the figures, not with every edit of the text (a byline's reading time
 # stays when a sentence is added).
-BODY_TEXT = frozenset({"body_html", "anchors", "manifesto_marks"})
+BODY_TEXT = frozenset({"body_html", "anchors", "manifesto_marks", "body_key"})
 BODY_MEASURES = frozenset({"word_count", "reading_minutes"})
 
 

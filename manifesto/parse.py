@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import yaml
 from markupsafe import Markup
@@ -30,7 +30,7 @@ from .frontmatter import (
     parse_yaml,
     split_front_matter,
 )
-from .load import KnownSource, KnownSources, SourceFile, Sources
+from .load import KnownSource, SourceFile, Sources
 from .model import Article, Author, Chapter, Imprint, Link, Page, Proposal, Site, SiteConfig
 from .pool import map_in_processes, worker_inputs
 from .slugs import slugify
@@ -229,55 +229,70 @@ def body_digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-# Checked front matter by front_matter_key, so that a rebuild parses only the front matter that changed.
-# Owned by the caller (the preview keeps one per session, the build keeps one in .cache/); front matter
-# with mistakes is not kept (it is parsed again, with the same errors).
-EntryCache = dict[str, FrontMatter]
+Value = TypeVar("Value")
 
 
-def parse_entries(
-    files: Sequence[SourceFile], cache: EntryCache | None, known_sources: KnownSources | None = None
-) -> tuple[list[Entry], list[BuildError]]:
-    """Each file's entry (its front matter from ``cache`` when unchanged), and every file's problems. A
-    file the last build knew (``SourceFile.known``) is not read when its front matter is in ``cache``.
+class Memo(Protocol):
+    """What parsing asks of the memo layer (memo.Memo), which this stage does not import."""
 
-    ``cache`` is left holding the front matter of these files only, and ``known_sources`` what this
-    build made of those that were stamped."""
-    known = cache if cache is not None else {}
+    def get(self, kind: str, key: str, make: Callable[[], Value]) -> Value: ...
+
+    def get_many(
+        self, kind: str, keys: Iterable[str], make: Callable[[list[str]], Mapping[str, Value]]
+    ) -> dict[str, Value]: ...
+
+    def lookup(self, kind: str, key: str) -> Any: ...
+
+    def put(self, kind: str, key: str, value: Any) -> None: ...
+
+
+class Unmemoised:
+    """A Memo that remembers nothing: every value is made."""
+
+    def get(self, kind: str, key: str, make: Callable[[], Value]) -> Value:
+        return make()
+
+    def get_many(
+        self, kind: str, keys: Iterable[str], make: Callable[[list[str]], Mapping[str, Value]]
+    ) -> dict[str, Value]:
+        return dict(make(list(keys)))
+
+    def lookup(self, kind: str, key: str) -> Any:
+        return None
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        return
+
+
+def parse_entries(files: Sequence[SourceFile], memo: Memo) -> tuple[list[Entry], list[BuildError]]:
+    """Each file's entry, and every file's problems. Checked front matter is memoised by
+    front_matter_key ("front-matter"); a file the last build knew (``SourceFile.known``, kept as
+    "source" by its path) is not read when its front matter is kept. Front matter with mistakes is not
+    kept: it is parsed again, with the same errors."""
     entries: list[Entry] = []
     errors: list[BuildError] = []
-    kept: EntryCache = {}
     for source in files:
         try:
             record = source.known
-            if record is not None and record.front_matter_key in known:
-                key = record.front_matter_key
-                entry = Entry(source, known[key], key, record.body_digest, record.body_first_line)
+            kept = memo.lookup("front-matter", record.front_matter_key) if record is not None else None
+            if record is not None and kept is not None:
+                entry = Entry(
+                    source, kept, record.front_matter_key, record.body_digest, record.body_first_line
+                )
             else:
                 split = split_front_matter(source.text, source.path)
                 key = front_matter_key(source, split)
-                front_matter = known.get(key) or parse_front_matter(source, split)
+                front_matter = memo.get("front-matter", key, partial(parse_front_matter, source, split))
                 digest = body_digest(split.body)
                 entry = Entry(source, front_matter, key, digest, split.body_first_line, split.body)
-            kept[key] = entry.front_matter
+            if source.stamp is not None:
+                known = KnownSource(
+                    source.stamp, entry.front_matter_key, entry.body_digest, entry.body_first_line
+                )
+                memo.put("source", source.path.as_posix(), known)
             entries.append(entry)
         except (BuildError, ExceptionGroup) as error:
             errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
-    if cache is not None:  # a deleted or edited file's old front matter goes
-        cache.clear()
-        cache.update(kept)
-    if known_sources is not None:
-        known_sources.clear()
-        known_sources.update(
-            (
-                entry.source.path.as_posix(),
-                KnownSource(
-                    entry.source.stamp, entry.front_matter_key, entry.body_digest, entry.body_first_line
-                ),
-            )
-            for entry in entries
-            if entry.source.stamp is not None
-        )
     return entries, errors
 
 
@@ -337,7 +352,7 @@ def check_chapter_refs(entry: Entry, chapter_slugs: list[str]) -> list[BuildErro
     return errors
 
 
-def make_article(entry: Entry, rendered: RenderedBody) -> Article:
+def make_article(entry: Entry, body_key: str, rendered: RenderedBody) -> Article:
     values = entry.values
     return Article(
         slug=entry.slug,
@@ -358,6 +373,7 @@ def make_article(entry: Entry, rendered: RenderedBody) -> Article:
         word_count=rendered.word_count,
         manifesto_marks=rendered.manifesto_marks,
         source_path=entry.source.path,
+        body_key=body_key,
     )
 
 
@@ -509,14 +525,9 @@ def generated_paths(authors: tuple[Author, ...]) -> dict[str, frozenset[str]]:
     return {path: frozenset() for path in paths}
 
 
-# Rendered bodies by (source path, text digest, base path, digest of every page address), so that a
-# rebuild converts only the Markdown that changed. Owned by the caller (the preview keeps one per session).
-BodyCache = dict[tuple[str, str, str, str], RenderedBody]
-
-
 @dataclass(frozen=True)
 class BodyJob:
-    key: tuple[str, str, str, str]
+    key: str
     text: str
     context: LinkContext
 
@@ -537,7 +548,7 @@ TOO_DEEP = RenderedBody(
 )
 
 
-def render_body_jobs(jobs: Sequence[BodyJob]) -> list[tuple[tuple[str, str, str, str], RenderedBody]]:
+def render_body_jobs(jobs: Sequence[BodyJob]) -> list[tuple[str, RenderedBody]]:
     renderer = BodyRenderer()
     results = []
     for job in jobs:
@@ -551,46 +562,41 @@ def render_body_jobs(jobs: Sequence[BodyJob]) -> list[tuple[tuple[str, str, str,
 
 def render_body_jobs_in_worker(
     indexes: Sequence[int],
-) -> list[tuple[tuple[str, str, str, str], RenderedBody]]:
+) -> list[tuple[str, RenderedBody]]:
     jobs: list[BodyJob] = worker_inputs()
     return render_body_jobs([jobs[index] for index in indexes])
 
 
 def render_bodies(
-    entries: list[Entry], url_for_source: dict[str, str], base_path: str, cache: BodyCache | None
-) -> dict[str, RenderedBody]:
-    """Each entry's body as HTML, by page address; bodies whose inputs are unchanged come from the cache."""
+    entries: list[Entry], url_for_source: dict[str, str], base_path: str, memo: Memo
+) -> dict[str, tuple[str, RenderedBody]]:
+    """Each entry's body as HTML, with the key it is memoised by ("body": a digest of the file's path,
+    its text, the base path and every page's address), by page address. The bodies not kept are
+    converted together, over several processes when it pays."""
     addresses = hashlib.sha256(repr(sorted(url_for_source.items())).encode()).hexdigest()
-    keyed: list[tuple[str, tuple[str, str, str, str], Entry]] = []
-    for entry in entries:
-        keyed.append(
-            (
-                url_path_of(entry.source.kind, entry.slug),
-                (entry.source.path.as_posix(), entry.body_digest, base_path, addresses),
-                entry,
-            )
+    keyed = {
+        url_path_of(entry.source.kind, entry.slug): (
+            hashlib.sha256(
+                "\0".join((entry.source.path.as_posix(), entry.body_digest, base_path, addresses)).encode()
+            ).hexdigest(),
+            entry,
         )
-    known = cache if cache is not None else {}
-    jobs = [
-        BodyJob(
-            key,
-            entry.body,
-            LinkContext(
-                base_path, url_path, PurePosixPath(entry.source.path.parent.as_posix()), url_for_source
-            ),
+        for entry in entries
+    }
+    by_key = {key: (url_path, entry) for url_path, (key, entry) in keyed.items()}
+
+    def convert(missing: list[str]) -> dict[str, RenderedBody]:
+        jobs = []
+        for key in missing:
+            url_path, entry = by_key[key]
+            folder = PurePosixPath(entry.source.path.parent.as_posix())
+            jobs.append(BodyJob(key, entry.body, LinkContext(base_path, url_path, folder, url_for_source)))
+        return dict(
+            map_in_processes(render_body_jobs_in_worker, range(len(jobs)), jobs) or render_body_jobs(jobs)
         )
-        for url_path, key, entry in keyed
-        if key not in known
-    ]
-    fresh = dict(
-        map_in_processes(render_body_jobs_in_worker, range(len(jobs)), jobs) or render_body_jobs(jobs)
-    )
-    rendered = {url_path: fresh.get(key) or known[key] for url_path, key, _ in keyed}
-    if cache is not None:
-        kept = {key: rendered[url_path] for url_path, key, _ in keyed}
-        cache.clear()
-        cache.update(kept)
-    return rendered
+
+    rendered = memo.get_many("body", by_key, convert)
+    return {url_path: (key, rendered[key]) for url_path, (key, _) in keyed.items()}
 
 
 def parse_site(
@@ -598,19 +604,18 @@ def parse_site(
     *,
     drafts: bool = False,
     base_path: str = "",
-    body_cache: BodyCache | None = None,
-    entry_cache: EntryCache | None = None,
-    known_sources: KnownSources | None = None,
+    memo: Memo | None = None,
 ) -> Site:
-    """Check everything and build the model; every problem of the run is raised together. The caches
-    are read and left holding what this run made (parse_entries, render_bodies)."""
+    """Check everything and build the model; every problem of the run is raised together. Front matter
+    and converted Markdown are memoised in ``memo`` (parse_entries, render_bodies)."""
+    memo = memo if memo is not None else Unmemoised()
     errors: list[BuildError] = []
     config: SiteConfig | None = None
     try:
         config = parse_config(sources.config)
     except (BuildError, ExceptionGroup) as error:
         errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
-    entries, entry_errors = parse_entries(sources.files, entry_cache, known_sources)
+    entries, entry_errors = parse_entries(sources.files, memo)
     errors.extend(entry_errors)
     errors.extend(check_unique_slugs(entries))
     raise_if_any(errors)
@@ -622,7 +627,8 @@ def parse_site(
     url_for_source = {
         entry.source.path.as_posix(): url_path_of(entry.source.kind, entry.slug) for entry in entries
     }
-    rendered = render_bodies(published, url_for_source, base_path, body_cache)
+    keyed_bodies = render_bodies(published, url_for_source, base_path, memo)
+    rendered = {url_path: body for url_path, (_, body) in keyed_bodies.items()}
 
     chapter_entries = [entry for entry in published if entry.source.kind == "chapters"]
     chapter_slugs = sorted(entry.slug for entry in chapter_entries)
@@ -639,7 +645,10 @@ def parse_site(
     raise_if_any(errors)
     articles = tuple(
         sorted(
-            (make_article(entry, rendered[url_path_of("articles", entry.slug)]) for entry in article_entries),
+            (
+                make_article(entry, *keyed_bodies[url_path_of("articles", entry.slug)])
+                for entry in article_entries
+            ),
             key=lambda a: (chapter_rank[a.chapter], a.order, a.title.casefold(), a.slug),
         )
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import time
@@ -20,7 +21,6 @@ from .errors import BuildError
 from .load import Asset
 from .model import BODY_MEASURES, BODY_TEXT, Article, Site
 from .pool import imap_in_processes, runs, worker_inputs
-from .splice import BodySlot, joined_with_slots, templates_keep_bodies_whole
 
 MONTHS = [
     "January",
@@ -71,25 +71,23 @@ def fingerprint(data: bytes) -> str:
 
 class RecordingEnvironment(jinja2.Environment):
     """A Jinja environment that notes what the page being rendered reads of op-eds' bodies (see
-    model.BODY_TEXT): a page that reads nothing of an op-ed's body does not change when only its text
-    does, which is what lets a rebuild reuse it."""
+    model.BODY_TEXT and BODY_MEASURES), as read names (read_value): a page that reads nothing of an
+    op-ed's body does not change when only its text does, which is what lets a rebuild keep it."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.body_reads: set[str] = set()  # op-eds whose text the page read
-        self.measure_reads: dict[str, set[str]] = {}  # op-ed -> figures measured of its body it read
-        self.shown_bodies: list[tuple[str, str]] = []  # (slug, body) manifesto_body gave, not yet placed
-        self.keeps_bodies_whole: bool | None = None  # templates_keep_bodies_whole, once asked
+        self.reads: set[str] = set()
+        self.shows_bodies = False  # the page shows an op-ed's body in full (it is then a long page)
 
     def start_page(self) -> None:
-        self.body_reads, self.measure_reads, self.shown_bodies = set(), {}, []
+        self.reads, self.shows_bodies = set(), False
 
     def note_body_read(self, obj: Any, attribute: Any) -> None:
         if isinstance(obj, Article):
             if attribute in BODY_TEXT:
-                self.body_reads.add(obj.slug)
+                self.reads.add(f"text:{obj.slug}")
             elif attribute in BODY_MEASURES:
-                self.measure_reads.setdefault(obj.slug, set()).add(attribute)
+                self.reads.add(f"{attribute}:{obj.slug}")
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         self.note_body_read(obj, attribute)
@@ -100,20 +98,24 @@ class RecordingEnvironment(jinja2.Environment):
         return super().getitem(obj, argument)
 
 
-@dataclass(frozen=True)
-class BodyReads:
-    """What a page read of op-eds' bodies, by slug (RecordingEnvironment's notes)."""
-
-    text: frozenset[str]  # op-eds whose text the page read, other than in its slots
-    measures: dict[str, frozenset[str]]  # op-ed -> the figures of model.BODY_MEASURES read of it
-    slots: tuple[BodySlot, ...] = ()  # where the page shows bodies untouched (splice.py)
+def read_value(site: Site, name: str) -> str:
+    """The value now of what a page read (RecordingEnvironment): "text:<slug>", the op-ed's body, named
+    by the key it was converted under; "<figure>:<slug>", a figure measured from it. "" when the op-ed
+    is gone."""
+    what, _, slug = name.partition(":")
+    article = site.index.by_slug.get(slug)
+    if article is None:
+        return ""
+    if what == "text":
+        return article.body_key
+    return str(getattr(article, what)) if what in BODY_MEASURES else ""
 
 
 @dataclass(frozen=True)
 class RenderedPage:
     output_path: str
     data: bytes
-    reads: BodyReads
+    reads: frozenset[str]  # read names (read_value)
 
 
 def make_env(
@@ -211,43 +213,18 @@ def feed_updated(site: Site, options: RenderOptions) -> datetime.datetime:
     return options.updated or datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
-# Op-ed bodies as the manifesto shows them, by (slug, body as the op-ed page shows it), the only inputs of
-# manifesto_body: a rebuild re-processes only the op-eds that changed. Owned by the caller (the preview
-# keeps one per session and drops the bodies no op-ed has any more: keep_manifesto_bodies).
-ManifestoBodies = dict[tuple[str, str], Markup]
-
-
 MANIFESTO_LEVELS = 2  # an op-ed's h2 is an h4 on the manifesto (under its chapter's h2 and its own h3)
 
 
-def manifesto_body(
-    env: RecordingEnvironment, article: Article, cache: ManifestoBodies | None = None
-) -> Markup:
+def manifesto_body(env: RecordingEnvironment, article: Article) -> Markup:
     """An op-ed's body as shown on the one-page manifesto: ids made unique, headings nested."""
-    key = (article.slug, article.body_html)  # a Markup is a str: hashed once, then cached by it
-    body = cache.get(key) if cache is not None else None
-    if body is None:
-        body = manifesto_text(article)
-        if cache is not None:
-            cache[key] = body
-    env.shown_bodies.append((article.slug, body))
-    return body
+    env.reads.add(f"text:{article.slug}")
+    env.shows_bodies = True
+    return manifesto_text(article)
 
 
 def manifesto_text(article: Article) -> Markup:
     return nested_body(article.body_html, article.manifesto_marks, f"{article.slug}--", MANIFESTO_LEVELS)
-
-
-def use_manifesto_bodies(env: RecordingEnvironment, cache: ManifestoBodies) -> None:
-    """Make the templates of ``env`` take manifesto bodies from ``cache``."""
-    env.globals["manifesto_body"] = lambda article: manifesto_body(env, article, cache)
-
-
-def keep_manifesto_bodies(cache: ManifestoBodies, site: Site) -> None:
-    """Drop the bodies of op-eds that are gone or whose text has changed since."""
-    live = {(article.slug, article.body_html) for article in site.articles}
-    for key in cache.keys() - live:
-        del cache[key]
 
 
 def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
@@ -274,6 +251,7 @@ def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
     for page in site.pages:
         yield PageJob(f"{page.slug}/index.html", page.url_path, "page.html", {"page": page})
     yield PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {}, every_op_ed=True)
+    yield PageJob("search/index.html", "/search/", "search.html", {})
     yield PageJob("404.html", "/404.html", "404.html", {})
     feed = {"updated": feed_updated(site, options), "entries": feed_entries(site)}
     yield PageJob("feed.xml", FEED_PATH, "feed.xml", feed)
@@ -311,6 +289,15 @@ def template_error(error: Exception, templates_dir: Path, shown_root: Path) -> B
     )
 
 
+def compile_templates(env: RecordingEnvironment, names: set[str]) -> None:
+    """Compile (or load the compiled code of) the templates ``names`` now, in this process: in forked
+    workers their code would be made again in each, and not kept for the next build. A template with a
+    mistake is left for rendering to report."""
+    for name in sorted(names):
+        with contextlib.suppress(jinja2.TemplateError):
+            env.get_template(name)
+
+
 def render_page(
     env: RecordingEnvironment, job: PageJob, templates_dir: Path, shown_root: Path
 ) -> RenderedPage:
@@ -331,9 +318,9 @@ def render_page_unless(
     env.start_page()
     try:
         template = env.get_template(job.template)
-        joined = joined_with_slots(
+        data = joined(
             template.generate(url_path=job.url_path, **job.context),
-            env.shown_bodies,
+            env,
             None if stop is None else stop_every(STOP_CHECK_SECONDS, stop),
         )
     except Exception as error:
@@ -341,25 +328,30 @@ def render_page_unless(
         if isinstance(error, jinja2.TemplateError) or template_frame(error, templates_dir) is not None:
             raise template_error(error, templates_dir, shown_root) from None
         raise
-    if joined is None:
+    if data is None:
         return None
-    data, slots, shown_elsewhere = joined
-    if slots and not keeps_bodies_whole(env):
-        shown_elsewhere.update(slot.slug for slot in slots)
-        slots = ()
-    reads = BodyReads(
-        frozenset(env.body_reads | shown_elsewhere),
-        {slug: frozenset(names) for slug, names in env.measure_reads.items()},
-        slots,
-    )
-    return RenderedPage(job.output_path, data, reads)
+    return RenderedPage(job.output_path, data, frozenset(env.reads))
 
 
-def keeps_bodies_whole(env: RecordingEnvironment) -> bool:
-    """Whether ``env``'s templates let a page's slots be trusted (splice.templates_keep_bodies_whole)."""
-    if env.keeps_bodies_whole is None:
-        env.keeps_bodies_whole = templates_keep_bodies_whole(env)
-    return env.keeps_bodies_whole
+def joined(pieces: Iterator[str], env: RecordingEnvironment, stop: Callable[[], bool] | None) -> bytes | None:
+    """A page as UTF-8, from the pieces of text its template yields; None as soon as ``stop()`` says so.
+
+    From the first op-ed body on, each piece is encoded as it comes, so that a page showing every op-ed
+    (80 MB for the manifesto of 10,000) is never held as text and bytes at once; a shorter page is joined,
+    then encoded, which is faster."""
+    text: list[str] = []
+    encoded: list[bytes] = []
+    for piece in pieces:
+        if encoded:
+            encoded.append(piece.encode("utf-8"))
+        elif env.shows_bodies:
+            encoded += ("".join(text).encode("utf-8"), piece.encode("utf-8"))
+            text = []
+        else:
+            text.append(piece)
+        if stop is not None and stop():
+            return None
+    return b"".join(encoded) if encoded else "".join(text).encode("utf-8")
 
 
 def stop_every(seconds: float, stop: Callable[[], bool]) -> Callable[[], bool]:
@@ -397,6 +389,7 @@ def rendered_pages(
     finish: Callable[[RenderedPage], Finished],
     tasks: Sequence[Callable[[], Finished]] = (),
     task_items: int = 0,
+    stop: Callable[[], bool] | None = None,
 ) -> Iterator[Finished]:
     """``finish`` of each page of ``jobs`` as it is rendered, and the result of each of ``tasks`` (other
     work of the same stage, such as parts of the search index, together about ``task_items`` pages'
@@ -404,7 +397,13 @@ def rendered_pages(
 
     Over several processes when it pays: then ``finish`` and the tasks run in the workers, so a page
     written there never travels back. Results are handed on as they come, so that each can be written
-    and dropped: a site of 10,000 op-eds is never all in memory."""
+    and dropped: a site of 10,000 op-eds is never all in memory.
+
+    With ``stop`` (the preview, which has threads and so never forks), pages are rendered one by one
+    and the tasks after them, until ``stop()`` says so, even half-way through a long page."""
+    if stop is not None:
+        yield from rendered_until(env, jobs, templates_dir, shown_root, finish, tasks, stop)
+        return
     # The slowest pages (those showing every op-ed) first and one a part, then the tasks, so that no
     # worker is left with one of them at the end; the other pages in runs.
     slow = [number for number, job in enumerate(jobs) if job.every_op_ed]
@@ -414,24 +413,30 @@ def rendered_pages(
     inputs = (env, jobs, templates_dir, shown_root, finish, tasks)
     batches = imap_in_processes(finish_pages_in_worker, parts, inputs, items=len(jobs) + task_items)
     if batches is None:
-        yield from (finish(render_page(env, job, templates_dir, shown_root)) for job in jobs)
-        yield from (task() for task in tasks)
+        yield from rendered_until(env, jobs, templates_dir, shown_root, finish, tasks, None)
     else:
         for batch in batches:
             yield from batch
 
 
-def render_site(
-    site: Site,
+def rendered_until(
     env: RecordingEnvironment,
+    jobs: Sequence[PageJob],
     templates_dir: Path,
     shown_root: Path,
-    options: RenderOptions,
-    *,
-    select: Callable[[PageJob], bool] = lambda job: True,
-) -> dict[str, bytes]:
-    """Render every page (or those ``select`` picks) into memory: {output path: bytes}."""
-    jobs = [job for job in plan_pages(site, options) if select(job)]
-    pages = rendered_pages(env, jobs, templates_dir, shown_root, finish=lambda page: page)
-    rendered = {page.output_path: page.data for page in pages}
-    return {job.output_path: rendered[job.output_path] for job in jobs}
+    finish: Callable[[RenderedPage], Finished],
+    tasks: Sequence[Callable[[], Finished]],
+    stop: Callable[[], bool] | None,
+) -> Iterator[Finished]:
+    """rendered_pages in this process, in order, until ``stop()`` says so."""
+    for job in jobs:
+        page = render_page_unless(env, job, templates_dir, shown_root, stop)
+        if page is None:
+            return
+        yield finish(page)
+        if stop is not None and stop():
+            return
+    for task in tasks:
+        yield task()
+        if stop is not None and stop():
+            return

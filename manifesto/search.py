@@ -27,16 +27,13 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from markupsafe import Markup
 
 from .model import Site
-from .render import PageJob, RecordingEnvironment, render_page
 
-SEARCH_PAGE = PageJob("search/index.html", "/search/", "search.html", {})
 BUNDLE_FOLDER = "search/data"
 TEXT_FOLDER = f"{BUNDLE_FOLDER}/text"  # one file per document; the rest of the bundle lists them all
 DOCUMENTS_FILE = f"{BUNDLE_FOLDER}/documents.json"
@@ -58,8 +55,8 @@ class SearchDocument:
     title: str
     byline: str  # shown under the title in the results: what kind of page, by whom, in which chapter
     parts: tuple[str, ...]  # its searchable text: plain strings, and Markup whose tags are dropped
-    # A digest that names ``parts`` (an op-ed's body fingerprint), so that documents_digest need not hash
-    # them; "" when there is none.
+    # A digest that names ``parts`` (an op-ed's body_key), so that documents_digest need not hash them;
+    # "" when there is none.
     parts_digest: str = ""
 
     @property
@@ -76,20 +73,18 @@ def plain_text(body_html: str) -> str:
     return "\n".join(filter(None, (" ".join(block.split()) for block in blocks)))
 
 
-def documents_of(site: Site, body_fingerprints: dict[str, str] | None = None) -> list[SearchDocument]:
+def documents_of(site: Site) -> list[SearchDocument]:
     """What search covers: each op-ed's text, each chapter's summary, intro and proposals, each page.
 
     Not the home page, lists, author pages or the one-page manifesto, which only repeat these words.
-    ``body_fingerprints`` (by slug; see cache.body_fingerprints) name the op-eds' bodies, if given.
     """
-    fingerprints = body_fingerprints or {}
     documents = [
         SearchDocument(
             article.url_path,
             article.title,
             f"Op-ed by {article.author} · chapter: {site.chapter(article.chapter).title}",
             (article.body_html,),
-            fingerprints.get(article.slug, ""),
+            article.body_key,
         )
         for article in site.articles
     ]
@@ -163,32 +158,17 @@ class Postings:
             last_seen[term] = number
         self.documents += 1
 
-    def extend(self, later: Postings) -> None:
-        """Add the documents of ``later`` (numbered from 0 there) after this one's."""
-        offset = self.documents
-        for term, postings in later.by_term.items():
-            first = offset + postings[0]
-            previous = self.last_seen.get(term)
-            gap = first if previous is None else first - previous
-            self.by_term.setdefault(term, []).extend((gap, *postings[1:]))
-            self.last_seen[term] = offset + later.last_seen[term]
-        self.documents += later.documents
-
-    def shards(self) -> dict[str, dict[str, list[int]]]:
-        """{shard name: {term: [gap, count, ...]}}, terms in sorted order."""
-        shards: dict[str, dict[str, list[int]]] = {}
-        for term in sorted(self.by_term):
-            shards.setdefault(shard_name(term), {})[term] = self.by_term[term]
-        return shards
-
 
 @dataclass
 class IndexPart:
     """The index of a run of consecutive documents, numbered from 0 within the run: parts of a large
-    site are made in several processes, then joined in order (``index_bundle``)."""
+    site are made in several processes, and memoised by their documents (documents_digest); the files
+    that list every document are joined from them, term file by term file (``term_file_data``)."""
 
     listing: list[list[object]] = field(default_factory=list)  # [site path, title, byline, words]
     postings: Postings = field(default_factory=Postings)
+    shard_terms: dict[str, list[str]] = field(default_factory=dict)  # shard -> its terms here, sorted
+    shard_digests: dict[str, str] = field(default_factory=dict)  # shard -> digest of its postings here
 
 
 def index_part(documents: Sequence[SearchDocument]) -> tuple[IndexPart, dict[str, bytes]]:
@@ -201,100 +181,63 @@ def index_part(documents: Sequence[SearchDocument]) -> tuple[IndexPart, dict[str
         part.postings.add(counts)
         part.listing.append([document.url_path, document.title, document.byline, words])
         texts[text_path(document.url_path)] = text.encode("utf-8")
+    for term in sorted(part.postings.by_term):
+        part.shard_terms.setdefault(shard_name(term), []).append(term)
+    for shard, terms in part.shard_terms.items():
+        postings = repr([(term, part.postings.by_term[term]) for term in terms])
+        part.shard_digests[shard] = hashlib.sha256(postings.encode("utf-8")).hexdigest()
     return part, texts
 
 
-def index_bundle(parts: Sequence[IndexPart]) -> dict[str, bytes]:
-    """documents.json and the term files of the documents of ``parts``, joined in their order."""
-    postings = Postings()
-    listing: list[list[object]] = []
-    for part in parts:
-        postings.extend(part.postings)
-        listing += part.listing
-    files = {DOCUMENTS_FILE: to_json({"documents": listing})}
-    for name, shard in postings.shards().items():
-        files[term_file(name)] = to_json(shard)
-    return files
+def is_bundle_file(path: str) -> bool:
+    """Whether ``path`` is one of the files that list every document (not a document's text file)."""
+    return path.startswith(f"{BUNDLE_FOLDER}/") and not path.startswith(f"{TEXT_FOLDER}/")
 
 
 def term_file(shard: str) -> str:
     return f"{BUNDLE_FOLDER}/terms/{shard}.json"
 
 
-def numbered(postings: Sequence[int], first: int = 0) -> list[tuple[int, int]]:
-    """[gap, count, gap, count, ...] as (document number, count) pairs, numbering from ``first``."""
-    pairs = []
-    number = first
-    for place in range(0, len(postings), 2):
-        number += postings[place]
-        pairs.append((number, postings[place + 1]))
-    return pairs
+def bundle_keys(parts: Sequence[IndexPart], part_keys: Sequence[str]) -> dict[str, str]:
+    """Each file listing every document (documents.json, the term files), with a digest of what it is
+    made from: documents.json, of the parts' documents; a term file, of its terms' postings in each
+    part and the parts' sizes (a document's number is its place in the whole list). After an edit, only
+    the files of the terms whose postings changed have a new key."""
+    sizes = [str(part.postings.documents) for part in parts]
+    keys = {DOCUMENTS_FILE: hashlib.sha256("\0".join(part_keys).encode()).hexdigest()}
+    for shard in sorted({shard for part in parts for shard in part.shard_terms}):
+        named = (
+            f"{size}:{part.shard_digests.get(shard, '')}" for size, part in zip(sizes, parts, strict=True)
+        )
+        keys[term_file(shard)] = hashlib.sha256(f"{shard}\0{'|'.join(named)}".encode()).hexdigest()
+    return keys
 
 
-def as_gaps(pairs: Sequence[tuple[int, int]]) -> list[int]:
-    """(document number, count) pairs, ascending, as [gap, count, gap, count, ...]."""
-    postings: list[int] = []
-    previous = 0
-    for number, count in pairs:
-        postings += (number - previous, count)
-        previous = number
-    return postings
+def bundle_file(path: str, parts: Sequence[IndexPart]) -> bytes:
+    """One file of ``bundle_keys``, joined from the parts in order."""
+    if path == DOCUMENTS_FILE:
+        return to_json({"documents": [entry for part in parts for entry in part.listing]})
+    shard = path.removeprefix(f"{BUNDLE_FOLDER}/terms/").removesuffix(".json")
+    merged: dict[str, list[int]] = {}
+    last_seen: dict[str, int] = {}
+    offset = 0
+    for part in parts:
+        by_term, seen = part.postings.by_term, part.postings.last_seen
+        for term in part.shard_terms.get(shard, ()):
+            postings = by_term[term]
+            first = offset + postings[0]
+            previous = last_seen.get(term)
+            merged.setdefault(term, []).extend(
+                (first if previous is None else first - previous, *postings[1:])
+            )
+            last_seen[term] = offset + seen[term]
+        offset += part.postings.documents
+    return to_json(merged)
 
 
-@dataclass(frozen=True)
-class ReplacedPart:
-    """A part of an index made again, holding as many documents as the one it replaces."""
-
-    start: int  # the number of its first document
-    old: IndexPart
-    new: IndexPart
-
-
-def changed_terms(old: Postings, new: Postings) -> set[str]:
-    """The terms whose postings differ between two indexes of the same documents' places."""
-    return {
-        term
-        for term in old.by_term.keys() | new.by_term.keys()
-        if old.by_term.get(term) != new.by_term.get(term)
-    }
-
-
-def spliced_bundle(
-    old_file: Callable[[str], bytes | None], replaced: Sequence[ReplacedPart]
-) -> dict[str, bytes | None]:
-    """The files of a bundle (``index_bundle``'s) that change when the parts ``replaced`` take their old
-    parts' places, each as many documents as before: their new bytes, or None for a file the new bundle
-    does not have. ``old_file`` reads a file of the old bundle (None when it had no such file).
-
-    The same bytes as joining every part again, from the few term files whose terms an edit touched:
-    a term's postings are its postings in each part, in order, so only the changed terms' change."""
-    listing = json.loads(old_file(DOCUMENTS_FILE) or b"")["documents"]
-    for part in replaced:
-        listing[part.start : part.start + len(part.new.listing)] = part.new.listing
-    files: dict[str, bytes | None] = {DOCUMENTS_FILE: to_json({"documents": listing})}
-    terms_by_shard: dict[str, set[str]] = {}
-    for part in replaced:
-        for term in changed_terms(part.old.postings, part.new.postings):
-            terms_by_shard.setdefault(shard_name(term), set()).add(term)
-    for name, terms in sorted(terms_by_shard.items()):
-        old = old_file(term_file(name))
-        shard: dict[str, list[int]] = json.loads(old) if old is not None else {}
-        for term in terms:
-            pairs = [
-                (number, count)
-                for number, count in numbered(shard.get(term, ()))
-                if not any(
-                    part.start <= number < part.start + part.new.postings.documents for part in replaced
-                )
-            ]
-            for part in replaced:
-                pairs += numbered(part.new.postings.by_term.get(term, ()), part.start)
-            if pairs:
-                shard[term] = as_gaps(sorted(pairs))
-            else:
-                shard.pop(term, None)
-        files[term_file(name)] = to_json(shard) if shard else None
-    return files
+def index_bundle(parts: Sequence[IndexPart]) -> dict[str, bytes]:
+    """documents.json and the term files of the documents of ``parts``, joined in their order."""
+    return {path: bundle_file(path, parts) for path in bundle_keys(parts, [""] * len(parts))}
 
 
 def index_files(documents: list[SearchDocument]) -> dict[str, bytes]:
@@ -303,7 +246,7 @@ def index_files(documents: list[SearchDocument]) -> dict[str, bytes]:
     return dict(sorted((texts | index_bundle([part])).items()))
 
 
-def documents_digest(documents: list[SearchDocument]) -> str:
+def documents_digest(documents: Sequence[SearchDocument]) -> str:
     """Changes whenever anything the index holds does, so an unchanged index can be kept (cheaply:
     from the documents' parts, before any text is extracted)."""
     digest = hashlib.sha256()
@@ -313,12 +256,3 @@ def documents_digest(documents: list[SearchDocument]) -> str:
             encoded = part.encode()
             digest.update(f"{len(encoded)}:{type(part).__name__}:".encode() + encoded)
     return digest.hexdigest()
-
-
-def search_page(env: RecordingEnvironment, templates_dir: Path, root: Path) -> dict[str, bytes]:
-    return {SEARCH_PAGE.output_path: render_page(env, SEARCH_PAGE, templates_dir, root).data}
-
-
-def search_files(env: RecordingEnvironment, site: Site, templates_dir: Path, root: Path) -> dict[str, bytes]:
-    """The search page and the index of the site's searchable pages."""
-    return index_files(documents_of(site)) | search_page(env, templates_dir, root)

@@ -8,11 +8,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import BuildError
-from .render import BodyReads, RenderedPage
 
 STAGING_PREFIX = ".staging-"
 PUBLISHING_PREFIX = ".publishing-"
@@ -197,13 +196,14 @@ def move_files_in(source: str, target: str) -> None:
 
 
 @dataclass(frozen=True)
-class WrittenPage:
-    """What a rebuild needs to know of a page written into the staging folder."""
+class Written:
+    """A file handed to a sink (Staging, MemorySink): how the sink will know it again (``token``:
+    its size and modification time for a folder), and its bytes when they must travel back from a
+    worker process to the sink."""
 
-    output_path: str
-    reads: BodyReads  # as RenderedPage's
-    size: int
-    mtime_ns: int
+    path: str
+    token: object
+    data: bytes | None = None
 
 
 class Staging:
@@ -270,8 +270,23 @@ class Staging:
         """A file of the site as it is published (the output folder's, not the staging folder's)."""
         return safe_target(self.out, relative).read_bytes()
 
-    def write_page(self, page: RenderedPage) -> WrittenPage:
-        return WrittenPage(page.output_path, page.reads, *self.write(page.output_path, page.data))
+    def accept(self, path: str, data: bytes) -> Written:
+        """Write a file (in whichever process renders it): a Written that needs nothing more."""
+        return Written(path, self.write(path, data))
+
+    def receive(self, written: Written) -> None:
+        return  # the file is written already
+
+    def holds(self, path: str, token: object) -> bool:
+        """Whether the output folder still holds the very file written with ``token`` (a symbolic link
+        or an edited file in its place is not)."""
+        return self.listing is not None and self.listing.files.get(path) == token
+
+    def has(self, path: str) -> bool:
+        return self.listing is not None and path in self.listing.files
+
+    def finish(self, site_files: set[str]) -> None:
+        self.publish(site_files)
 
     def publish(self, site_files: set[str] | None = None) -> None:
         """Make the new site of ``site_files`` (by default, those written) the output: the whole folder
@@ -322,6 +337,38 @@ def staged(out: Path, listing: OutputListing | None = None) -> Iterator[Staging]
     except BaseException:
         staging.discard()
         raise
+
+
+@dataclass
+class MemorySink:
+    """A site kept in memory ({output path: bytes}) instead of a folder: for the preview, which keeps the
+    last site's pages (``before``) and replaces those rebuilt, and for ``check`` and the PDF's printing.
+    A file is known again by its length, which only this sink changes."""
+
+    before: dict[str, bytes] = field(default_factory=dict)
+    pages: dict[str, bytes] = field(default_factory=dict)
+
+    def accept(self, path: str, data: bytes) -> Written:
+        return Written(path, len(data), data)
+
+    def receive(self, written: Written) -> None:
+        assert written.data is not None
+        self.pages[written.path] = written.data
+
+    def holds(self, path: str, token: object) -> bool:
+        data = self.before.get(path)
+        return data is not None and len(data) == token
+
+    def has(self, path: str) -> bool:
+        return path in self.before
+
+    def finish(self, site_files: set[str]) -> None:
+        """The site is ``site_files``: those not written afresh are the ones from before."""
+        self.pages = {
+            path: self.pages[path] if path in self.pages else self.before[path]
+            for path in sorted(site_files)
+            if path in self.pages or path in self.before
+        }
 
 
 def write_site(pages: dict[str, bytes], out: Path) -> None:

@@ -12,7 +12,8 @@ from conftest import read_tree, run
 from manifesto import load
 from manifesto.errors import BuildError
 from manifesto.load import KnownSource, SourceFile, stamp_of
-from manifesto.parse import EntryCache, body_digest, parse_entries
+from manifesto.memo import Memo, MemoryStore
+from manifesto.parse import body_digest, parse_entries
 
 
 @pytest.fixture
@@ -78,8 +79,8 @@ def test_a_body_that_changed_under_its_known_stamp_is_refused(tmp_path: Path) ->
     path.write_text(front_matter + "\nThe text as it was.\n")
     stamp = stamp_of(path.stat())
     old = SourceFile(Path("content/articles/op-ed.md"), "articles", path.read_text(), str(path), stamp)
-    cache: EntryCache = {}
-    entries, errors = parse_entries([old], cache)
+    memo = Memo(MemoryStore())
+    entries, errors = parse_entries([old], memo)
     assert not errors
     known = KnownSource(
         stamp, entries[0].front_matter_key, entries[0].body_digest, entries[0].body_first_line
@@ -87,7 +88,7 @@ def test_a_body_that_changed_under_its_known_stamp_is_refused(tmp_path: Path) ->
     assert entries[0].body_digest == body_digest("\nThe text as it was.\n")
     path.write_text(front_matter + "\nThe text as it is now.\n")
     unread = SourceFile(old.path, "articles", None, str(path), stamp, known)
-    [entry], errors = parse_entries([unread], cache)
+    [entry], errors = parse_entries([unread], memo)
     assert not errors and entry.front_matter.values["title"] == "T"
     with pytest.raises(BuildError, match="changed while the site was built"):
         _ = entry.body
@@ -99,7 +100,7 @@ def test_unread_files_whose_converted_bodies_are_gone_are_read_and_converted(
     monkeypatch.setattr(load, "RACY_NS", -(10**12))
     root = make_site()
     assert run(root) == 0
-    for kept in (root / ".cache").glob("bodies-*.bin"):
+    for kept in (root / ".cache").glob("body-*.bin"):
         kept.unlink()
     files_read.clear()
     assert run(root) == 0

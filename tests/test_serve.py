@@ -3,7 +3,6 @@ watcher, the error page, and the real server in a subprocess (paths, binding, Ct
 
 from __future__ import annotations
 
-import dataclasses
 import http.client
 import os
 import re
@@ -20,42 +19,26 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from markupsafe import Markup
 
 from manifesto import load, render
-from manifesto.body import manifesto_marks
 from manifesto.errors import BuildError, flatten
-from manifesto.frontmatter import split_front_matter
-from manifesto.load import SourceCache, load_sources
+from manifesto.load import load_sources
+from manifesto.memo import Memo, MemoryStore
 from manifesto.model import Site
-from manifesto.parse import BodyCache, EntryCache, front_matter_key, parse_site
-from manifesto.pipeline import render_all
-from manifesto.render import (
-    ManifestoBodies,
-    RenderOptions,
-    keep_manifesto_bodies,
-    make_env,
-    manifesto_body,
-    plan_pages,
-    render_page,
-    render_page_unless,
-)
+from manifesto.parse import parse_site
+from manifesto.pipeline import render_all, source_area
+from manifesto.render import RenderOptions, make_env, plan_pages, render_page, render_page_unless
 from manifesto.serve import (
-    SITE_WIDE_PAGES,
     TAB_WAIT_SECONDS,
     BrowserLink,
     Failure,
     Preview,
     Rebuild,
-    SearchIndex,
     Served,
-    affected_outputs,
-    changed_paths,
     error_page,
     publish,
-    scan,
-    source_area,
 )
+from manifesto.watch import changed_paths, scan
 
 REPO = Path(__file__).resolve().parent.parent
 OPTIONS = RenderOptions(drafts=True)
@@ -96,81 +79,33 @@ def edited(root: Path, relative: str, old: str, new: str) -> dict[str, str | Non
     return {relative: text.replace(old, new)}
 
 
-# --- What a change affects ------------------------------------------------------------------------------
-
-ARTICLE = "articles/{}/index.html"
+# --- What a change makes again ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("file", "old", "new", "expected"),
-    [
-        (
-            "content/articles/second-op-ed.md",
-            "title: A second voice",
-            "title: Zebra crossing",
-            {
-                ARTICLE.format("second-op-ed"),
-                ARTICLE.format("first-op-ed"),  # its neighbour shows its title
-                "chapters/fair-funding/index.html",
-                "authors/ben-sample/index.html",
-            },
-        ),
-        (
-            "content/articles/first-op-ed.md",
-            "that line is thinning",
-            "that line is thin",
-            {
-                ARTICLE.format("first-op-ed"),
-                ARTICLE.format("second-op-ed"),
-                "chapters/fair-funding/index.html",  # its chapter, which also cites it in a proposal
-                "chapters/local-power/index.html",  # listed there as also relevant
-                "authors/ann-example/index.html",
-            },
-        ),
-        (
-            "content/articles/second-op-ed.md",
-            "author: Ben Sample",
-            "author: Bea Sample",
-            {
-                ARTICLE.format("second-op-ed"),
-                ARTICLE.format("first-op-ed"),
-                "chapters/fair-funding/index.html",
-                "authors/ben-sample/index.html",  # gone
-                "authors/bea-sample/index.html",  # new
-            },
-        ),
-    ],
-)
-def test_an_op_ed_edit_affects_its_page_neighbours_chapters_author_and_site_wide_pages(
-    make_site: Callable[..., Path], file: str, old: str, new: str, expected: set[str]
+def test_an_op_ed_text_edit_makes_only_the_pages_that_read_its_text_again(
+    make_site: Callable[..., Path],
 ) -> None:
+    """Pages that show only its reading time (chapters, author, home) stand while that is unchanged."""
     root = make_site()
-    before = site_of(root)
-    apply(root, edited(root, file, old, new))
-    assert affected_outputs(before, site_of(root)) == expected | set(SITE_WIDE_PAGES)
+    preview = Preview(root)
+    preview.rebuild()
+    changes = edited(root, "content/articles/first-op-ed.md", "that line is thinning", "that line is thin")
+    outcome = preview.rebuild(apply(root, changes))
+    pages = {path for path in outcome.rendered if not path.startswith("search/data/")}
+    assert pages == {"articles/first-op-ed/index.html", "manifesto/index.html", "feed.xml"}
+    assert "search/data/text/articles/first-op-ed.txt" in outcome.rendered
 
 
-def test_a_new_op_ed_affects_its_chapters_and_author(make_site: Callable[..., Path]) -> None:
-    root = make_site()
-    before = site_of(root)
-    apply(root, {"content/articles/third-op-ed.md": NEW_ARTICLE})
-    assert affected_outputs(before, site_of(root)) == {
-        ARTICLE.format("third-op-ed"),
-        "chapters/local-power/index.html",
-        "chapters/fair-funding/index.html",
-        "authors/cy-third/index.html",
-        *SITE_WIDE_PAGES,
-    }
-
-
-def test_a_chapter_edit_needs_a_full_render_and_no_change_needs_nothing(
+def test_a_title_edit_makes_every_page_again_and_no_change_makes_nothing(
     make_site: Callable[..., Path],
 ) -> None:
     root = make_site()
-    before = site_of(root)
-    assert affected_outputs(before, site_of(root)) == set()
-    apply(root, edited(root, "content/chapters/local-power.md", "title: Local power", "title: Power"))
-    assert affected_outputs(before, site_of(root)) is None
+    preview = Preview(root)
+    preview.rebuild()
+    assert not preview.rebuild(set()).rendered
+    changes = edited(root, "content/articles/second-op-ed.md", "title: A second voice", "title: Zebra")
+    outcome = preview.rebuild(apply(root, changes))
+    assert {path for path in preview.pages if path.endswith(".html")} <= outcome.rendered
 
 
 @pytest.mark.parametrize(
@@ -181,8 +116,8 @@ def test_a_chapter_edit_needs_a_full_render_and_no_change_needs_nothing(
         ("templates/partials/nav.html", "site"),
         ("templates/assets/style.css", "asset"),
         ("content/images/meeting.jpg", "asset"),
-        ("content/articles/x.md", "articles"),
-        ("content/articles/2024/x.md", "articles"),
+        ("content/articles/x.md", "site"),
+        ("content/articles/2024/x.md", "site"),
         ("content/chapters/x.md", "site"),
         ("content/pages/about.md", "site"),
         ("content/articles/.x.md.swp", None),
@@ -201,8 +136,9 @@ def test_each_changed_file_is_classified_by_what_the_build_reads(path: str, area
 
 
 def served_files(preview: Preview, *, search: bool = True) -> dict[str, bytes]:
-    """Everything the preview serves: its pages, and the search index it builds on request."""
-    return preview.pages | (preview.search_bundle(preview.pages) if search else {})
+    """Everything the preview serves (with or without the search index)."""
+    pages = preview.pages
+    return pages if search else {p: d for p, d in pages.items() if not p.startswith("search/data/")}
 
 
 def clean_render(root: Path, *, search: bool = True) -> dict[str, bytes]:
@@ -225,8 +161,7 @@ def test_rebuilds_after_a_sequence_of_edits_equal_a_clean_render(make_site: Call
         return outcome.rendered
 
     article = "content/articles/first-op-ed.md"
-    rendered = step(edited(root, article, 'title: "Councils are the', 'title: "Now the'))
-    assert "about/index.html" not in rendered and "404.html" not in rendered
+    step(edited(root, article, 'title: "Councils are the', 'title: "Now the'))
     rendered = step(edited(root, article, "that line is thinning", "that line is *thinning*"))
     assert "authors/ben-sample/index.html" not in rendered
     step(edited(root, "content/articles/second-op-ed.md", "fair-funding", "fair-funding\norder: 9"))
@@ -237,9 +172,11 @@ def test_rebuilds_after_a_sequence_of_edits_equal_a_clean_render(make_site: Call
     step(edited(root, "content/chapters/local-power.md", "Local power", "Power to the people"))
     text = (root / "content/articles/third-op-ed.md").read_text()
     step({"content/articles/third-op-ed.md": None, "content/articles/moved.md": text})
-    assert step(edited(root, "templates/assets/style.css", "", "h1 { color: red; }\n")) == {
-        "assets/style.css"
-    }
+    restyled = preview.rebuild(
+        apply(root, edited(root, "templates/assets/style.css", "", "h1 { color: red; }\n"))
+    )
+    assert restyled.reload_paths == ("/assets/style.css",)  # swapped in the open tabs, not reloaded
+    assert served_files(preview) == clean_render(root)
     # A stylesheet saved with an op-ed that renders the same: the restyled pages are still news.
     moved = (root / "content/articles/moved.md").read_text()
     step(edited(root, "templates/assets/style.css", "red", "blue") | {"content/articles/moved.md": moved})
@@ -256,10 +193,12 @@ def test_rebuilds_after_a_sequence_of_edits_equal_a_clean_render(make_site: Call
     open_page = "articles/first-op-ed/index.html"
     changes = edited(root, article, 'title: "Now the', 'title: "Then the')
     early = preview.rebuild(apply(root, changes), first=frozenset({open_page, "about/index.html"}))
-    assert early.rendered == early.changed == {open_page}
+    assert early.changed == {open_page} and early.rendered == {open_page, "about/index.html"}
     deferred = set(preview.deferred)
     assert {"manifesto/index.html", "feed.xml"} <= deferred
-    assert preview.finish().rendered == deferred and not preview.deferred
+    finished = preview.finish()
+    assert {"manifesto/index.html", "feed.xml"} <= finished.rendered <= deferred and not preview.deferred
+    assert served_files(preview) == clean_render(root)
     assert served_files(preview, search=False) == clean_render(root, search=False)
     step(edited(root, "templates/article.html", "Share this op-ed", "Pass it on"))
     step(edited(root, "site.yaml", "Councils First", "Councils Second"), search=True)
@@ -271,7 +210,7 @@ def test_a_bug_of_ours_is_reported_with_its_traceback_and_the_pages_stay(
     preview = Preview(make_site())
     good = preview.rebuild().pages
 
-    def broken() -> tuple[frozenset[str], tuple[str, ...]]:
+    def broken() -> frozenset[str]:
         return {}["no such key"]
 
     outcome = preview.attempt(broken)
@@ -287,13 +226,13 @@ def test_files_the_build_does_not_read_rebuild_nothing(make_site: Callable[..., 
     assert not outcome.news
 
 
-# --- The session's caches: what a save did not change is not read, parsed or processed again ----------
+# --- The session's memo: what a save did not change is not read, parsed or converted again -------------
 
 
 @pytest.fixture
 def files_look_old(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Read every file as if it had been saved long before, so that a SourceCache may keep them all
-    (files saved within 2 s of being read are not kept, and the tests' files are all that recent)."""
+    """Read every file as if it had been saved long before, so that their stamps may be trusted
+    (files saved within 2 s of being read are read again, and the tests' files are all that recent)."""
     later = load.RACY_NS * 5
     monkeypatch.setattr(load, "time", SimpleNamespace(time_ns=lambda: time.time_ns() + later))
 
@@ -301,8 +240,8 @@ def files_look_old(monkeypatch: pytest.MonkeyPatch) -> None:
 def rewrite(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that its change time moves: a real save after the file was read.
 
-    Within one tick of the file system's clock a save keeps the stamp; SourceCache does not keep a file
-    read that soon after its last save, but files_look_old makes every file look old.
+    Within one tick of the file system's clock a save keeps the stamp; a file read that soon after its
+    last save is read again, but files_look_old makes every file look old.
     """
     before = path.stat().st_ctime_ns
     path.write_text(text, encoding="utf-8")
@@ -311,21 +250,15 @@ def rewrite(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def texts_of(root: Path, cache: SourceCache | None = None) -> dict[str, str]:
-    return {source.path.as_posix(): source.text for source in load_sources(root, cache).files}
-
-
-def test_a_source_cache_reads_again_only_the_files_whose_stamp_changed(
-    make_site: Callable[..., Path], files_look_old: None
+def test_a_rebuild_reads_again_only_the_files_whose_stamp_changed(
+    make_site: Callable[..., Path], files_look_old: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make_site()
-    cache: SourceCache = {}
-    first = load_sources(root, cache)
-    assert first == load_sources(root)
-    assert sorted(path.relative_to(root).as_posix() for path in cache) == sorted(
-        source.path.as_posix() for source in first.files
-    )
-    kept = dict(zip([source.path for source in first.files], first.files, strict=True))
+    preview = Preview(root)
+    preview.rebuild()
+    read: list[str] = []
+    real_read_bytes = load.read_bytes
+    monkeypatch.setattr(load, "read_bytes", lambda path: read.append(path) or real_read_bytes(path))
     path = root / "content/articles/first-op-ed.md"
     original = path.read_text(encoding="utf-8")
     # A same-size edit that keeps the modification time, as a coarse clock or a tool would: the change
@@ -333,94 +266,31 @@ def test_a_source_cache_reads_again_only_the_files_whose_stamp_changed(
     info = path.stat()
     rewrite(path, original.replace("thinning", "THINNING"))
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
-    assert path.stat().st_size == info.st_size
-    second = load_sources(root, cache)
-    assert second == load_sources(root)
-    assert "THINNING" in texts_of(root, cache)["content/articles/first-op-ed.md"]
-    unchanged = [source for source in second.files if source.path != Path("content/articles/first-op-ed.md")]
-    assert all(source is kept[source.path] for source in unchanged)  # not read again
-    rewrite(path, original)  # unchanged again: read again, as it first was
-    assert load_sources(root, cache) == first
-    # A file that cannot be read any more is reported, and forgotten.
-    path.write_bytes(b"---\ntitle: \xff\n")
-    with pytest.raises(BuildError, match="not UTF-8"):
-        load_sources(root, cache)
-    assert path not in cache
-    rewrite(path, original)
-    assert load_sources(root, cache) == first
-    (root / "content/articles/second-op-ed.md").unlink()
-    assert "content/articles/second-op-ed.md" not in texts_of(root, cache)
-    assert root / "content/articles/second-op-ed.md" not in cache
+    assert preview.rebuild({"content/articles/first-op-ed.md"}).failure is None
+    assert [Path(name).relative_to(root).as_posix() for name in read if "/content/" in name] == [
+        "content/articles/first-op-ed.md"
+    ]
+    assert "THINNING" in preview.pages["articles/first-op-ed/index.html"].decode()
+    assert served_files(preview) == clean_render(root)
 
 
-def test_files_saved_just_before_they_are_read_are_not_kept(make_site: Callable[..., Path]) -> None:
+def test_front_matter_with_a_mistake_is_not_kept_and_is_reported_as_without_the_memo(
+    make_site: Callable[..., Path],
+) -> None:
     root = make_site()
-    cache: SourceCache = {}
-    assert load_sources(root, cache) == load_sources(root)
-    assert cache == {}  # each could change again within its time stamp, unseen
-
-
-def test_an_entry_cache_parses_again_only_the_files_that_changed(make_site: Callable[..., Path]) -> None:
-    root = make_site()
-    entries: EntryCache = {}
-    bodies: BodyCache = {}
-
-    def parsed() -> Site:
-        site = parse_site(load_sources(root), drafts=True, body_cache=bodies, entry_cache=entries)
-        assert site == site_of(root)
-        return site
-
-    def key_of(path: str) -> str:
-        source = next(source for source in load_sources(root).files if source.path == Path(path))
-        return front_matter_key(source, split_front_matter(source.text, source.path))
-
-    first = parsed()
-    assert len(entries) == len(load_sources(root).files)
-    before = dict(entries)
+    memo = Memo(MemoryStore())
+    parse_site(load_sources(root), drafts=True, memo=memo)
+    memo.save()
     article = "content/articles/second-op-ed.md"
-    original = (root / article).read_text(encoding="utf-8")
-    apply(root, edited(root, article, "title: A second voice", "title: Zebra crossing"))
-    assert parsed().article("second-op-ed").title == "Zebra crossing"
-    assert key_of(article) not in before
-    assert all(entries[key] is before[key] for key in entries if key != key_of(article))
-    apply(root, {article: original})  # unchanged again
-    assert parsed() == first
-    # A file with a mistake is not kept, and is reported as without the cache.
     apply(root, edited(root, article, "title:", "title: [unclosed"))
-    with pytest.raises((BuildError, ExceptionGroup)) as cached_error:
-        parse_site(load_sources(root), drafts=True, entry_cache=entries)
+    with pytest.raises((BuildError, ExceptionGroup)) as memoised_error:
+        parse_site(load_sources(root), drafts=True, memo=memo)
     with pytest.raises((BuildError, ExceptionGroup)) as plain_error:
         parse_site(load_sources(root), drafts=True)
-    assert list(map(str, flatten(cached_error.value) or [])) == list(
+    assert list(map(str, flatten(memoised_error.value) or [])) == list(
         map(str, flatten(plain_error.value) or [])
     )
-    assert key_of(article) not in entries and len(entries) == len(load_sources(root).files) - 1
-    apply(root, {article: original, "content/articles/third-op-ed.md": NEW_ARTICLE})
-    assert parsed().article("third-op-ed").title == "A third op-ed"
-    apply(root, {"content/articles/third-op-ed.md": None})  # deleted: forgotten
-    assert parsed() == first
-    assert len(entries) == len(load_sources(root).files)  # the deleted file's front matter is gone
-
-
-def test_manifesto_bodies_are_kept_by_op_ed_and_body(make_site: Callable[..., Path]) -> None:
-    site = site_of(make_site())
-    env = make_env(REPO / "templates", site, (), OPTIONS)
-    cache: ManifestoBodies = {}
-    article = site.article("first-op-ed")
-    body = manifesto_body(env, article, cache)
-    assert body == manifesto_body(env, article) and 'id="first-op-ed--' in body
-    assert manifesto_body(env, article, cache) is body
-    env.start_page()
-    manifesto_body(env, article, cache)
-    assert env.shown_bodies == [("first-op-ed", body)]  # a kept body is still a body shown
-    same_text = dataclasses.replace(article, slug="other-op-ed")
-    assert manifesto_body(env, same_text, cache) == manifesto_body(env, same_text)
-    assert 'id="other-op-ed--' in manifesto_body(env, same_text, cache)
-    longer = Markup(article.body_html + Markup('<p id="new-passage">New.</p>'))
-    edited_body = dataclasses.replace(article, body_html=longer, manifesto_marks=manifesto_marks(longer))
-    assert 'id="first-op-ed--new-passage"' in manifesto_body(env, edited_body, cache)
-    keep_manifesto_bodies(cache, site)  # only what the site's op-eds show now
-    assert set(cache) == {("first-op-ed", article.body_html)}
+    assert len(memo.used["front-matter"]) == len(load_sources(root).files) - 1
 
 
 def test_rebuilds_from_the_session_caches_equal_a_clean_render(
@@ -429,7 +299,7 @@ def test_rebuilds_from_the_session_caches_equal_a_clean_render(
     root = make_site()
     preview = Preview(root)
     assert preview.rebuild().failure is None
-    assert preview.session.sources and preview.session.entries and preview.manifesto_bodies
+    assert preview.memo.known["body"] and preview.memo.known["front-matter"]
 
     def step(changes: dict[str, str | None], first: frozenset[str] | None = None) -> Rebuild:
         for relative, text in changes.items():
@@ -456,9 +326,7 @@ def test_rebuilds_from_the_session_caches_equal_a_clean_render(
     step({"content/articles/third-op-ed.md": None})
     assert step(edited(root, article, "title:", "title: [unclosed")).failure is not None
     assert step({article: original}, open_page).recovered
-    assert {(slug, body) for slug, body in preview.manifesto_bodies} == {
-        (article.slug, article.body_html) for article in site_of(root).articles
-    }
+    assert len(preview.memo.known["body"]) == len(load_sources(root).files)  # no body of the past
 
 
 def test_pages_left_for_later_stop_half_way_when_a_file_is_saved(
@@ -468,10 +336,11 @@ def test_pages_left_for_later_stop_half_way_when_a_file_is_saved(
     root = make_site()
     preview = Preview(root)
     preview.rebuild()
-    assert preview.site is not None and preview.env is not None
-    for job in plan_pages(preview.site, OPTIONS):
-        page = render_page_unless(preview.env, job, root / "templates", root, lambda: False)
-        assert page == render_page(preview.env, job, root / "templates", root)
+    site = site_of(root)
+    env = make_env(root / "templates", site, load_sources(root).assets, OPTIONS)
+    for job in plan_pages(site, OPTIONS):
+        page = render_page_unless(env, job, root / "templates", root, lambda: False)
+        assert page == render_page(env, job, root / "templates", root)
     article = "content/articles/first-op-ed.md"
     changes = edited(root, article, "that line is thinning", "that line is thin")
     preview.rebuild(apply(root, changes), first=frozenset({"articles/first-op-ed/index.html"}))
@@ -484,13 +353,14 @@ def test_pages_left_for_later_stop_half_way_when_a_file_is_saved(
 
     outcome = preview.finish(saved)
     assert not outcome.news and preview.deferred == deferred and preview.pages == before
-    assert preview.finish().rendered == deferred and not preview.deferred
-    assert served_files(preview, search=False) == clean_render(root, search=False)
+    finished = preview.finish()
+    assert finished.rendered <= deferred and "manifesto/index.html" in finished.rendered
+    assert not preview.deferred and served_files(preview) == clean_render(root)
 
 
 def test_pages_left_for_later_wait_until_the_reloaded_tabs_are_back() -> None:
     pages = {"articles/x/index.html": b"x", "articles/y/index.html": b"y"}
-    served = Served(pages, failure=None, port=8000, search=SearchIndex(lambda pages: {}))
+    served = Served(pages, failure=None, port=8000)
     x, y = "http://127.0.0.1:8000/articles/x/", "http://127.0.0.1:8000/articles/y/"
     told: list[str] = []
 
@@ -547,7 +417,7 @@ def test_the_error_page_shows_our_own_bugs_with_their_traceback() -> None:
 
 def test_a_tab_that_reconnects_after_a_change_to_its_page_is_stale() -> None:
     pages = {"articles/x/index.html": b"x", "articles/y/index.html": b"y"}
-    served = Served(pages, failure=None, port=8000, search=SearchIndex(lambda pages: {}))
+    served = Served(pages, failure=None, port=8000)
     served.shown |= {"/articles/x/": served.generation, "/articles/y/": served.generation}
     assert not served.is_stale("http://127.0.0.1:8000/articles/x/")
     changed = frozenset({"articles/x/index.html"})
