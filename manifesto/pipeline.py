@@ -143,8 +143,12 @@ def build_site(
         runs = index_runs(documents_of(site))
         outputs = Outputs(memo, sink, records, reads_now(site))
         stale_jobs = [job for job in jobs if not outputs.stand(job.output_path, page_keys[job.output_path])]
-        stale_runs = [run for run in runs if not all([outputs.stand(path, run.key) for path in run.texts])]
-        stale_runs += [run for run in runs if run not in stale_runs and not memo.has("index-part", run.key)]
+        stale_runs = [
+            run
+            for run in runs
+            if not all([outputs.stand(path, run.key) for path in run.texts])  # each recalled, kept
+            or not memo.has("index-part", run.key)
+        ]
 
         def due(path: str) -> bool:
             return first is None or path in first or not sink.has(path)
