@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .errors import BuildError, raise_if_any
 
@@ -103,6 +103,24 @@ def decode_text(data: bytes, shown_path: Path) -> str:
 def is_editor_litter(name: str) -> bool:
     """Backups and swap files editors leave beside the file being edited."""
     return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp", ".bak"))
+
+
+def source_area(path: str) -> str | None:
+    """What a changed file (posix, relative to the root) is to the build: "site" (site.yaml, templates,
+    content), "asset" (a file copied as it is), or None for one it does not read (editor litter, other
+    folders and suffixes)."""
+    parts = PurePosixPath(path)
+    if is_editor_litter(parts.name):
+        return None
+    if path == "site.yaml":
+        return "site"
+    if path.startswith(("templates/assets/", "content/images/")):
+        return "asset"
+    if path.startswith("templates/"):
+        return "site"
+    if path.startswith(("content/articles/", "content/chapters/", "content/pages/")):
+        return "site" if parts.suffix.lower() == ".md" else None
+    return None
 
 
 def check_inside(path: Path, real_root: Path, shown: Path) -> None:

@@ -269,6 +269,54 @@ class Memo:
         return MemoBytecodeCache(self)
 
 
+class Handed(Protocol):
+    """An output handed to a sink (write.Written): its path, and the token by which the sink knows it."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def token(self) -> object: ...
+
+
+class Holder(Protocol):
+    """Where outputs go (write.Staging, write.MemorySink), as far as tracing them goes."""
+
+    def receive(self, written: Any) -> None: ...
+    def holds(self, path: str, token: object) -> bool: ...
+
+
+@dataclass
+class TracedOutputs:
+    """A sink's outputs as traced entries of kind ``records``: an output stands while its key and what it
+    read are as they were, and the sink still holds it as it was made (its token)."""
+
+    memo: Memo
+    sink: Holder
+    records: str
+    current: Callable[[str], str]  # a read's value now
+    made: list[str] = field(default_factory=list)
+
+    def stand(self, path: str, key: str) -> bool:
+        token = self.memo.recall(self.records, path, key, self.current)
+        return token is not None and self.sink.holds(path, token)
+
+    def all_stand(self, paths: Iterable[str], key: str) -> bool:
+        return all([self.stand(path, key) for path in paths])  # each one recalled, so kept in the memo
+
+    def keep(self, written: Handed, key: str, reads: frozenset[str] = frozenset()) -> None:
+        self.sink.receive(written)
+        read = {name: self.current(name) for name in sorted(reads)}
+        self.memo.remember(self.records, written.path, key, read, written.token)
+        self.made.append(written.path)
+
+    def leave(self, chosen: Callable[[str], bool]) -> list[str]:
+        """The chosen outputs of the last build, left as they are: their records are kept as they were."""
+        left = [path for path in self.memo.entries(self.records) if chosen(path)]
+        for path in left:
+            self.memo.lookup(self.records, path)
+        return left
+
+
 class MemoBytecodeCache(jinja2.BytecodeCache):
     """Jinja's bytecode cache over a Memo. Jinja names the entry by the template and compares its
     source's checksum, so an edited template is compiled again."""

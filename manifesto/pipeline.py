@@ -10,32 +10,24 @@ entry, kept as the sink holds it while its key and what it read are as they were
 from __future__ import annotations
 
 import dataclasses
-import gc
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .load import RACY_NS, is_editor_litter, load_sources
-from .memo import DiskStore, Memo, MemoryStore, NullStore, digest, generator_fingerprint
+from .load import RACY_NS, Sources, load_sources, source_area
+from .memo import DiskStore, Memo, MemoryStore, NullStore, TracedOutputs, digest, generator_fingerprint
 from .model import Site
 from .parse import parse_site
-from .render import RenderedPage, RenderOptions, compile_templates, make_env, plan_pages, read_value
+from .pool import gc_frozen
+from .render import PageJob, RenderedPage, RenderOptions, compile_templates, make_env, plan_pages, read_value
 from .render import rendered_pages as render_pages
-from .search import (
-    SearchDocument,
-    bundle_file,
-    bundle_keys,
-    documents_digest,
-    documents_of,
-    index_part,
-    is_bundle_file,
-    text_path,
-)
-from .write import MemorySink, Written, check_output_folder, list_output, recover_interrupted, staged
+from .search import IndexRun, bundle_file, bundle_keys, documents_of, index_part, index_runs, is_bundle_file
+from .write import MemorySink, Sink, Written, check_output_folder, list_output, recover_interrupted, staged
 
 if TYPE_CHECKING:
     from .pdf import ManifestoPdf
@@ -43,20 +35,9 @@ if TYPE_CHECKING:
 # What the preview (serve.py) takes from here: it imports no stage.
 __all__ = ["RACY_NS", "Memo", "MemoryStore", "MemorySink", "RenderOptions", "build_site", "source_area"]
 
-INDEX_DOCUMENTS_A_PART = 50  # documents in one memoised part of the search index
 # Memo kinds whose entries are large are kept on disk in this many files each, so that an edit rewrites
 # a small one (the converted Markdown of 1,000 op-eds is 9 MB; the index parts, 2 MB).
 DISK_SHARDS = {"body": 32, "index-part": 8}
-
-
-class Sink(Protocol):
-    """Where outputs go: a staging folder beside the output (write.Staging) or memory (write.MemorySink)."""
-
-    def accept(self, path: str, data: bytes) -> Written: ...
-    def receive(self, written: Written) -> None: ...
-    def holds(self, path: str, token: object) -> bool: ...
-    def has(self, path: str) -> bool: ...
-    def finish(self, site_files: set[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -67,36 +48,6 @@ class Built:
     deferred: tuple[str, ...]  # out of date, left as they were for a later build (``first``, ``stop``)
 
 
-@dataclass(frozen=True)
-class IndexRun:
-    """A part of the search index: ``documents``, and the text files it writes."""
-
-    key: str  # search.documents_digest of its documents
-    documents: list[SearchDocument]
-    texts: tuple[str, ...]
-
-
-@dataclass
-class Outputs:
-    """This build's outputs as traced memo entries (``records``): which stand, and the new ones kept."""
-
-    memo: Memo
-    sink: Sink
-    records: str
-    current: Callable[[str], str]  # a read's value now (render.read_value)
-    made: list[str] = field(default_factory=list)
-
-    def stand(self, path: str, key: str) -> bool:
-        token = self.memo.recall(self.records, path, key, self.current)
-        return token is not None and self.sink.holds(path, token)
-
-    def keep(self, written: Written, key: str, reads: frozenset[str] = frozenset()) -> None:
-        self.sink.receive(written)
-        read = {name: self.current(name) for name in sorted(reads)}
-        self.memo.remember(self.records, written.path, key, read, written.token)
-        self.made.append(written.path)
-
-
 @contextmanager
 def stage(timings: dict[str, float] | None, name: str) -> Iterator[None]:
     """Adds the time spent in the block to ``timings[name]`` (for the benchmark's breakdown)."""
@@ -104,6 +55,29 @@ def stage(timings: dict[str, float] | None, name: str) -> Iterator[None]:
     yield
     if timings is not None:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every output of a site, with the key each is made from."""
+
+    jobs: list[PageJob]  # the pages
+    runs: list[IndexRun]  # the parts of the search index, with their text files
+    files: dict[str, bytes]  # files published as they are: assets, the PDF
+    keys: dict[str, str]  # output path -> key, of every output but the index's bundle files
+
+
+def plan_outputs(site: Site, sources: Sources, options: RenderOptions, pdf: ManifestoPdf | None) -> Plan:
+    files = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
+    files |= {pdf.output_path: pdf.data} if pdf is not None else {}
+    keys = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    made_from = (sources.templates_digest, repr(options), site.sources_digest, repr(site.config))
+    shared = digest(*made_from, *(f"{path}:{key}" for path, key in keys.items()))
+    jobs = list(plan_pages(site, options))
+    keys |= {job.output_path: digest(shared, job.output_path, job.template) for job in jobs}
+    runs = index_runs(documents_of(site))
+    keys |= {path: run.key for run in runs for path in run.texts}
+    return Plan(jobs, runs, files, keys)
 
 
 def build_site(
@@ -133,26 +107,17 @@ def build_site(
     env = make_env(root / "templates", site, sources.assets, options, memo.templates())
     env.globals["manifesto_pdf"] = pdf  # the download link, shown only when there is a PDF
     with stage(timings, "find what changed"):
-        files = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
-        files |= {pdf.output_path: pdf.data} if pdf is not None else {}
-        file_keys = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
-        made_from = (sources.templates_digest, repr(options), site.sources_digest, repr(site.config))
-        shared = digest(*made_from, *(f"{path}:{key}" for path, key in file_keys.items()))
-        jobs = list(plan_pages(site, options))
-        page_keys = {job.output_path: digest(shared, job.output_path, job.template) for job in jobs}
-        runs = index_runs(documents_of(site))
-        outputs = Outputs(memo, sink, records, reads_now(site))
-        stale_jobs = [job for job in jobs if not outputs.stand(job.output_path, page_keys[job.output_path])]
+        plan = plan_outputs(site, sources, options, pdf)
+        outputs = TracedOutputs(memo, sink, records, functools.cache(functools.partial(read_value, site)))
+        stale_jobs = [
+            job for job in plan.jobs if not outputs.stand(job.output_path, plan.keys[job.output_path])
+        ]
         stale_runs = [
             run
-            for run in runs
-            if not all([outputs.stand(path, run.key) for path in run.texts])  # each recalled, kept
-            or not memo.has("index-part", run.key)
+            for run in plan.runs
+            if not (outputs.all_stand(run.texts, run.key) and memo.has("index-part", run.key))
         ]
-
-        def due(path: str) -> bool:
-            return first is None or path in first or not sink.has(path)
-
+        due = (lambda path: True) if first is None else (lambda path: path in first or not sink.has(path))
     with gc_frozen(), stage(timings, "render and write"):
         now_jobs = [job for job in stale_jobs if due(job.output_path)]
         now_runs = [run for run in stale_runs if any(map(due, run.texts))]
@@ -167,21 +132,17 @@ def build_site(
             task_items=sum(len(run.documents) for run in now_runs),
             stop=stop,
         )
-        for result in results:
-            if isinstance(result[0], IndexRun):
-                run, part, written_texts = result
-                memo.put("index-part", run.key, part)
-                for written in written_texts:
-                    outputs.keep(written, run.key)
-            else:
-                outputs.keep(result[0], page_keys[result[0].path], result[1])
+        for made, reads, part in results:
+            if part is not None:
+                memo.put("index-part", *part)
+            for written in made:
+                outputs.keep(written, plan.keys[written.path], reads)
     with stage(timings, "search index"):
-        bundle = write_bundle(outputs, runs, ready=stop is None or not stop())
-    for path, data in files.items():
-        if not outputs.stand(path, file_keys[path]):
-            outputs.keep(sink.accept(path, data), file_keys[path])
-    site_files = {job.output_path for job in jobs} | {path for run in runs for path in run.texts}
-    site_files |= bundle.keys() | files.keys()
+        bundle = write_bundle(outputs, sink, plan.runs, ready=stop is None or not stop())
+    for path, data in plan.files.items():
+        if not outputs.stand(path, plan.keys[path]):
+            outputs.keep(sink.accept(path, data), plan.keys[path])
+    site_files = plan.keys.keys() | bundle.keys()
     stale = {job.output_path for job in stale_jobs} | {path for run in stale_runs for path in run.texts}
     deferred = (stale | {path for path, stands in bundle.items() if not stands}) - set(outputs.made)
     with stage(timings, "publish"):
@@ -191,86 +152,34 @@ def build_site(
     return Built(site, tuple(sorted(site_files)), tuple(sorted(outputs.made)), tuple(sorted(deferred)))
 
 
-def source_area(path: str) -> str | None:
-    """What a changed file (posix, relative to the root) is to the build: "site" (site.yaml, templates,
-    content), "asset" (a file copied as it is), or None for one it does not read (editor litter, other
-    folders and suffixes)."""
-    parts = PurePosixPath(path)
-    if is_editor_litter(parts.name):
-        return None
-    if path == "site.yaml":
-        return "site"
-    if path.startswith(("templates/assets/", "content/images/")):
-        return "asset"
-    if path.startswith("templates/"):
-        return "site"
-    if path.startswith(("content/articles/", "content/chapters/", "content/pages/")):
-        return "site" if parts.suffix.lower() == ".md" else None
-    return None
+# A render worker's result: the files it handed to the sink, what they read, and the index part it made.
+Made = tuple[list[Written], frozenset[str], tuple[str, Any] | None]
 
 
-def reads_now(site: Site) -> Callable[[str], str]:
-    """render.read_value for ``site``, each read worked out once (an op-ed's reading time is on many pages)."""
-    known: dict[str, str] = {}
-
-    def current(name: str) -> str:
-        if name not in known:
-            known[name] = read_value(site, name)
-        return known[name]
-
-    return current
-
-
-def index_runs(documents: list[SearchDocument]) -> list[IndexRun]:
-    runs = []
-    for start in range(0, len(documents), INDEX_DOCUMENTS_A_PART):
-        part = documents[start : start + INDEX_DOCUMENTS_A_PART]
-        runs.append(IndexRun(documents_digest(part), part, tuple(text_path(doc.url_path) for doc in part)))
-    return runs
-
-
-def accept_page(sink: Sink, page: RenderedPage) -> tuple[Written, frozenset[str]]:
+def accept_page(sink: Sink, page: RenderedPage) -> Made:
     """A rendered page handed to the sink (in a render worker, when there are workers)."""
-    return sink.accept(page.output_path, page.data), page.reads
+    return [sink.accept(page.output_path, page.data)], page.reads, None
 
 
-def write_index_run(sink: Sink, run: IndexRun) -> tuple[IndexRun, Any, list[Written]]:
+def write_index_run(sink: Sink, run: IndexRun) -> Made:
     """Index one part's documents and hand their text files to the sink (a render worker's task)."""
     part, texts = index_part(run.documents)
-    return run, part, [sink.accept(path, data) for path, data in texts.items()]
+    return [sink.accept(path, data) for path, data in texts.items()], frozenset(), (run.key, part)
 
 
-def write_bundle(outputs: Outputs, runs: list[IndexRun], *, ready: bool) -> dict[str, bool]:
+def write_bundle(outputs: TracedOutputs, sink: Sink, runs: list[IndexRun], *, ready: bool) -> dict[str, bool]:
     """The files that list every document (search.bundle_keys), those whose key changed joined again
     from the parts: each file, and whether it stood as it was. Not ``ready``, or with parts left for
     later, the last build's files are left as they are."""
     parts = [outputs.memo.lookup("index-part", run.key) for run in runs]
     if not ready or any(part is None for part in parts):
-        last = [path for path in outputs.memo.entries(outputs.records) if is_bundle_file(path)]
-        for path in last:  # their records say where they are until they are made again
-            outputs.memo.lookup(outputs.records, path)
-        return dict.fromkeys(last, False)
+        return dict.fromkeys(outputs.leave(is_bundle_file), False)
     keys = bundle_keys(parts, [run.key for run in runs])
     stands = {path: outputs.stand(path, key) for path, key in keys.items()}
     for path, key in keys.items():
         if not stands[path]:
-            outputs.keep(outputs.sink.accept(path, bundle_file(path, parts)), key)
+            outputs.keep(sink.accept(path, bundle_file(path, parts)), key)
     return stands
-
-
-@contextmanager
-def gc_frozen() -> Iterator[None]:
-    """Within, what was alive on entry is kept out of the garbage collector's walks (``gc.freeze``).
-
-    A build's largest data (the converted bodies, the site model) lives until the build ends; walking it
-    again and again to find cycles was a twentieth of a rebuild after one edit, and in forked workers the
-    collector's writes would copy its memory pages. It is handed back to the collector on the way out.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ TEXT_FOLDER = f"{BUNDLE_FOLDER}/text"  # one file per document; the rest of the 
 DOCUMENTS_FILE = f"{BUNDLE_FOLDER}/documents.json"
 TITLE_WEIGHT = 5  # a title word counts as this many words of text
 SHARD_PREFIX = 2  # characters of a term that name its shard
+INDEX_DOCUMENTS_A_PART = 50  # documents in one part of the index (indexed, and memoised, on its own)
 
 TERM = re.compile(r"[^\W_]+")
 NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -256,3 +257,20 @@ def documents_digest(documents: Sequence[SearchDocument]) -> str:
             encoded = part.encode()
             digest.update(f"{len(encoded)}:{type(part).__name__}:".encode() + encoded)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class IndexRun:
+    """A part of the search index: ``documents``, and the text files it writes."""
+
+    key: str  # search.documents_digest of its documents
+    documents: list[SearchDocument]
+    texts: tuple[str, ...]
+
+
+def index_runs(documents: list[SearchDocument]) -> list[IndexRun]:
+    runs = []
+    for start in range(0, len(documents), INDEX_DOCUMENTS_A_PART):
+        part = documents[start : start + INDEX_DOCUMENTS_A_PART]
+        runs.append(IndexRun(documents_digest(part), part, tuple(text_path(doc.url_path) for doc in part)))
+    return runs

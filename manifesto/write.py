@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from .errors import BuildError
 
@@ -204,6 +205,16 @@ class Written:
     path: str
     token: object
     data: bytes | None = None
+
+
+class Sink(Protocol):
+    """Where outputs go: a staging folder beside the output (write.Staging) or memory (write.MemorySink)."""
+
+    def accept(self, path: str, data: bytes) -> Written: ...
+    def receive(self, written: Written) -> None: ...
+    def holds(self, path: str, token: object) -> bool: ...
+    def has(self, path: str) -> bool: ...
+    def finish(self, site_files: set[str]) -> None: ...
 
 
 class Staging:

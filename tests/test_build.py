@@ -16,7 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from manifesto import load, pipeline, pool
+from manifesto import load, pipeline, pool, search
 from manifesto.linkcheck import dead_links
 from manifesto.load import load_sources
 from manifesto.model import Site
@@ -864,7 +864,7 @@ def test_builds_spread_over_processes_equal_a_build_in_one_process(
     monkeypatch.setattr(pool, "MIN_ITEMS_FOR_POOL", 8)  # so that a small site is built by workers
     root = make_site(many_op_eds(60))
     assert worker_count(60) > 1 or os.cpu_count() == 1  # this machine does use worker processes
-    monkeypatch.setattr(pipeline, "INDEX_DOCUMENTS_A_PART", 7)  # the index in parts, made by workers
+    monkeypatch.setattr(search, "INDEX_DOCUMENTS_A_PART", 7)  # the index in parts, made by workers
     assert run(root) == 0
     edited = root / "content/articles/op-ed-007.md"
     edited.write_text(edited.read_text().replace("what is a council for?", "who is a council for?"))
@@ -880,7 +880,7 @@ def test_builds_spread_over_processes_equal_a_build_in_one_process(
 
 def built_with_index_parts_of_two(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> Path:
     """A site of nine op-eds, built once, whose search index is made in parts of two documents."""
-    monkeypatch.setattr(pipeline, "INDEX_DOCUMENTS_A_PART", 2)
+    monkeypatch.setattr(search, "INDEX_DOCUMENTS_A_PART", 2)
     root = make_site(many_op_eds(9))
     assert run(root) == 0
     return root
