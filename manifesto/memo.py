@@ -44,6 +44,7 @@ from . import __version__
 FORMAT = 3  # of the cache files: raised when their layout changes
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUFFIX = f".v{FORMAT}.bin"  # of every cache file
+TEMPLATES = "template"  # the kind of memo entry that holds compiled templates
 
 Value = TypeVar("Value")
 
@@ -250,9 +251,13 @@ class Memo:
         self.put(kind, name, trace)
 
     def save(self) -> None:
-        """Hand the store what this build used, kind by kind, where it differs from what it had."""
+        """Hand the store what this build used, kind by kind, where it differs from what it had.
+
+        Compiled templates are kept whether used or not: a build that renders one op-ed's page loads one
+        template, and the next, after a template edit, would compile all the others again. There is one
+        entry a template, its source checked when it is loaded, so they do not pile up."""
         for kind, known in self.known.items():
-            used = self.used[kind]
+            used = self.used[kind] if kind != TEMPLATES else known | self.used[kind]
             changed = self.made[kind] | (known.keys() - used.keys())
             if changed:
                 self.store.save(kind, used, changed)
@@ -325,9 +330,9 @@ class MemoBytecodeCache(jinja2.BytecodeCache):
         self.memo = memo
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self.memo.lookup("template", bucket.key)
+        code = self.memo.lookup(TEMPLATES, bucket.key)
         if isinstance(code, bytes):
             bucket.bytecode_from_string(code)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.memo.put("template", bucket.key, bucket.bytecode_to_string())
+        self.memo.put(TEMPLATES, bucket.key, bucket.bytecode_to_string())

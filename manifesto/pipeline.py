@@ -121,7 +121,8 @@ def build_site(
     with gc_frozen(), stage(timings, "render and write"):
         now_jobs = [job for job in stale_jobs if due(job.output_path)]
         now_runs = [run for run in stale_runs if any(map(due, run.texts))]
-        compile_templates(env, {job.template for job in now_jobs})  # here, not again in each worker
+        if now_jobs:
+            compile_templates(env)  # here, not again in each worker
         results = render_pages(
             env,
             now_jobs,

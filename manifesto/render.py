@@ -37,6 +37,7 @@ MONTHS = [
     "December",
 ]
 FEED_PATH = "/feed.xml"
+TEMPLATE_SUFFIXES = ["html", "xml", "txt"]  # of the files in templates/ that are templates (not assets/)
 PAGES_A_BATCH = 64  # pages a worker renders before handing them over (to be written, by the build)
 # How often render_page_unless asks whether to stop (the manifesto of 1,000 op-eds takes ~0.1 s).
 STOP_CHECK_SECONDS = 0.02
@@ -289,13 +290,15 @@ def template_error(error: Exception, templates_dir: Path, shown_root: Path) -> B
     )
 
 
-def compile_templates(env: RecordingEnvironment, names: set[str]) -> None:
-    """Compile (or load the compiled code of) the templates ``names`` now, in this process: in forked
-    workers their code would be made again in each, and not kept for the next build. A template with a
+def compile_templates(env: RecordingEnvironment) -> None:
+    """Compile (or load the compiled code of) every template now, in this process: in forked workers
+    their code would be made again in each, and not kept for the next build. All of them, not only the
+    pages' own: the ones they extend and import are loaded only as they render. A template with a
     mistake is left for rendering to report."""
-    for name in sorted(names):
-        with contextlib.suppress(jinja2.TemplateError):
-            env.get_template(name)
+    for name in env.list_templates(extensions=TEMPLATE_SUFFIXES):
+        if not name.startswith("assets/"):
+            with contextlib.suppress(jinja2.TemplateError):
+                env.get_template(name)
 
 
 def render_page(
