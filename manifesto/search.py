@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import marshal
 import re
 import unicodedata
 from collections import Counter
@@ -164,29 +165,37 @@ class Postings:
 class IndexPart:
     """The index of a run of consecutive documents, numbered from 0 within the run: parts of a large
     site are made in several processes, and memoised by their documents (documents_digest); the files
-    that list every document are joined from them, term file by term file (``term_file_data``)."""
+    that list every document are joined from them, term file by term file (``bundle_file``).
 
+    Each shard's postings are kept encoded (marshal), and decoded only when its term file is joined
+    again: at 10,000 op-eds, decoding every part's postings whenever one changed took 0.6 s."""
+
+    documents: int = 0
     listing: list[list[object]] = field(default_factory=list)  # [site path, title, byline, words]
-    postings: Postings = field(default_factory=Postings)
-    shard_terms: dict[str, list[str]] = field(default_factory=dict)  # shard -> its terms here, sorted
     shard_digests: dict[str, str] = field(default_factory=dict)  # shard -> digest of its postings here
+    # shard -> marshal of (its terms here, sorted; their postings; the last document of each)
+    shard_postings: dict[str, bytes] = field(default_factory=dict)
 
 
 def index_part(documents: Sequence[SearchDocument]) -> tuple[IndexPart, dict[str, bytes]]:
     """The index of ``documents``, and their text files ({output path: bytes})."""
-    part = IndexPart()
+    postings = Postings()
+    part = IndexPart(documents=len(documents))
     texts = {}
     for document in documents:
         text = document.text
         counts, words = term_counts(document.title, text)
-        part.postings.add(counts)
+        postings.add(counts)
         part.listing.append([document.url_path, document.title, document.byline, words])
         texts[text_path(document.url_path)] = text.encode("utf-8")
-    for term in sorted(part.postings.by_term):
-        part.shard_terms.setdefault(shard_name(term), []).append(term)
-    for shard, terms in part.shard_terms.items():
-        postings = repr([(term, part.postings.by_term[term]) for term in terms])
-        part.shard_digests[shard] = hashlib.sha256(postings.encode("utf-8")).hexdigest()
+    shard_terms: dict[str, list[str]] = {}
+    for term in sorted(postings.by_term):
+        shard_terms.setdefault(shard_name(term), []).append(term)
+    for shard, terms in shard_terms.items():
+        lists = [postings.by_term[term] for term in terms]
+        part.shard_digests[shard] = hashlib.sha256(repr((terms, lists)).encode("utf-8")).hexdigest()
+        last = [postings.last_seen[term] for term in terms]
+        part.shard_postings[shard] = marshal.dumps((terms, lists, last))
     return part, texts
 
 
@@ -204,9 +213,9 @@ def bundle_keys(parts: Sequence[IndexPart], part_keys: Sequence[str]) -> dict[st
     made from: documents.json, of the parts' documents; a term file, of its terms' postings in each
     part and the parts' sizes (a document's number is its place in the whole list). After an edit, only
     the files of the terms whose postings changed have a new key."""
-    sizes = [str(part.postings.documents) for part in parts]
+    sizes = [str(part.documents) for part in parts]
     keys = {DOCUMENTS_FILE: hashlib.sha256("\0".join(part_keys).encode()).hexdigest()}
-    for shard in sorted({shard for part in parts for shard in part.shard_terms}):
+    for shard in sorted({shard for part in parts for shard in part.shard_digests}):
         named = (
             f"{size}:{part.shard_digests.get(shard, '')}" for size, part in zip(sizes, parts, strict=True)
         )
@@ -223,16 +232,17 @@ def bundle_file(path: str, parts: Sequence[IndexPart]) -> bytes:
     last_seen: dict[str, int] = {}
     offset = 0
     for part in parts:
-        by_term, seen = part.postings.by_term, part.postings.last_seen
-        for term in part.shard_terms.get(shard, ()):
-            postings = by_term[term]
-            first = offset + postings[0]
-            previous = last_seen.get(term)
-            merged.setdefault(term, []).extend(
-                (first if previous is None else first - previous, *postings[1:])
-            )
-            last_seen[term] = offset + seen[term]
-        offset += part.postings.documents
+        encoded = part.shard_postings.get(shard)
+        if encoded is not None:
+            terms, lists, last = marshal.loads(encoded)
+            for term, postings, seen in zip(terms, lists, last, strict=True):
+                first = offset + postings[0]
+                previous = last_seen.get(term)
+                merged.setdefault(term, []).extend(
+                    (first if previous is None else first - previous, *postings[1:])
+                )
+                last_seen[term] = offset + seen
+        offset += part.documents
     return to_json(merged)
 
 

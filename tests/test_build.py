@@ -681,7 +681,7 @@ def test_cached_builds_equal_clean_builds_after_any_sequence_of_edits(
     edits: list[tuple[str, str, int]],
 ) -> None:
     """Every shortcut of a cached build at once: stamps trusted, pages kept for the figures they read,
-    the manifesto patched, the search index spliced."""
+    the search index's files joined again from its parts."""
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(load, "RACY_NS", -(10**12))  # any stamp is old enough
         root, clean = Path(folder) / "project", Path(folder) / "clean"
