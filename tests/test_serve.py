@@ -28,16 +28,8 @@ from manifesto.model import Site
 from manifesto.parse import parse_site
 from manifesto.pipeline import render_all, source_area
 from manifesto.render import RenderOptions, make_env, plan_pages, render_page, render_page_unless
-from manifesto.serve import (
-    TAB_WAIT_SECONDS,
-    BrowserLink,
-    Failure,
-    Preview,
-    Rebuild,
-    Served,
-    error_page,
-    publish,
-)
+from manifesto.preview import Failure, Preview, Rebuild
+from manifesto.serve import TAB_WAIT_SECONDS, BrowserLink, Served, error_page, publish
 from manifesto.watch import changed_paths, scan
 
 REPO = Path(__file__).resolve().parent.parent
