@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .errors import BuildError
 from .linkcheck import dead_links
+from .model import Site, SiteConfig
 from .pipeline import render_all
 from .render import RenderOptions
 
@@ -26,8 +27,30 @@ def malformed_xml(pages: dict[str, bytes]) -> list[BuildError]:
     return problems
 
 
-def check_site(root: Path, options: RenderOptions) -> list[BuildError]:
-    """Every problem a build would stop on, then dead links and broken XML in what it would write.
+def contact_missing(config: SiteConfig) -> bool:
+    """Whether site.yaml says nowhere how to reach the editors (``contact``): the contribute page and
+    the accessibility statement need it before the site goes live."""
+    return not config.contact
+
+
+def site_warnings(site: Site) -> list[BuildError]:
+    """What an editor should fix that does not stop a build: the model's warnings, and a missing contact."""
+    warnings = list(site.warnings)
+    if contact_missing(site.config):
+        warnings.append(
+            BuildError(
+                "site.yaml",
+                None,
+                "no 'contact': the contribute page and the accessibility statement cannot say how to reach you",
+                "add  contact: editors@example.org  (or the https:// address of a web form) before publishing",
+            )
+        )
+    return warnings
+
+
+def check_site(root: Path, options: RenderOptions) -> tuple[list[BuildError], list[BuildError]]:
+    """Every problem a build would stop on, then dead links and broken XML in what it would write; and
+    the warnings (site_warnings).
 
     Problems in the user's files are raised (as by a build); problems in the output, which come from
     the templates or site.yaml, are returned.
@@ -44,4 +67,4 @@ def check_site(root: Path, options: RenderOptions) -> list[BuildError]:
                 "a link in a template or in site.yaml leads nowhere",
             )
         )
-    return problems
+    return problems, site_warnings(result.site)
