@@ -517,8 +517,41 @@ def content_words(text: str) -> set[str]:
 
 # Words too common to tell one passage from another.
 STOP_WORDS = frozenset(
-    "a an and are as at be but by for from has have in is it its of on or our that the their there "
-    "they this to was we were will with".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "that",
+        "the",
+        "their",
+        "there",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "will",
+        "with",
+    ]
 )
 
 
@@ -822,7 +855,11 @@ def parse_site(
             for entry in chapter_entries
             for warning in unfiled_citations(entry, rendered[url_path_of("chapters", entry.slug)], by_slug)
         ),
-        *(warning for entry in article_entries for warning in credit_without_photo(entry, by_slug[entry.slug])),
+        *(
+            warning
+            for entry in article_entries
+            for warning in credit_without_photo(entry, by_slug[entry.slug])
+        ),
     ]
     made_from = sources_digest(sources.config, entries, drafts=drafts, base_path=base_path)
     return Site(config, chapters, articles, pages, authors, made_from, tuple(warnings))

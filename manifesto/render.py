@@ -69,7 +69,9 @@ def date_text(value: datetime.date) -> str:
 def first_appeared(article: Article) -> str:
     """Where and when an op-ed first appeared, as the editors know it: "undated" when they do not know
     when (a date is never guessed)."""
-    when = f"on {date_text(article.date)}" if article.date else f"in {article.period}" if article.period else ""
+    when = (
+        f"on {date_text(article.date)}" if article.date else f"in {article.period}" if article.period else ""
+    )
     if article.outlet:
         return f"First published in {article.outlet}" + (f", {when}." if when else " (undated).")
     if article.date:
