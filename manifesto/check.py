@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import BuildError
 from .linkcheck import dead_links
@@ -27,10 +28,17 @@ def malformed_xml(pages: dict[str, bytes]) -> list[BuildError]:
     return problems
 
 
+# Domains kept for examples (RFC 2606): a contact there is a placeholder that reaches no one.
+EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net", "example")
+
+
 def contact_missing(config: SiteConfig) -> bool:
-    """Whether site.yaml says nowhere how to reach the editors (``contact``): the contribute page and
-    the accessibility statement need it before the site goes live."""
-    return not config.contact
+    """Whether site.yaml says nowhere how to reach the editors (``contact`` left out, or an example
+    address): the contribute page and the accessibility statement need it before the site goes live."""
+    contact = config.contact
+    host = contact.rpartition("@")[2] if "@" in contact else urlsplit(contact).hostname or ""
+    host = host.casefold()
+    return not contact or any(host == domain or host.endswith("." + domain) for domain in EXAMPLE_DOMAINS)
 
 
 def site_warnings(site: Site) -> list[BuildError]:
@@ -41,8 +49,8 @@ def site_warnings(site: Site) -> list[BuildError]:
             BuildError(
                 "site.yaml",
                 None,
-                "no 'contact': the contribute page and the accessibility statement cannot say how to reach you",
-                "add  contact: editors@example.org  (or the https:// address of a web form) before publishing",
+                "no real 'contact': the contribute page and the accessibility statement cannot say how to reach you",
+                "set  contact:  to your e-mail address (or the https:// address of a web form) before publishing",
             )
         )
     return warnings

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from .body import nested_body
+from .body import nested_body, prefix_ids
 from .errors import BuildError
 from .load import Asset
 from .model import BODY_MEASURES, BODY_TEXT, Article, Site
@@ -188,6 +188,9 @@ def make_env(
         has_asset=lambda url_path: url_path in versions,
         manifesto_body=lambda article: manifesto_body(env, article),
         first_appeared=first_appeared,
+        # Two chapters' introductions may open with the same words: on the one-page manifesto their
+        # passages' ids are made unique, as the op-eds' are.
+        manifesto_intro=lambda chapter: prefix_ids(chapter.intro_html, f"chapter-{chapter.slug}--"),
         drafts_shown=options.drafts,
         feed_path=FEED_PATH,
     )

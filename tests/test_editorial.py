@@ -379,8 +379,8 @@ def test_check_warns_while_the_contact_is_missing(
 ) -> None:
     root = make_site()
     assert run(root, "check") == 0
-    assert "site.yaml: warning: no 'contact'" in capsys.readouterr().err
-    (root / "site.yaml").write_text(SITE_YAML + "contact: editors@example.org\n")
+    assert "site.yaml: warning: no real 'contact'" in capsys.readouterr().err
+    (root / "site.yaml").write_text(SITE_YAML + "contact: editors@councils-first.org.uk\n")
     assert run(root, "check") == 0
     assert "contact" not in capsys.readouterr().err
 
@@ -391,5 +391,24 @@ def test_contact_missing_says_whether_site_yaml_has_one(make_site: Callable[...,
 
     root = make_site()
     assert contact_missing(parse_site(load_sources(root)).config)
-    (root / "site.yaml").write_text(SITE_YAML + "contact: https://example.org/form\n")
+    for placeholder in ("editors@example.org", "https://example.com/form", "a@mail.example"):
+        (root / "site.yaml").write_text(SITE_YAML + f"contact: {placeholder}\n")
+        assert contact_missing(parse_site(load_sources(root)).config), placeholder
+    (root / "site.yaml").write_text(SITE_YAML + "contact: https://forms.councils-first.org.uk/write\n")
     assert not contact_missing(parse_site(load_sources(root)).config)
+
+
+def test_chapter_introductions_opening_alike_have_unique_ids_on_the_manifesto(
+    make_site: Callable[..., Path],
+) -> None:
+    alike = "---\ntitle: {title}\norder: {order}\nsummary: S.\n---\n\nThe proposals below are the editors’ reading.\n"
+    root = make_site(
+        {
+            "content/chapters/fair-funding.md": alike.format(title="Fair funding", order=1),
+            "content/chapters/local-power.md": alike.format(title="Local power", order=2),
+        }
+    )
+    assert run(root) == 0
+    ids = re.findall(r' id="([^"]+)"', (root / "_site/manifesto/index.html").read_text())
+    assert len(ids) == len(set(ids))
+    assert "chapter-local-power--the-proposals-below-are-the-editors" in ids
