@@ -361,7 +361,8 @@ def for_preview(page: bytes, host: str, port: int, script_path: str) -> bytes:
     sources = "'self'" + (f" ws://{host}" if HOST_HEADER.match(host) else "")
     page = CSP_META.sub(lambda m: m[1] + m[2] + f"; connect-src {sources}".encode() + m[3], page, count=1)
     script = f'<script src="{script_path}?port={port}" defer></script>'.encode()
-    return page.replace(b"</head>", script + PREVIEW_TOOLS_LINKS + b"</head>", 1)
+    tools = PREVIEW_TOOLS_LINKS if b'class="op-ed"' in page else b""  # not on the error page, say
+    return page.replace(b"</head>", script + tools + b"</head>", 1)
 
 
 ERROR_STYLE = """
