@@ -13,7 +13,7 @@ import time
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
-from manifesto.errors import BuildError, flatten, raise_if_any
+from manifesto.errors import BuildError, flatten, raise_if_any, warning_text
 from manifesto.pipeline import build
 from manifesto.render import RenderOptions
 from manifesto.slugs import slugify
@@ -111,6 +111,8 @@ def run_build(args: argparse.Namespace) -> int:
     result = build(
         root, out, options, pdf=args.command == "pdf", use_cache=not args.no_cache, timings=timings
     )
+    for warning in result.site.warnings:
+        print(warning_text(warning), file=sys.stderr)
     if timings is not None:
         timings["total in build()"] = time.perf_counter() - started
         print(json.dumps({name: round(seconds, 4) for name, seconds in timings.items()}), file=sys.stderr)
@@ -127,7 +129,9 @@ def run_check(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     options = RenderOptions(base_path=args.base_path, updated=source_date(), base_url=args.base_url)
-    problems = check_site(args.root, options)
+    problems, warnings = check_site(args.root, options)
+    for warning in warnings:
+        print(warning_text(warning), file=sys.stderr)
     raise_if_any(problems)
     print(f"No problems found ({time.perf_counter() - started:.2f} s).")
     return 0

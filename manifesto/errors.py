@@ -31,6 +31,11 @@ class BuildError(Exception):
         return text
 
 
+def warning_text(warning: BuildError) -> str:
+    """Something to fix that does not stop the build, printed like a problem and marked as a warning."""
+    return str(BuildError(warning.path, warning.line, f"warning: {warning.problem}", warning.hint))
+
+
 def raise_if_any(errors: Iterable[BuildError]) -> None:
     """Fail once with every problem found, so a user fixes them in one pass."""
     collected = list(errors)

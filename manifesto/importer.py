@@ -807,7 +807,11 @@ def parse_raw_article(text: str) -> ImportedArticle:
     notes = [*closing.notes, *bio_notes, *body_notes, *date_notes, *credit_notes]
     if not header.title:
         notes.append(
-            ImportNote(None, 'no headline found (the text opens with the article); title is "" — write one')
+            ImportNote(
+                None,
+                'no headline found (the text opens with the article); title is "" — write one'
+                " (it is marked as the editors': headline_by: editors)",
+            )
         )
     if not author:
         notes.append(ImportNote(None, 'no byline or bio names the author; author is "" — fill it in'))
@@ -864,6 +868,8 @@ def yaml_text(value: str) -> str:
 def article_file_text(article: ImportedArticle, chapter: str) -> str:
     """The article file: front matter in the generator's key order, optional keys only when set."""
     values: dict[str, object] = {"title": QuotedText(article.title), "author": QuotedText(article.author)}
+    if not article.title:  # the op-ed ran without a headline: the one an editor writes is marked as theirs
+        values["headline_by"] = "editors"
     if article.bio:
         values["bio"] = QuotedText(article.bio)
     if article.social:

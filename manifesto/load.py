@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class SourceFile:
     # (RACY_NS) or was not stamped. The last build's record, when the stamp is the same as then.
     stamp: FileStamp | None = field(default=None, repr=False)
     known: KnownSource | None = field(default=None, repr=False)
+    modified_at: int = field(default=0, repr=False)  # seconds since 1970, when the file was last modified
 
     @cached_property
     def text(self) -> str:
@@ -83,6 +85,8 @@ class Sources:
     files: tuple[SourceFile, ...]  # sorted by path
     assets: tuple[Asset, ...]  # sorted by URL path
     templates_digest: str = ""  # names every template (what the pages are drawn with)
+    # When each op-ed's file was last committed (committed_times), by its shown path; empty without git.
+    committed: dict[str, int] = field(default_factory=dict)
 
 
 def decode_text(data: bytes, shown_path: Path) -> str:
@@ -168,10 +172,11 @@ def read_source(listed: ListedFile, real_root: Path, kind: str) -> SourceFile:
     if listed.must_check:
         check_inside(listed.path, real_root, listed.shown)
     try:
+        modified_at = int(os.stat(listed.path).st_mtime)
         data = read_bytes(str(listed.path))
     except OSError as error:
         raise BuildError(listed.shown, None, f"cannot read this file: {error.strerror}") from None
-    return SourceFile(listed.shown, kind, decode_text(data, listed.shown))
+    return SourceFile(listed.shown, kind, decode_text(data, listed.shown), modified_at=modified_at)
 
 
 def stamp_of(info: os.stat_result) -> FileStamp:
@@ -200,14 +205,14 @@ def stamped_source(
         stamp = stamp_of(os.stat(location))
         settled = is_settled(stamp, now_ns)
         record = known(listed.shown.as_posix())
+        modified_at = stamp[3] // 1_000_000_000
         if settled and record is not None and record.stamp == stamp:
-            return SourceFile(listed.shown, kind, None, location, stamp, record)
+            return SourceFile(listed.shown, kind, None, location, stamp, record, modified_at)
         data = read_bytes(location)
     except OSError as error:
         raise BuildError(listed.shown, None, f"cannot read this file: {error.strerror}") from None
-    return SourceFile(
-        listed.shown, kind, decode_text(data, listed.shown), location, stamp if settled else None
-    )
+    text = decode_text(data, listed.shown)
+    return SourceFile(listed.shown, kind, text, location, stamp if settled else None, None, modified_at)
 
 
 def read_bytes(path: str) -> bytes:
@@ -215,6 +220,25 @@ def read_bytes(path: str) -> bytes:
     left 50 MB of freed buffers behind at 10,000 op-eds)."""
     with open(path, "rb", buffering=0) as file:
         return file.read()
+
+
+def committed_times(root: Path, folder: str) -> dict[str, int]:
+    """When each file under ``folder`` (relative to ``root``) was last committed, in seconds since 1970,
+    by its path relative to ``root``: one ``git log``, newest commit first. The same for the same commit,
+    whenever and wherever it is built. Empty when git is not installed or ``root`` has no history."""
+    command = ["git", "-c", "core.quotePath=false", "-C", str(root), "log", "--format=%x00%ct"]
+    command += ["--name-only", "--no-renames", "--relative", "--", folder]
+    try:
+        result = subprocess.run(command, capture_output=True, check=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    times: dict[str, int] = {}
+    for record in result.stdout.decode("utf-8", "replace").split("\0")[1:]:
+        seconds, _, names = record.partition("\n")
+        for name in names.split("\n"):
+            if name and seconds.strip().isdigit():
+                times.setdefault(name, int(seconds))
+    return times
 
 
 def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None = None) -> Sources:
@@ -270,4 +294,5 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
     raise_if_any(errors)
     assert config is not None
     assets_in_order = tuple(sorted(assets, key=lambda asset: asset.url_path))
-    return Sources(config, tuple(files), assets_in_order, templates_digest.hexdigest())
+    committed = committed_times(root, "content/articles")
+    return Sources(config, tuple(files), assets_in_order, templates_digest.hexdigest(), committed)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup
+
+from .errors import BuildError
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class SiteConfig:
     imprint: Imprint
     calls_to_action: tuple[Link, ...]
     nav: tuple[Link, ...]
+    contact: str = ""  # an e-mail address or an https:// address of a web form; "" when not given
+
+    @property
+    def contact_href(self) -> str:
+        return self.contact if self.contact.startswith("https://") else f"mailto:{self.contact}"
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class Chapter:
     intro_html: Markup
     source_path: Path
     draft: bool = False
+    cited: tuple[str, ...] = ()  # op-eds its introduction or proposals cite, in the order first cited
 
     @property
     def url_path(self) -> str:
@@ -80,10 +89,28 @@ class Article:
     manifesto_marks: tuple[int, ...]  # where the manifesto edits body_html (body.manifesto_marks)
     source_path: Path
     body_key: str = ""  # names everything the body was made from (parse.render_bodies)
+    headline_by_editors: bool = False  # the op-ed ran without a headline: the title is the editors'
+    summary_by_editors: bool = False  # the summary is the editors', not the author's
+    outlet: str = ""  # where the op-ed first appeared
+    period: str = ""  # roughly when it was written, as its text supports ("early 2016"), when no date
+    context: str = ""  # the editors' note on the time it was written
+    # When its file was last committed (git) and modified, in seconds since 1970: only the feed shows
+    # them (render.entry_updated), and its key names them, so they are not part of the model's repr.
+    committed_at: int | None = field(default=None, repr=False, compare=False)
+    modified_at: int = field(default=0, repr=False, compare=False)
 
     @property
     def url_path(self) -> str:
         return f"/articles/{self.slug}/"
+
+    @property
+    def bio_as_of_writing(self) -> bool:
+        """A bio in the present tense describes the author when the op-ed was written, not now."""
+        return bool((self.date or self.period) and is_present_tense(self.bio))
+
+    @property
+    def has_image(self) -> bool:
+        return "<img " in self.body_html
 
     @property
     def reading_minutes(self) -> int:
@@ -91,10 +118,21 @@ class Article:
         return max(1, round(self.word_count / 200))
 
 
+# Verbs that put a bio in the present tense ("She is a councillor", "He tweets at …").
+PRESENT_TENSE = re.compile(
+    r"\b(?:is|are|am|has|have|leads|chairs|serves|sits|represents|runs|works|writes|tweets|lives)\b",
+    re.IGNORECASE,
+)
+
+
+def is_present_tense(text: str) -> bool:
+    return PRESENT_TENSE.search(text) is not None
+
+
 # What of an op-ed its Markdown body decides: the text itself, and the figures measured from it. A page
 # that reads only figures changes with the figures, not with every edit of the text (a byline's reading time
 # stays when a sentence is added).
-BODY_TEXT = frozenset({"body_html", "anchors", "manifesto_marks", "body_key"})
+BODY_TEXT = frozenset({"body_html", "anchors", "manifesto_marks", "body_key", "has_image"})
 BODY_MEASURES = frozenset({"word_count", "reading_minutes"})
 
 
@@ -106,6 +144,7 @@ class Page:
     body_html: Markup
     source_path: Path
     draft: bool = False
+    show_contact: bool = False  # the page ends with how to reach the editors (site.yaml's contact)
 
     @property
     def url_path(self) -> str:
@@ -119,6 +158,7 @@ class Author:
     bio: str
     social: tuple[str, ...]
     article_slugs: tuple[str, ...]
+    bio_as_of_writing: bool = False  # the bio is the one an op-ed gave when it was written (Article)
 
     @property
     def url_path(self) -> str:
@@ -142,8 +182,15 @@ def index_site(chapters: tuple[Chapter, ...], articles: tuple[Article, ...]) -> 
         in_chapter[article.chapter].append(article)
         for slug in article.chapters:
             related[slug].append(article)
+    by_slug = {article.slug: article for article in articles}
+    for chapter in chapters:
+        # An op-ed the chapter cites but that is filed elsewhere is listed with it too (parse warns).
+        filed = {article.slug for article in (*in_chapter[chapter.slug], *related[chapter.slug])}
+        related[chapter.slug].extend(
+            by_slug[slug] for slug in chapter.cited if slug in by_slug and slug not in filed
+        )
     return SiteIndex(
-        by_slug={article.slug: article for article in articles},
+        by_slug=by_slug,
         chapters_by_slug={chapter.slug: chapter for chapter in chapters},
         in_chapter={slug: tuple(found) for slug, found in in_chapter.items()},
         related={slug: tuple(found) for slug, found in related.items()},
@@ -160,6 +207,8 @@ class Site:
     # parse.sources_digest: names all of the above but the op-eds' bodies (and site.yaml's base_url,
     # which a build may replace: see config)
     sources_digest: str = field(repr=False)
+    # Things an editor should know that do not stop the build (parse.unfiled_citations, credit_without_photo)
+    warnings: tuple[BuildError, ...] = field(default=(), repr=False, compare=False)
     index: SiteIndex = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

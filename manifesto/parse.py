@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -56,6 +57,33 @@ def check_base_url(doc: Document, key: str, node: yaml.Node) -> str:
     return value.rstrip("/")
 
 
+# An e-mail address, or the https:// address of a web form.
+EMAIL_ADDRESS = re.compile(r"[^@\s<>\"'()\[\],;:]+@[^@\s<>\"'()\[\],;:]+\.[a-z]{2,}", re.IGNORECASE)
+WEB_ADDRESS = re.compile(r"https://[^\s<>\"'`]+\.[^\s<>\"'`]+")
+
+
+def check_contact(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if not (EMAIL_ADDRESS.fullmatch(value) or WEB_ADDRESS.fullmatch(value)):
+        raise doc.error(
+            node,
+            f"'{key}' must be an e-mail address or a web address starting with https://, not {value!r}",
+            "for example  contact: editors@example.org  or  contact: https://example.org/contact-form",
+        )
+    return value
+
+
+def check_editors_or_author(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if value not in ("editors", "author"):
+        raise doc.error(
+            node,
+            f"'{key}' must be 'editors' or 'author', not {value!r}",
+            f"write  {key}: editors  when the editors wrote it, or leave the line out",
+        )
+    return value
+
+
 LINK_FIELDS = {"label": Field(check_text, required=True), "url": Field(check_url, required=True)}
 IMPRINT_FIELDS = {
     "promoter": Field(check_text, required=True, hint="the person or group that publishes this site"),
@@ -71,6 +99,7 @@ SITE_FIELDS = {
     "imprint": Field(check_record(IMPRINT_FIELDS, "the imprint"), required=True),
     "calls_to_action": Field(check_list(check_record(LINK_FIELDS, "a call to action"))),
     "nav": Field(check_list(check_record(LINK_FIELDS, "a navigation link"))),
+    "contact": Field(check_contact),
 }
 ARTICLE_FIELDS = {
     "title": Field(check_text, required=True, hint='add a headline:  title: "…"'),
@@ -87,6 +116,11 @@ ARTICLE_FIELDS = {
     "draft": Field(check_bool),
     "order": Field(check_int),
     "slug": Field(check_slug),
+    "headline_by": Field(check_editors_or_author),
+    "summary_by": Field(check_editors_or_author),
+    "outlet": Field(check_text),
+    "period": Field(check_text),
+    "context": Field(check_text),
 }
 PROPOSAL_FIELDS = {"text": Field(check_text, required=True), "source": Field(check_text, required=True)}
 CHAPTER_FIELDS = {
@@ -102,6 +136,7 @@ PAGE_FIELDS = {
     "summary": Field(check_text),
     "draft": Field(check_bool),
     "slug": Field(check_slug),
+    "show_contact": Field(check_bool),
 }
 FIELDS_BY_KIND = {"articles": ARTICLE_FIELDS, "chapters": CHAPTER_FIELDS, "pages": PAGE_FIELDS}
 KIND_NAMES = {"articles": "op-ed", "chapters": "chapter", "pages": "page"}
@@ -190,6 +225,7 @@ def parse_config(source: SourceFile) -> SiteConfig:
         imprint=Imprint(imprint["promoter"], imprint["address"], imprint.get("on_behalf_of", "")),
         calls_to_action=tuple(Link(item["label"], item["url"]) for item in values.get("calls_to_action", ())),
         nav=tuple(Link(item["label"], item["url"]) for item in values.get("nav", ())),
+        contact=values.get("contact", ""),
     )
 
 
@@ -352,7 +388,9 @@ def check_chapter_refs(entry: Entry, chapter_slugs: list[str]) -> list[BuildErro
     return errors
 
 
-def make_article(entry: Entry, body_key: str, rendered: RenderedBody) -> Article:
+def make_article(
+    entry: Entry, body_key: str, rendered: RenderedBody, committed_at: int | None = None
+) -> Article:
     values = entry.values
     return Article(
         slug=entry.slug,
@@ -374,12 +412,34 @@ def make_article(entry: Entry, body_key: str, rendered: RenderedBody) -> Article
         manifesto_marks=rendered.manifesto_marks,
         source_path=entry.source.path,
         body_key=body_key,
+        headline_by_editors=values.get("headline_by") == "editors",
+        summary_by_editors=values.get("summary_by") == "editors",
+        outlet=values.get("outlet", ""),
+        period=values.get("period", ""),
+        context=values.get("context", ""),
+        committed_at=committed_at,
+        modified_at=entry.source.modified_at,
     )
 
 
 def parse_source(source: str) -> tuple[str, str] | None:
     slug, _, anchor = source.partition("#")
     return (slug.strip(), anchor.strip()) if slug.strip() else None
+
+
+def cited_articles(entry: Entry, rendered: RenderedBody) -> list[tuple[str, int]]:
+    """The op-eds a chapter cites, each with the file line of its first citation: its proposals' sources,
+    then the op-eds its introduction links to."""
+    cited: dict[str, int] = {}
+    for item in entry.values.get("proposals", ()):
+        parsed = parse_source(item["source"])
+        if parsed is not None:
+            cited.setdefault(parsed[0], item["_line"])
+    for link in rendered.links:
+        parts = link.url_path.strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "articles" and parts[1] not in cited:
+            cited[parts[1]] = entry.body_line(link.written)
+    return list(cited.items())
 
 
 def make_chapter(entry: Entry, rendered: RenderedBody) -> Chapter:
@@ -396,7 +456,111 @@ def make_chapter(entry: Entry, rendered: RenderedBody) -> Chapter:
         intro_html=rendered.html,
         source_path=entry.source.path,
         draft=entry.draft,
+        cited=tuple(slug for slug, _ in cited_articles(entry, rendered)),
     )
+
+
+def unfiled_citations(entry: Entry, rendered: RenderedBody, articles: dict[str, Article]) -> list[BuildError]:
+    """A chapter that cites an op-ed not filed under it (as its ``chapter`` or in its ``chapters``):
+    the op-ed is listed with the chapter's as "also relevant", and the editor is told (a warning)."""
+    warnings = []
+    for slug, line in cited_articles(entry, rendered):
+        article = articles.get(slug)
+        if article is not None and entry.slug != article.chapter and entry.slug not in article.chapters:
+            warnings.append(
+                BuildError(
+                    entry.source.path,
+                    line,
+                    f"this chapter cites the op-ed '{slug}', which is not filed under it",
+                    f"add '{entry.slug}' to its  chapters: [...]  (it is listed here as also relevant meanwhile)",
+                )
+            )
+    return warnings
+
+
+def credit_without_photo(entry: Entry, article: Article) -> list[BuildError]:
+    """A photo credit is shown only with a photo: on an op-ed without one, it is a warning and not shown."""
+    if article.photo_credit and not article.has_image:
+        return [
+            BuildError(
+                entry.source.path,
+                entry.field_line("photo_credit"),
+                "this op-ed has a photo_credit but no photo, so the credit is not shown",
+                "add the photo to the body  (![what it shows](../images/photo.jpg))  or remove the credit",
+            )
+        ]
+    return []
+
+
+def passage_hint(anchor: str, anchors: frozenset[str], texts: dict[str, str]) -> str:
+    """The passage a mistyped id most likely meant: by its first words, else by the words it shares
+    with a passage's text (an id copied from an older version of the paragraph, or written from memory)."""
+    typo = difflib.get_close_matches(anchor, sorted(anchors), n=1, cutoff=0.75)
+    best = typo[0] if typo else best_by_content_words(anchor, texts)
+    if not best:
+        close = difflib.get_close_matches(anchor, sorted(anchors), n=1, cutoff=0.4)
+        best = close[0] if close else ""
+    return f"did you mean '#{best}'?" if best else "open the op-ed page to find the paragraph's id"
+
+
+# A paragraph, heading, list item or quote with an id, in converted Markdown: its id and its text.
+PASSAGE = re.compile(r'<(p|h[1-6]|li|blockquote)\b[^>]*?\bid="([^"]+)"[^>]*>(.*?)</\1>', re.DOTALL)
+
+
+def passage_texts(body_html: str) -> dict[str, str]:
+    return {match[2]: re.sub(r"<[^>]+>", " ", match[3]) for match in PASSAGE.finditer(body_html)}
+
+
+def content_words(text: str) -> set[str]:
+    return {word for word in re.findall(r"[a-z0-9]+", text.casefold()) if word not in STOP_WORDS}
+
+
+# Words too common to tell one passage from another.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "that",
+        "the",
+        "their",
+        "there",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "will",
+        "with",
+    ]
+)
+
+
+def best_by_content_words(anchor: str, texts: dict[str, str]) -> str:
+    """The id whose passage shares most content words with ``anchor`` (ties: the first in id order)."""
+    wanted = content_words(anchor.replace("-", " "))
+    scored = [(len(wanted & content_words(text)), passage) for passage, text in sorted(texts.items())]
+    best = max(scored, key=lambda item: item[0], default=(0, ""))
+    return best[1] if best[0] >= max(1, len(wanted) // 2) else ""
 
 
 def check_proposal_sources(entry: Entry, articles: dict[str, Article], drafts: set[str]) -> list[BuildError]:
@@ -432,15 +596,12 @@ def check_proposal_sources(entry: Entry, articles: dict[str, Article], drafts: s
                 )
             )
         elif anchor not in articles[slug].anchors:
-            close = difflib.get_close_matches(anchor, sorted(articles[slug].anchors), n=1, cutoff=0.4)
             errors.append(
                 BuildError(
                     entry.source.path,
                     line,
                     f"proposal source: op-ed '{slug}' has no passage '#{anchor}'",
-                    f"did you mean '#{close[0]}'?"
-                    if close
-                    else "open the op-ed page to find the paragraph's id",
+                    passage_hint(anchor, articles[slug].anchors, passage_texts(articles[slug].body_html)),
                 )
             )
     return errors
@@ -505,12 +666,13 @@ def collect_authors(articles: tuple[Article, ...]) -> tuple[Author, ...]:
         by_slug.setdefault(article.author_slug, []).append(article)
     authors = []
     for slug, written in sorted(by_slug.items()):
-        bios = [article.bio for article in written if article.bio]
+        with_bio = [article for article in written if article.bio]
         authors.append(
             Author(
                 slug=slug,
                 name=written[0].author,
-                bio=bios[0] if bios else "",
+                bio=with_bio[0].bio if with_bio else "",
+                bio_as_of_writing=bool(with_bio) and with_bio[0].bio_as_of_writing,
                 social=tuple(sorted({handle for article in written for handle in article.social})),
                 article_slugs=tuple(article.slug for article in written),
             )
@@ -646,7 +808,11 @@ def parse_site(
     articles = tuple(
         sorted(
             (
-                make_article(entry, *keyed_bodies[url_path_of("articles", entry.slug)])
+                make_article(
+                    entry,
+                    *keyed_bodies[url_path_of("articles", entry.slug)],
+                    sources.committed.get(entry.source.path.as_posix()),
+                )
                 for entry in article_entries
             ),
             key=lambda a: (chapter_rank[a.chapter], a.order, a.title.casefold(), a.slug),
@@ -660,6 +826,7 @@ def parse_site(
             body_html=rendered[url_path_of("pages", entry.slug)].html,
             source_path=entry.source.path,
             draft=entry.draft,
+            show_contact=entry.values.get("show_contact", False),
         )
         for entry in sorted(published, key=lambda entry: entry.slug)
         if entry.source.kind == "pages"
@@ -682,8 +849,20 @@ def parse_site(
         )
     errors.extend(check_nav(sources.config, config, anchors_by_url))
     raise_if_any(errors)
+    warnings = [
+        *(
+            warning
+            for entry in chapter_entries
+            for warning in unfiled_citations(entry, rendered[url_path_of("chapters", entry.slug)], by_slug)
+        ),
+        *(
+            warning
+            for entry in article_entries
+            for warning in credit_without_photo(entry, by_slug[entry.slug])
+        ),
+    ]
     made_from = sources_digest(sources.config, entries, drafts=drafts, base_path=base_path)
-    return Site(config, chapters, articles, pages, authors, made_from)
+    return Site(config, chapters, articles, pages, authors, made_from, tuple(warnings))
 
 
 def sources_digest(config: SourceFile, entries: list[Entry], *, drafts: bool, base_path: str) -> str:

@@ -74,7 +74,7 @@ def plan_outputs(site: Site, sources: Sources, options: RenderOptions, pdf: Mani
     made_from = (sources.templates_digest, repr(options), site.sources_digest, repr(site.config))
     shared = digest(*made_from, *(f"{path}:{key}" for path, key in keys.items()))
     jobs = list(plan_pages(site, options))
-    keys |= {job.output_path: digest(shared, job.output_path, job.template) for job in jobs}
+    keys |= {job.output_path: digest(shared, job.output_path, job.template, job.made_from) for job in jobs}
     runs = index_runs(documents_of(site))
     keys |= {path: run.key for run in runs for path in run.texts}
     return Plan(jobs, runs, files, keys)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from .body import nested_body
+from .body import nested_body, prefix_ids
 from .errors import BuildError
 from .load import Asset
 from .model import BODY_MEASURES, BODY_TEXT, Article, Site
@@ -60,10 +60,24 @@ class PageJob:
     template: str
     context: dict[str, Any]
     every_op_ed: bool = False  # shows every op-ed in full: the slowest pages, so rendered first
+    made_from: str = ""  # what the page shows that the site model does not name (pipeline.plan_outputs)
 
 
 def date_text(value: datetime.date) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def first_appeared(article: Article) -> str:
+    """Where and when an op-ed first appeared, as the editors know it: "undated" when they do not know
+    when (a date is never guessed)."""
+    when = (
+        f"on {date_text(article.date)}" if article.date else f"in {article.period}" if article.period else ""
+    )
+    if article.outlet:
+        return f"First published in {article.outlet}" + (f", {when}." if when else " (undated).")
+    if article.date:
+        return f"First published {when}."
+    return f"Written {when}." if when else "Undated."
 
 
 def fingerprint(data: bytes) -> str:
@@ -174,6 +188,10 @@ def make_env(
         asset=asset_href,
         has_asset=lambda url_path: url_path in versions,
         manifesto_body=lambda article: manifesto_body(env, article),
+        first_appeared=first_appeared,
+        # Two chapters' introductions may open with the same words: on the one-page manifesto their
+        # passages' ids are made unique, as the op-eds' are.
+        manifesto_intro=lambda chapter: prefix_ids(chapter.intro_html, f"chapter-{chapter.slug}--"),
         drafts_shown=options.drafts,
         feed_path=FEED_PATH,
     )
@@ -206,11 +224,25 @@ def feed_entries(site: Site) -> tuple[Article, ...]:
     return tuple(article for _, article in placed[:FEED_ENTRIES])
 
 
+def entry_updated(article: Article, options: RenderOptions) -> datetime.datetime:
+    """When the feed says an op-ed was last updated: its date; without one, when its file was last
+    committed (the same for a given commit, wherever it is built); without git or history,
+    SOURCE_DATE_EPOCH (``options.updated``); without that either, when its file was last modified.
+    Never the time of the build."""
+    if article.date is not None:
+        return datetime.datetime(article.date.year, article.date.month, article.date.day, tzinfo=datetime.UTC)
+    if article.committed_at is not None:
+        return datetime.datetime.fromtimestamp(article.committed_at, tz=datetime.UTC)
+    if options.updated is not None:
+        return options.updated
+    return datetime.datetime.fromtimestamp(article.modified_at, tz=datetime.UTC)
+
+
 def feed_updated(site: Site, options: RenderOptions) -> datetime.datetime:
-    dates = [article.date for article in site.articles if article.date]
-    if dates:
-        latest = max(dates)
-        return datetime.datetime(latest.year, latest.month, latest.day, tzinfo=datetime.UTC)
+    """The feed's own time: its newest op-ed's (entry_updated); with no op-ed, SOURCE_DATE_EPOCH's."""
+    times = [entry_updated(article, options) for article in site.articles]
+    if times:
+        return max(times)
     return options.updated or datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -254,8 +286,11 @@ def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
     yield PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {}, every_op_ed=True)
     yield PageJob("search/index.html", "/search/", "search.html", {})
     yield PageJob("404.html", "/404.html", "404.html", {})
-    feed = {"updated": feed_updated(site, options), "entries": feed_entries(site)}
-    yield PageJob("feed.xml", FEED_PATH, "feed.xml", feed)
+    entries = feed_entries(site)
+    entry_times = {article.slug: entry_updated(article, options) for article in entries}
+    feed = {"updated": feed_updated(site, options), "entries": entries, "entry_times": entry_times}
+    times = repr((feed["updated"], sorted(entry_times.items())))
+    yield PageJob("feed.xml", FEED_PATH, "feed.xml", feed, made_from=times)
     yield PageJob("sitemap.xml", "/sitemap.xml", "sitemap.xml", {})
     yield PageJob("robots.txt", "/robots.txt", "robots.txt", {})
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import errno
 import html
+import importlib.resources
 import ipaddress
 import json
 import logging
@@ -209,8 +210,28 @@ def looks_like_page(url_path: str) -> bool:
     return last == "" or last.endswith(".html") or "." not in last
 
 
+# The preview's tools for editors (passage ids to copy: editor_tools/passage-ids.js), files of this package
+# served at a path no page of a site can have; only for_preview links them, so no build ever has them.
+PREVIEW_TOOLS = {
+    "passage-ids.js": "text/javascript; charset=utf-8",
+    "passage-ids.css": "text/css; charset=utf-8",
+}
+PREVIEW_TOOLS_LINKS = (
+    b'<link rel="stylesheet" href="/_preview/passage-ids.css">'
+    b'<script src="/_preview/passage-ids.js" defer></script>'
+)
+
+
+class PreviewToolHandler(tornado.web.RequestHandler):
+    def get(self, name: str) -> None:
+        self.set_header("Content-Type", PREVIEW_TOOLS[name])
+        self.set_header("Cache-Control", "no-store")
+        self.finish(importlib.resources.files(__package__).joinpath("editor_tools", name).read_bytes())
+
+
 def for_preview(page: bytes, host: str, port: int, script_path: str) -> bytes:
-    """An HTML page as the preview serves it: the live-reload script added and allowed by its CSP.
+    """An HTML page as the preview serves it: the live-reload script and the preview's tools
+    (PREVIEW_TOOLS) added, and allowed by its CSP.
 
     Only the copy sent changes; the pages in memory stay exactly what a build writes.
     """
@@ -218,7 +239,8 @@ def for_preview(page: bytes, host: str, port: int, script_path: str) -> bytes:
     sources = "'self'" + (f" ws://{host}" if HOST_HEADER.match(host) else "")
     page = CSP_META.sub(lambda m: m[1] + m[2] + f"; connect-src {sources}".encode() + m[3], page, count=1)
     script = f'<script src="{script_path}?port={port}" defer></script>'.encode()
-    return page.replace(b"</head>", script + b"</head>", 1)
+    tools = PREVIEW_TOOLS_LINKS if b'class="op-ed"' in page else b""  # not on the error page, say
+    return page.replace(b"</head>", script + tools + b"</head>", 1)
 
 
 ERROR_STYLE = """
@@ -318,7 +340,8 @@ class PageHandler(tornado.web.RequestHandler):
 
 def make_app(served: Served, link: BrowserLink) -> tornado.web.Application:
     pages = (r"/.*", PageHandler, {"served": served, "script_path": link.script_path})
-    return tornado.web.Application([*link.routes, pages], log_function=log_request)
+    tools = (r"/_preview/(passage-ids\.(?:js|css))", PreviewToolHandler)
+    return tornado.web.Application([*link.routes, tools, pages], log_function=log_request)
 
 
 def report(outcome: Rebuild, changed: set[str] | None, label: str = "Built") -> None:

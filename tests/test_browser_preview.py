@@ -117,3 +117,39 @@ def test_a_stylesheet_edit_restyles_the_page_without_reloading_it(
         assert page.evaluate("() => window.notReloaded") is True
         page.close()
     assert not [line for line in console if "Content Security Policy" in line], console
+
+
+def test_a_passage_shows_its_id_on_hover_or_focus_and_copies_its_source(
+    make_site: Callable[..., Path], browser: Browser
+) -> None:
+    root = make_site()
+    console: list[str] = []
+    with server(root) as running:
+        context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.on("console", lambda message: console.append(console_line(message)))
+        page.goto(running.url + "articles/first-op-ed/")
+        passage = page.locator("p#councils-are-the-last-line-of")
+        tool = passage.locator(".passage-id")
+        expect(tool).to_have_count(1)
+        assert tool.bounding_box()["width"] <= 1  # hidden until asked for
+        passage.hover()
+        expect(tool.locator("code")).to_have_text("#councils-are-the-last-line-of")
+        assert tool.bounding_box()["width"] > 1
+        page.mouse.move(0, 0)
+        button = tool.get_by_role("button")
+        button.focus()  # as Tab reaches it: shown while it has the focus
+        assert tool.bounding_box()["width"] > 1
+        page.keyboard.press("Enter")
+        expect(tool.locator("[role=status]")).to_have_text("Copied first-op-ed#councils-are-the-last-line-of")
+        assert (
+            page.evaluate("() => navigator.clipboard.readText()")
+            == "first-op-ed#councils-are-the-last-line-of"
+        )
+        # Footnotes keep their own ids, without the tool; pages other than op-eds have none.
+        assert page.locator("[id^='fn'] .passage-id").count() == 0
+        page.goto(running.url + "chapters/fair-funding/")
+        assert page.locator(".passage-id").count() == 0
+        context.close()
+    assert not [line for line in console if "Content Security Policy" in line], console

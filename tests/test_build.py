@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, read_tree, run, sample_files, write_files
+from conftest import REPO, SITE_YAML, read_tree, run, sample_files, write_files
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -344,6 +344,31 @@ BAD_INPUTS = [
         "---\ntitle: Fair funding\norder: 1\nsummary: S.\nproposals:\n  - text: Do it.\n    source: first-op-ed#nowhere\n---\n\nIntro.\n",
         "content/chapters/fair-funding.md:6: proposal source: op-ed 'first-op-ed' has no passage '#nowhere'",
         id="dead-proposal-source",
+    ),
+    pytest.param(
+        "content/chapters/fair-funding.md",
+        "---\ntitle: Fair funding\norder: 1\nsummary: S.\nproposals:\n  - text: Do it.\n    source: first-op-ed#line-is-thinning\n---\n\nIntro.\n",
+        "content/chapters/fair-funding.md:6: proposal source: op-ed 'first-op-ed' has no passage '#line-is-thinning'\n"
+        "  hint: did you mean '#councils-are-the-last-line-of'?",
+        id="passage-id-from-the-paragraph-s-words",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "contact: the editors\n",
+        "site.yaml:17: 'contact' must be an e-mail address or a web address starting with https://, not 'the editors'",
+        id="contact-not-an-address",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "contact: http://example.org/form\n",
+        "site.yaml:17: 'contact' must be an e-mail address or a web address starting with https://",
+        id="contact-not-https",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        "---\ntitle: T\nauthor: Ben\nchapter: fair-funding\nsummary: S.\nheadline_by: the editor\n---\n\nA second voice joins the argument for fair funding.\n",
+        "content/articles/second-op-ed.md:6: 'headline_by' must be 'editors' or 'author', not 'the editor'",
+        id="headline-by-neither-editors-nor-author",
     ),
     pytest.param(
         "content/pages/about.md",

@@ -191,6 +191,7 @@ def test_separators_photo_credit_and_no_headline() -> None:
     front, body = split_file(article_file_text(article, ""))
     assert front == {
         "title": "",
+        "headline_by": "editors",
         "author": "Ann Example",
         "bio": "Ann Example is the leader of Anytown council. Follow her on Twitter: https://twitter.com/annexample",
         "social": ["https://twitter.com/annexample"],
@@ -203,7 +204,11 @@ def test_separators_photo_credit_and_no_headline() -> None:
         "product and no working capital is: the demand is there and the money is not.\n"
     )
     assert article.notes == (
-        ImportNote(None, 'no headline found (the text opens with the article); title is "" — write one'),
+        ImportNote(
+            None,
+            'no headline found (the text opens with the article); title is "" — write one'
+            " (it is marked as the editors': headline_by: editors)",
+        ),
     )
     assert article.slug() == "ann-example-councils-are-broke"
 
@@ -686,6 +691,7 @@ def test_any_text_gives_a_valid_article_or_a_build_error(text: str, chapter: str
         return
     front, body = split_file(article_file_text(article, chapter))
     expected: dict[str, object] = {"title": article.title, "author": article.author}
+    expected |= {} if article.title else {"headline_by": "editors"}
     expected |= {"bio": article.bio} if article.bio else {}
     expected |= {"social": list(article.social)} if article.social else {}
     expected |= {"date": datetime.date.fromisoformat(article.date)} if article.date else {}

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import read_tree, run
 
 from manifesto import load, render
 from manifesto.errors import BuildError, flatten
@@ -27,8 +28,8 @@ from manifesto.memo import Memo, MemoryStore
 from manifesto.model import Site
 from manifesto.parse import parse_site
 from manifesto.pipeline import render_all, source_area
-from manifesto.render import RenderOptions, make_env, plan_pages, render_page, render_page_unless
 from manifesto.preview import Failure, Preview, Rebuild
+from manifesto.render import RenderOptions, make_env, plan_pages, render_page, render_page_unless
 from manifesto.serve import TAB_WAIT_SECONDS, BrowserLink, Served, error_page, publish
 from manifesto.watch import changed_paths, scan
 
@@ -556,6 +557,24 @@ def test_the_preview_is_served_from_memory_on_loopback(make_site: Callable[..., 
         if Path("/proc/net/tcp").exists():
             assert listening_addresses(running.port) == {"127.0.0.1"}
     assert not (root / "_site").exists()
+
+
+def test_the_passage_id_tools_are_in_the_preview_and_never_in_a_build(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    with server(root) as running:
+        status, _, body = get(running, "/articles/first-op-ed/")
+        assert status == 200
+        assert '<script src="/_preview/passage-ids.js" defer></script>' in body
+        assert '<link rel="stylesheet" href="/_preview/passage-ids.css">' in body
+        status, headers, script = get(running, "/_preview/passage-ids.js")
+        assert status == 200 and headers["Content-Type"].startswith("text/javascript")
+        assert "Copy source" in script
+        status, headers, style = get(running, "/_preview/passage-ids.css")
+        assert status == 200 and headers["Content-Type"].startswith("text/css") and ".passage-id" in style
+        assert get(running, "/_preview/other.js")[0] == 404
+    assert run(root) == 0
+    for path, data in read_tree(root / "_site").items():
+        assert b"_preview" not in data and b"passage-id" not in data and b"Copy source" not in data, path
 
 
 TRAVERSALS = [
