@@ -63,6 +63,11 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument(
         "--no-cache", action="store_true", help="ignore and do not update the build cache in .cache/"
     )
+    build_cmd.add_argument(
+        "--publish",
+        action="store_true",
+        help="for the published site: a placeholder left in site.yaml is an error, not a warning",
+    )
     build_cmd.add_argument("--timings", action="store_true", help=argparse.SUPPRESS)  # for bench/build.py
     commands.add_parser(
         "pdf", parents=[build_cmd], add_help=False, help="build the site with manifesto.pdf (needs Chromium)"
@@ -74,6 +79,11 @@ def make_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--base-path", type=base_path_arg, default="", help="check links under a sub-path")
     check_cmd.add_argument(
         "--base-url", type=base_url_arg, default=None, help="override site.yaml's base_url"
+    )
+    check_cmd.add_argument(
+        "--publish",
+        action="store_true",
+        help="check as for publishing: a placeholder left in site.yaml is an error, not a warning",
     )
     import_cmd = commands.add_parser("import", help="turn raw op-ed text into content/articles/*.md")
     import_cmd.add_argument("files", nargs="+", help="raw text files; - reads standard input")
@@ -100,11 +110,24 @@ def source_date() -> datetime.datetime | None:
     return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC) if epoch.isdigit() else None
 
 
+def print_warnings(warnings: tuple[BuildError, ...]) -> None:
+    """What must be filled in before the site is published: shown, but not a failure (see --publish)."""
+    for warning in warnings:
+        print(warning.text("warning"), file=sys.stderr)
+    if warnings:
+        count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+        print(f"{count}: publishing stops on {'them' if len(warnings) != 1 else 'it'}.\n", file=sys.stderr)
+
+
 def run_build(args: argparse.Namespace) -> int:
     root = args.root
     out = args.out if args.out is not None else root / "_site"
     options = RenderOptions(
-        base_path=args.base_path, drafts=args.drafts, updated=source_date(), base_url=args.base_url
+        base_path=args.base_path,
+        drafts=args.drafts,
+        updated=source_date(),
+        base_url=args.base_url,
+        publish=args.publish,
     )
     timings: dict[str, float] | None = {} if args.timings else None
     started = time.perf_counter()
@@ -114,6 +137,7 @@ def run_build(args: argparse.Namespace) -> int:
     if timings is not None:
         timings["total in build()"] = time.perf_counter() - started
         print(json.dumps({name: round(seconds, 4) for name, seconds in timings.items()}), file=sys.stderr)
+    print_warnings(result.site.warnings)
     print(
         f"Built {len(result.outputs)} files into {out} "
         f"({len(result.site.chapters)} chapters, {len(result.site.articles)} op-eds; "
@@ -126,9 +150,12 @@ def run_check(args: argparse.Namespace) -> int:
     from manifesto.check import check_site
 
     started = time.perf_counter()
-    options = RenderOptions(base_path=args.base_path, updated=source_date(), base_url=args.base_url)
-    problems = check_site(args.root, options)
+    options = RenderOptions(
+        base_path=args.base_path, updated=source_date(), base_url=args.base_url, publish=args.publish
+    )
+    problems, warnings = check_site(args.root, options)
     raise_if_any(problems)
+    print_warnings(warnings)
     print(f"No problems found ({time.perf_counter() - started:.2f} s).")
     return 0
 

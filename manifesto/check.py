@@ -26,11 +26,12 @@ def malformed_xml(pages: dict[str, bytes]) -> list[BuildError]:
     return problems
 
 
-def check_site(root: Path, options: RenderOptions) -> list[BuildError]:
+def check_site(root: Path, options: RenderOptions) -> tuple[list[BuildError], tuple[BuildError, ...]]:
     """Every problem a build would stop on, then dead links and broken XML in what it would write.
 
     Problems in the user's files are raised (as by a build); problems in the output, which come from
-    the templates or site.yaml, are returned.
+    the templates or site.yaml, are returned, with the site's warnings (what must be filled in before
+    publishing; with ``options.publish`` these are raised as problems).
     """
     result = render_all(root, options)
     problems = malformed_xml(result.pages)
@@ -44,4 +45,4 @@ def check_site(root: Path, options: RenderOptions) -> list[BuildError]:
                 "a link in a template or in site.yaml leads nowhere",
             )
         )
-    return problems
+    return problems, result.site.warnings

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from .errors import BuildError
+
 
 @dataclass(frozen=True)
 class Link:
@@ -21,7 +23,8 @@ class Imprint:
 
     promoter: str
     address: str
-    on_behalf_of: str = ""
+    on_behalf_of: str = ""  # the person or group the site is published for, when not the promoter
+    on_behalf_of_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Chapter:
     intro_html: Markup
     source_path: Path
     draft: bool = False
+    aliases: tuple[str, ...] = ()  # old addresses that send readers here (frontmatter.check_alias)
 
     @property
     def url_path(self) -> str:
@@ -80,6 +84,7 @@ class Article:
     manifesto_marks: tuple[int, ...]  # where the manifesto edits body_html (body.manifesto_marks)
     source_path: Path
     body_key: str = ""  # names everything the body was made from (parse.render_bodies)
+    aliases: tuple[str, ...] = ()  # old addresses that send readers here (frontmatter.check_alias)
 
     @property
     def url_path(self) -> str:
@@ -106,6 +111,7 @@ class Page:
     body_html: Markup
     source_path: Path
     draft: bool = False
+    aliases: tuple[str, ...] = ()  # old addresses that send readers here (frontmatter.check_alias)
 
     @property
     def url_path(self) -> str:
@@ -160,6 +166,8 @@ class Site:
     # parse.sources_digest: names all of the above but the op-eds' bodies (and site.yaml's base_url,
     # which a build may replace: see config)
     sources_digest: str = field(repr=False)
+    # Problems that do not stop a build but must be fixed before publishing (parse.unfinished_fields).
+    warnings: tuple[BuildError, ...] = field(default=(), compare=False, repr=False)
     index: SiteIndex = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

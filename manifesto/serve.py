@@ -97,6 +97,7 @@ class Rebuild:
     failure: Failure | None
     recovered: bool  # the previous rebuild had failed and this one did not
     seconds: float
+    warnings: tuple[BuildError, ...] = ()  # what must be filled in before publishing (Site.warnings)
 
     @property
     def news(self) -> bool:
@@ -121,6 +122,7 @@ class Preview:
     pages: dict[str, bytes] = field(default_factory=dict)  # every output path -> bytes, as a build makes
     deferred: frozenset[str] = frozenset()  # out of date, left for finish()
     failing: bool = False
+    warnings: tuple[BuildError, ...] = ()  # the last good build's (Site.warnings)
 
     def rebuild(
         self, changed: set[str] | frozenset[str] = frozenset(), *, first: frozenset[str] | None = None
@@ -147,6 +149,7 @@ class Preview:
         sink = MemorySink(before=self.pages)
         built = build_site(self.root, self.options, self.memo, sink, first=first, stop=stop)
         self.pages, self.deferred = sink.pages, frozenset(built.deferred)
+        self.warnings = built.site.warnings
         return frozenset(built.made)
 
     def attempt(self, work: Callable[[], frozenset[str]], *, restyled: bool = False) -> Rebuild:
@@ -169,7 +172,9 @@ class Preview:
                 tuple(f"{self.options.base_path}/{path}" for path in swapped) if restyled else ("/",)
             )
             seconds = time.perf_counter() - started
-            return Rebuild(self.pages, made, changed, reload_paths or ("/",), None, recovered, seconds)
+            return Rebuild(
+                self.pages, made, changed, reload_paths or ("/",), None, recovered, seconds, self.warnings
+            )
         self.memo.discard()  # what the failed build made was never shown: it must not be trusted
         self.failing = True
         seconds = time.perf_counter() - started
@@ -455,6 +460,9 @@ def report(outcome: Rebuild, changed: set[str] | None, label: str = "Built") -> 
     if outcome.recovered:
         line += ": the site builds again"
     print(line, flush=True)
+    if changed is None or "site.yaml" in changed:  # at the start, and when site.yaml is saved
+        for warning in outcome.warnings:
+            print(warning.text("warning"), file=sys.stderr, flush=True)
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
