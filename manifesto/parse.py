@@ -235,9 +235,7 @@ def unfinished_fields(source: SourceFile) -> list[BuildError]:
                 if name.startswith("imprint")
                 else "write the campaign's own text in site.yaml"
             )
-            found.append(
-                doc.error(node, f"'{name}' is still the sample's placeholder: {node.value!r}", hint)
-            )
+            found.append(doc.error(node, f"'{name}' is still the sample's placeholder: {node.value!r}", hint))
 
     visit(doc.root, "")
     return found
@@ -442,7 +440,9 @@ def check_aliases(entries: list[Entry], authors: tuple[Author, ...]) -> list[Bui
                 problem = f"the alias {alias.url_path} is also an alias in {aliases[output]}"
                 hint = "an old address can lead to one page only: remove one of the two"
             elif output.startswith(GENERATED_FOLDERS):
-                problem = f"the alias {alias.url_path} is inside /{output.split('/')[0]}/, which the site writes"
+                problem = (
+                    f"the alias {alias.url_path} is inside /{output.split('/')[0]}/, which the site writes"
+                )
                 hint = "an alias is an old address of an op-ed, chapter or page"
             else:
                 aliases[output] = here
