@@ -206,7 +206,11 @@ def run_new(args: argparse.Namespace) -> int:
     target = args.root / "content" / folder / f"{slug}.md"
     if target.exists():
         raise BuildError(
-            target, None, "this file already exists", "choose another title, or edit the existing file"
+            target,
+            None,
+            "this file already exists",
+            "choose another title, or edit the existing file; if you rename a file that is already "
+            "published, list its old address under  aliases:  in it (README: Changing an address)",
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
