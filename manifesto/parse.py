@@ -746,13 +746,18 @@ def parse_site(
         unfinished = unfinished_fields(sources.config)
     except (BuildError, ExceptionGroup) as error:
         errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
-    if publish:
-        errors.extend(unfinished)
+    # Placeholders stop publishing, but not the checks: each pass reports them with its other problems.
+    blocking = unfinished if publish else []
+
+    def stop_if_any(found: list[BuildError]) -> None:
+        if found:
+            raise_if_any([*blocking, *found])
+
     entries, entry_errors = parse_entries(sources.files, memo)
     errors.extend(entry_errors)
     errors.extend(check_unique_slugs(entries))
     errors.extend(check_unique_titles(entries))
-    raise_if_any(errors)
+    stop_if_any(errors)
     assert config is not None
 
     published = [entry for entry in entries if drafts or not entry.draft]
@@ -776,7 +781,7 @@ def parse_site(
     article_entries = [entry for entry in published if entry.source.kind == "articles"]
     for entry in article_entries:
         errors.extend(check_chapter_refs(entry, chapter_slugs))
-    raise_if_any(errors)
+    stop_if_any(errors)
     articles = tuple(
         sorted(
             (
@@ -817,7 +822,7 @@ def parse_site(
         )
     errors.extend(check_nav(sources.config, config, anchors_by_url))
     errors.extend(check_aliases(entries, authors))
-    raise_if_any(errors)
+    raise_if_any([*blocking, *errors])
     made_from = sources_digest(sources.config, entries, drafts=drafts, base_path=base_path)
     return Site(config, chapters, articles, pages, authors, made_from, warnings=tuple(unfinished))
 
