@@ -652,6 +652,18 @@ def test_a_placeholder_left_in_site_yaml_is_a_warning_until_publishing(
         assert "Promoted by Your name (set it in site.yaml)" in (root / "_site/index.html").read_text()
 
 
+def test_publishing_reports_a_placeholder_with_the_other_problems_of_the_run(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    chapter = "---\ntitle: Local power\norder: 2\nsummary: S.\nproposals:\n  - text: T.\n    source: gone#x\n---\n\nI.\n"
+    root = make_site({"site.yaml": PLACEHOLDER_SITE_YAML, "content/chapters/local-power.md": chapter})
+    assert run(root, "check", "--publish") == 1
+    err = capsys.readouterr().err
+    assert "site.yaml:8: 'imprint → promoter'" in err and "site.yaml:9: 'imprint → address'" in err
+    assert "content/chapters/local-power.md:6: proposal source: no op-ed 'gone'" in err
+    assert "Check failed: 3 problems." in err
+
+
 def test_a_filled_in_site_yaml_publishes_without_warnings(
     make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
