@@ -13,7 +13,8 @@ import time
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
-from manifesto.errors import BuildError, flatten, raise_if_any, warning_text
+from manifesto.errors import BuildError, flatten, raise_if_any
+from manifesto.model import Site
 from manifesto.pipeline import build
 from manifesto.render import RenderOptions
 from manifesto.slugs import slugify
@@ -63,6 +64,11 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument(
         "--no-cache", action="store_true", help="ignore and do not update the build cache in .cache/"
     )
+    build_cmd.add_argument(
+        "--publish",
+        action="store_true",
+        help="for the published site: a placeholder left in site.yaml is an error, not a warning",
+    )
     build_cmd.add_argument("--timings", action="store_true", help=argparse.SUPPRESS)  # for bench/build.py
     commands.add_parser(
         "pdf", parents=[build_cmd], add_help=False, help="build the site with manifesto.pdf (needs Chromium)"
@@ -74,6 +80,11 @@ def make_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--base-path", type=base_path_arg, default="", help="check links under a sub-path")
     check_cmd.add_argument(
         "--base-url", type=base_url_arg, default=None, help="override site.yaml's base_url"
+    )
+    check_cmd.add_argument(
+        "--publish",
+        action="store_true",
+        help="check as for publishing: a placeholder left in site.yaml is an error, not a warning",
     )
     import_cmd = commands.add_parser("import", help="turn raw op-ed text into content/articles/*.md")
     import_cmd.add_argument("files", nargs="+", help="raw text files; - reads standard input")
@@ -100,22 +111,36 @@ def source_date() -> datetime.datetime | None:
     return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC) if epoch.isdigit() else None
 
 
+def print_warnings(site: Site) -> None:
+    """What an editor should know (``Site.warnings``) and what must be filled in before the site is
+    published (``Site.unfinished``): shown, but not a failure (see --publish)."""
+    for warning in (*site.warnings, *site.unfinished):
+        print(warning.text("warning"), file=sys.stderr)
+    if site.unfinished:
+        one = len(site.unfinished) == 1
+        which, on = ("it", "it") if one else (f"these {len(site.unfinished)}", "them")
+        print(f"Fill {which} in before publishing: the publishing workflow stops on {on}.\n", file=sys.stderr)
+
+
 def run_build(args: argparse.Namespace) -> int:
     root = args.root
     out = args.out if args.out is not None else root / "_site"
     options = RenderOptions(
-        base_path=args.base_path, drafts=args.drafts, updated=source_date(), base_url=args.base_url
+        base_path=args.base_path,
+        drafts=args.drafts,
+        updated=source_date(),
+        base_url=args.base_url,
+        publish=args.publish,
     )
     timings: dict[str, float] | None = {} if args.timings else None
     started = time.perf_counter()
     result = build(
         root, out, options, pdf=args.command == "pdf", use_cache=not args.no_cache, timings=timings
     )
-    for warning in result.site.warnings:
-        print(warning_text(warning), file=sys.stderr)
     if timings is not None:
         timings["total in build()"] = time.perf_counter() - started
         print(json.dumps({name: round(seconds, 4) for name, seconds in timings.items()}), file=sys.stderr)
+    print_warnings(result.site)
     print(
         f"Built {len(result.outputs)} files into {out} "
         f"({len(result.site.chapters)} chapters, {len(result.site.articles)} op-eds; "
@@ -128,11 +153,12 @@ def run_check(args: argparse.Namespace) -> int:
     from manifesto.check import check_site
 
     started = time.perf_counter()
-    options = RenderOptions(base_path=args.base_path, updated=source_date(), base_url=args.base_url)
-    problems, warnings = check_site(args.root, options)
-    for warning in warnings:
-        print(warning_text(warning), file=sys.stderr)
+    options = RenderOptions(
+        base_path=args.base_path, updated=source_date(), base_url=args.base_url, publish=args.publish
+    )
+    problems, site = check_site(args.root, options)
     raise_if_any(problems)
+    print_warnings(site)
     print(f"No problems found ({time.perf_counter() - started:.2f} s).")
     return 0
 
@@ -183,7 +209,11 @@ def run_new(args: argparse.Namespace) -> int:
     target = args.root / "content" / folder / f"{slug}.md"
     if target.exists():
         raise BuildError(
-            target, None, "this file already exists", "choose another title, or edit the existing file"
+            target,
+            None,
+            "this file already exists",
+            "choose another title, or edit the existing file; if you rename a file that is already "
+            "published, list its old address under  aliases:  in it (README: Changing an address)",
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")

@@ -24,16 +24,15 @@ class BuildError(Exception):
         return (BuildError, (self.path, self.line, self.problem, self.hint))
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, label: str = "") -> str:
+        """``file:line: problem`` and the hint; with ``label`` ("warning"), ``file:line: label: problem``."""
         where = f"{self.path.as_posix()}:{self.line}" if self.line else self.path.as_posix()
-        text = f"{where}: {self.problem}"
+        text = f"{where}: {label}: {self.problem}" if label else f"{where}: {self.problem}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
-
-
-def warning_text(warning: BuildError) -> str:
-    """Something to fix that does not stop the build, printed like a problem and marked as a warning."""
-    return str(BuildError(warning.path, warning.line, f"warning: {warning.problem}", warning.hint))
 
 
 def raise_if_any(errors: Iterable[BuildError]) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -252,6 +253,35 @@ def check_slug(doc: Document, key: str, node: yaml.Node) -> str:
             "for example  fair-funding",
         )
     return value
+
+
+class Alias(NamedTuple):
+    """An old address of a page (``aliases:``), where the site keeps a page that sends readers on."""
+
+    url_path: str  # "/articles/old-title/", or a file such as "/old-page.html"
+    line: int
+
+
+ALIAS_SEGMENT = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
+
+
+def check_alias(doc: Document, key: str, node: yaml.Node) -> Alias:
+    """A path of this site: /, then segments of letters, digits, ``-_.~``; no scheme, query, ``..``.
+    A path not ending in ``.html`` is a folder and ends with a slash."""
+    value = check_text(doc, key, node)
+    hint = "write the old address as a path of this site, such as  /articles/old-title/"
+    if not value.startswith("/") or value.startswith("//"):
+        raise doc.error(node, f"an alias must be a path of this site starting with /, not {value!r}", hint)
+    segments = value.strip("/").split("/")
+    if value.strip("/") == "" or not all(ALIAS_SEGMENT.match(segment) for segment in segments):
+        raise doc.error(
+            node,
+            f"{value!r} is not a usable alias: letters, digits, - _ . ~ between slashes only "
+            "(no ?, #, spaces, .. or empty parts)",
+            hint,
+        )
+    url_path = "/" + "/".join(segments)
+    return Alias(url_path if url_path.endswith(".html") else url_path + "/", doc.line_of(node))
 
 
 def check_list(item_check: Checker) -> Checker:

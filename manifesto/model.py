@@ -24,7 +24,8 @@ class Imprint:
 
     promoter: str
     address: str
-    on_behalf_of: str = ""
+    on_behalf_of: str = ""  # the person or group the site is published for, when not the promoter
+    on_behalf_of_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Chapter:
     source_path: Path
     draft: bool = False
     cited: tuple[str, ...] = ()  # op-eds its introduction or proposals cite, in the order first cited
+    aliases: tuple[str, ...] = ()  # old addresses that send readers here (frontmatter.check_alias)
 
     @property
     def url_path(self) -> str:
@@ -98,6 +100,7 @@ class Article:
     # them (render.entry_updated), and its key names them, so they are not part of the model's repr.
     committed_at: int | None = field(default=None, repr=False, compare=False)
     modified_at: int = field(default=0, repr=False, compare=False)
+    aliases: tuple[str, ...] = ()  # old addresses that send readers here (frontmatter.check_alias)
 
     @property
     def url_path(self) -> str:
@@ -145,6 +148,7 @@ class Page:
     source_path: Path
     draft: bool = False
     show_contact: bool = False  # the page ends with how to reach the editors (site.yaml's contact)
+    aliases: tuple[str, ...] = ()  # old addresses that send readers here (frontmatter.check_alias)
 
     @property
     def url_path(self) -> str:
@@ -209,6 +213,8 @@ class Site:
     sources_digest: str = field(repr=False)
     # Things an editor should know that do not stop the build (parse.unfiled_citations, credit_without_photo)
     warnings: tuple[BuildError, ...] = field(default=(), repr=False, compare=False)
+    # What must be filled in before publishing (parse.unfinished_fields): warnings, or problems with --publish
+    unfinished: tuple[BuildError, ...] = field(default=(), repr=False, compare=False)
     index: SiteIndex = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 import yaml
 from markupsafe import Markup
@@ -17,9 +18,11 @@ from markupsafe import Markup
 from .body import BodyRenderer, LinkContext, LinkRef, RenderedBody
 from .errors import BuildError, raise_if_any
 from .frontmatter import (
+    Alias,
     Document,
     Field,
     SplitSource,
+    check_alias,
     check_bool,
     check_date,
     check_fields,
@@ -89,7 +92,11 @@ IMPRINT_FIELDS = {
     "promoter": Field(check_text, required=True, hint="the person or group that publishes this site"),
     "address": Field(check_text, required=True, hint="the promoter's postal address (UK imprint rules)"),
     "on_behalf_of": Field(check_text),
+    "on_behalf_of_address": Field(check_text),
 }
+# The mark the sample site.yaml puts in every value a campaign must write before it publishes. A value
+# holding it is a warning in a build, the preview and check, and an error when publishing (--publish).
+PLACEHOLDER_MARK = "(set it in site.yaml)"
 SITE_FIELDS = {
     "title": Field(check_text, required=True),
     "tagline": Field(check_text, required=True),
@@ -121,6 +128,7 @@ ARTICLE_FIELDS = {
     "outlet": Field(check_text),
     "period": Field(check_text),
     "context": Field(check_text),
+    "aliases": Field(check_list(check_alias)),
 }
 PROPOSAL_FIELDS = {"text": Field(check_text, required=True), "source": Field(check_text, required=True)}
 CHAPTER_FIELDS = {
@@ -130,6 +138,7 @@ CHAPTER_FIELDS = {
     "proposals": Field(check_list(check_record(PROPOSAL_FIELDS, "a proposal"))),
     "draft": Field(check_bool),
     "slug": Field(check_slug),
+    "aliases": Field(check_list(check_alias)),
 }
 PAGE_FIELDS = {
     "title": Field(check_text, required=True),
@@ -137,6 +146,7 @@ PAGE_FIELDS = {
     "draft": Field(check_bool),
     "slug": Field(check_slug),
     "show_contact": Field(check_bool),
+    "aliases": Field(check_list(check_alias)),
 }
 FIELDS_BY_KIND = {"articles": ARTICLE_FIELDS, "chapters": CHAPTER_FIELDS, "pages": PAGE_FIELDS}
 KIND_NAMES = {"articles": "op-ed", "chapters": "chapter", "pages": "page"}
@@ -214,19 +224,91 @@ class Entry:
 def parse_config(source: SourceFile) -> SiteConfig:
     doc = parse_yaml(source.text, source.path, 1)
     values, errors = check_fields(doc, doc.root, SITE_FIELDS, "site.yaml")
+    imprint = values.get("imprint", {})
+    if "on_behalf_of" in imprint and "on_behalf_of_address" not in imprint:
+        errors.append(
+            BuildError(
+                source.path,
+                imprint["_line"],
+                "the imprint names who the site is published on behalf of, but not their address",
+                "UK imprint rules need it: add  on_behalf_of_address: …  under imprint",
+            )
+        )
     raise_if_any(errors)
-    imprint = values["imprint"]
     return SiteConfig(
         title=values["title"],
         tagline=values["tagline"],
         description=values["description"],
         language=values.get("language", "en-GB"),
         base_url=values["base_url"],
-        imprint=Imprint(imprint["promoter"], imprint["address"], imprint.get("on_behalf_of", "")),
+        imprint=Imprint(
+            imprint["promoter"],
+            imprint["address"],
+            imprint.get("on_behalf_of", ""),
+            imprint.get("on_behalf_of_address", ""),
+        ),
         calls_to_action=tuple(Link(item["label"], item["url"]) for item in values.get("calls_to_action", ())),
         nav=tuple(Link(item["label"], item["url"]) for item in values.get("nav", ())),
         contact=values.get("contact", ""),
     )
+
+
+def unfinished_fields(source: SourceFile) -> list[BuildError]:
+    """Each value of site.yaml that is still the sample's placeholder (PLACEHOLDER_MARK), with its line."""
+    doc = parse_yaml(source.text, source.path, 1)
+    found: list[BuildError] = []
+
+    def visit(node: yaml.Node | None, name: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                visit(value_node, f"{name} → {key_node.value}" if name else str(key_node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                visit(item, name)
+        elif isinstance(node, yaml.ScalarNode) and PLACEHOLDER_MARK in str(node.value):
+            hint = (
+                "UK imprint rules require the promoter's real name and postal address on campaign "
+                "material: write them in site.yaml"
+                if name.startswith("imprint")
+                else "write the campaign's own text in site.yaml"
+            )
+            found.append(doc.error(node, f"'{name}' is still the sample's placeholder: {node.value!r}", hint))
+        elif isinstance(node, yaml.ScalarNode) and name == "contact" and is_example_address(str(node.value)):
+            found.append(
+                doc.error(
+                    node, f"'contact' is an example address that reaches no one: {node.value!r}", CONTACT_HINT
+                )
+            )
+
+    visit(doc.root, "")
+    top_keys = {key.value for key, _ in doc.root.value} if isinstance(doc.root, yaml.MappingNode) else set()
+    if "contact" not in top_keys:
+        found.append(
+            BuildError(
+                source.path, None, "no 'contact': readers cannot tell how to reach the editors", CONTACT_HINT
+            )
+        )
+    return found
+
+
+# Domains kept for examples (RFC 2606): a contact there is a placeholder that reaches no one.
+EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net", "example")
+CONTACT_HINT = (
+    "set  contact:  in site.yaml to your e-mail address (or the https:// address of a web form): the "
+    "contribute page and the accessibility statement show it"
+)
+
+
+def is_example_address(contact: str) -> bool:
+    host = contact.rpartition("@")[2] if "@" in contact else urlsplit(contact).hostname or ""
+    host = host.casefold()
+    return any(host == domain or host.endswith("." + domain) for domain in EXAMPLE_DOMAINS)
+
+
+def contact_missing(config: SiteConfig) -> bool:
+    """Whether site.yaml says nowhere how to reach the editors (``contact`` left out, or an example
+    address): the contribute page and the accessibility statement need it before the site goes live."""
+    return not config.contact or is_example_address(config.contact)
 
 
 def field_lines(doc: Document) -> dict[str, int]:
@@ -364,6 +446,81 @@ def check_unique_slugs(entries: list[Entry]) -> list[BuildError]:
     return errors
 
 
+def check_unique_titles(entries: list[Entry]) -> list[BuildError]:
+    """Two op-eds (or two chapters) with one title would be told apart by readers only by their address."""
+    errors: list[BuildError] = []
+    seen: dict[tuple[str, str], Entry] = {}
+    for entry in entries:
+        if entry.source.kind == "pages" or "title" not in entry.values:
+            continue
+        key = (entry.source.kind, " ".join(entry.values["title"].casefold().split()))
+        first = seen.setdefault(key, entry)
+        if first is not entry:
+            errors.append(
+                BuildError(
+                    entry.source.path,
+                    entry.field_line("title"),
+                    f"the title {entry.values['title']!r} is already used by "
+                    f"{first.source.path.as_posix()}:{first.field_line('title')}",
+                    f"give each {KIND_NAMES[entry.source.kind]} its own title",
+                )
+            )
+    return errors
+
+
+def alias_paths(entry: Entry) -> tuple[str, ...]:
+    return tuple(alias.url_path for alias in entry.values.get("aliases", ()))
+
+
+def output_path_of(url_path: str) -> str:
+    """The file a site path is written to: /x/ is x/index.html, /x.html is x.html."""
+    return url_path[1:] if url_path.endswith(".html") else url_path[1:] + "index.html"
+
+
+# Pages the generator makes itself, and folders it writes (render.plan_pages, the assets, the search index).
+GENERATED_PAGES = ("/", "/chapters/", "/authors/", "/manifesto/", "/search/", "/404.html")
+GENERATED_FOLDERS = ("assets/", "images/", "search/")
+
+
+def check_aliases(entries: list[Entry], authors: tuple[Author, ...]) -> list[BuildError]:
+    """An alias may not be the address of a page, of a file the site makes, or another alias."""
+    owners: dict[str, str] = {output_path_of(path): "" for path in GENERATED_PAGES}
+    owners |= {output_path_of(author.url_path): "" for author in authors}
+    for entry in entries:
+        line = entry.front_matter.field_lines.get("slug")
+        owners[output_path_of(url_path_of(entry.source.kind, entry.slug))] = (
+            f"{entry.source.path.as_posix()}:{line}" if line else entry.source.path.as_posix()
+        )
+    errors: list[BuildError] = []
+    aliases: dict[str, str] = {}
+    for entry in entries:
+        alias: Alias
+        for alias in entry.values.get("aliases", ()):
+            output = output_path_of(alias.url_path)
+            here = f"{entry.source.path.as_posix()}:{alias.line}"
+            if output in owners:
+                owner = owners[output]
+                problem = (
+                    f"the alias {alias.url_path} is the address of {owner}"
+                    if owner
+                    else f"the alias {alias.url_path} is an address the site makes itself"
+                )
+                hint = "an alias is an old address that no page has now: remove it or correct it"
+            elif output in aliases:
+                problem = f"the alias {alias.url_path} is also an alias in {aliases[output]}"
+                hint = "an old address can lead to one page only: remove one of the two"
+            elif output.startswith(GENERATED_FOLDERS):
+                problem = (
+                    f"the alias {alias.url_path} is inside /{output.split('/')[0]}/, which the site writes"
+                )
+                hint = "an alias is an old address of an op-ed, chapter or page"
+            else:
+                aliases[output] = here
+                continue
+            errors.append(BuildError(entry.source.path, alias.line, problem, hint))
+    return errors
+
+
 def did_you_mean(value: str, known: list[str]) -> str:
     close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
     listing = (
@@ -419,6 +576,7 @@ def make_article(
         context=values.get("context", ""),
         committed_at=committed_at,
         modified_at=entry.source.modified_at,
+        aliases=alias_paths(entry),
     )
 
 
@@ -457,6 +615,7 @@ def make_chapter(entry: Entry, rendered: RenderedBody) -> Chapter:
         source_path=entry.source.path,
         draft=entry.draft,
         cited=tuple(slug for slug, _ in cited_articles(entry, rendered)),
+        aliases=alias_paths(entry),
     )
 
 
@@ -767,20 +926,34 @@ def parse_site(
     drafts: bool = False,
     base_path: str = "",
     memo: Memo | None = None,
+    publish: bool = False,
 ) -> Site:
     """Check everything and build the model; every problem of the run is raised together. Front matter
-    and converted Markdown are memoised in ``memo`` (parse_entries, render_bodies)."""
+    and converted Markdown are memoised in ``memo`` (parse_entries, render_bodies).
+
+    A placeholder left in site.yaml (unfinished_fields) is one of the problems when ``publish``, else
+    one of the site's ``warnings``."""
     memo = memo if memo is not None else Unmemoised()
     errors: list[BuildError] = []
     config: SiteConfig | None = None
+    unfinished: list[BuildError] = []
     try:
         config = parse_config(sources.config)
+        unfinished = unfinished_fields(sources.config)
     except (BuildError, ExceptionGroup) as error:
         errors.extend(error.exceptions if isinstance(error, ExceptionGroup) else [error])
+    # Placeholders stop publishing, but not the checks: each pass reports them with its other problems.
+    blocking = unfinished if publish else []
+
+    def stop_if_any(found: list[BuildError]) -> None:
+        if found:
+            raise_if_any([*blocking, *found])
+
     entries, entry_errors = parse_entries(sources.files, memo)
     errors.extend(entry_errors)
     errors.extend(check_unique_slugs(entries))
-    raise_if_any(errors)
+    errors.extend(check_unique_titles(entries))
+    stop_if_any(errors)
     assert config is not None
 
     published = [entry for entry in entries if drafts or not entry.draft]
@@ -804,7 +977,7 @@ def parse_site(
     article_entries = [entry for entry in published if entry.source.kind == "articles"]
     for entry in article_entries:
         errors.extend(check_chapter_refs(entry, chapter_slugs))
-    raise_if_any(errors)
+    stop_if_any(errors)
     articles = tuple(
         sorted(
             (
@@ -827,6 +1000,7 @@ def parse_site(
             source_path=entry.source.path,
             draft=entry.draft,
             show_contact=entry.values.get("show_contact", False),
+            aliases=alias_paths(entry),
         )
         for entry in sorted(published, key=lambda entry: entry.slug)
         if entry.source.kind == "pages"
@@ -848,7 +1022,8 @@ def parse_site(
             )
         )
     errors.extend(check_nav(sources.config, config, anchors_by_url))
-    raise_if_any(errors)
+    errors.extend(check_aliases(entries, authors))
+    raise_if_any([*blocking, *errors])
     warnings = [
         *(
             warning
@@ -862,7 +1037,9 @@ def parse_site(
         ),
     ]
     made_from = sources_digest(sources.config, entries, drafts=drafts, base_path=base_path)
-    return Site(config, chapters, articles, pages, authors, made_from, tuple(warnings))
+    return Site(
+        config, chapters, articles, pages, authors, made_from, tuple(warnings), unfinished=tuple(unfinished)
+    )
 
 
 def sources_digest(config: SourceFile, entries: list[Entry], *, drafts: bool, base_path: str) -> str:

@@ -101,7 +101,9 @@ def build_site(
     with stage(timings, "load"):
         sources = load_sources(root, lambda path: memo.lookup("source", path))
     with stage(timings, "parse and Markdown"):
-        site = parse_site(sources, drafts=options.drafts, base_path=options.base_path, memo=memo)
+        site = parse_site(
+            sources, drafts=options.drafts, base_path=options.base_path, memo=memo, publish=options.publish
+        )
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
     env = make_env(root / "templates", site, sources.assets, options, memo.templates())

@@ -42,6 +42,8 @@ class Rebuild:
     failure: Failure | None
     recovered: bool  # the previous rebuild had failed and this one did not
     seconds: float
+    # What the editor should know, and what must be filled in before publishing (Site.warnings, unfinished)
+    warnings: tuple[BuildError, ...] = ()
 
     @property
     def news(self) -> bool:
@@ -66,6 +68,7 @@ class Preview:
     pages: dict[str, bytes] = field(default_factory=dict)  # every output path -> bytes, as a build makes
     deferred: frozenset[str] = frozenset()  # out of date, left for finish()
     failing: bool = False
+    warnings: tuple[BuildError, ...] = ()  # the last good build's (Rebuild.warnings)
 
     def rebuild(
         self, changed: set[str] | frozenset[str] = frozenset(), *, first: frozenset[str] | None = None
@@ -92,6 +95,7 @@ class Preview:
         sink = MemorySink(before=self.pages)
         built = build_site(self.root, self.options, self.memo, sink, first=first, stop=stop)
         self.pages, self.deferred = sink.pages, frozenset(built.deferred)
+        self.warnings = (*built.site.warnings, *built.site.unfinished)
         return frozenset(built.made)
 
     def attempt(self, work: Callable[[], frozenset[str]], *, restyled: bool = False) -> Rebuild:
@@ -114,7 +118,9 @@ class Preview:
                 tuple(f"{self.options.base_path}/{path}" for path in swapped) if restyled else ("/",)
             )
             seconds = time.perf_counter() - started
-            return Rebuild(self.pages, made, changed, reload_paths or ("/",), None, recovered, seconds)
+            return Rebuild(
+                self.pages, made, changed, reload_paths or ("/",), None, recovered, seconds, self.warnings
+            )
         self.memo.discard()  # what the failed build made was never shown: it must not be trusted
         self.failing = True
         seconds = time.perf_counter() - started

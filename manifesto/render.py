@@ -8,7 +8,7 @@ import hashlib
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -19,7 +19,7 @@ from markupsafe import Markup
 from .body import nested_body, prefix_ids
 from .errors import BuildError
 from .load import Asset
-from .model import BODY_MEASURES, BODY_TEXT, Article, Site
+from .model import BODY_MEASURES, BODY_TEXT, Article, Chapter, Page, Site
 from .pool import imap_in_processes, runs, worker_inputs
 
 MONTHS = [
@@ -49,6 +49,9 @@ class RenderOptions:
     drafts: bool = False  # shown in the preview, marked as drafts
     updated: datetime.datetime | None = None  # the feed's time when no op-ed has a date (SOURCE_DATE_EPOCH)
     base_url: str | None = None  # replaces site.yaml's base_url (GitHub Pages tells the workflow its address)
+    # A placeholder left in site.yaml stops the build (parse_site). Left out of repr, which keys every
+    # page: the pages are the same either way.
+    publish: bool = field(default=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,16 @@ def manifesto_text(article: Article) -> Markup:
     return nested_body(article.body_html, article.manifesto_marks, f"{article.slug}--", MANIFESTO_LEVELS)
 
 
+def redirects(site: Site) -> list[tuple[str, Article | Chapter | Page]]:
+    """Each old address (``aliases:``) with the op-ed, chapter or page it now leads to, by address."""
+    found = [
+        (alias, target)
+        for target in (*site.chapters, *site.articles, *site.pages)
+        for alias in target.aliases
+    ]
+    return sorted(found, key=lambda pair: pair[0])
+
+
 def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
     """Every page of the site, in a fixed order."""
     yield PageJob("index.html", "/", "home.html", {})
@@ -283,6 +296,9 @@ def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
         yield PageJob(f"authors/{author.slug}/index.html", author.url_path, "author.html", {"author": author})
     for page in site.pages:
         yield PageJob(f"{page.slug}/index.html", page.url_path, "page.html", {"page": page})
+    for alias, target in redirects(site):
+        output_path = alias[1:] if alias.endswith(".html") else f"{alias[1:]}index.html"
+        yield PageJob(output_path, alias, "alias.html", {"target": target})
     yield PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {}, every_op_ed=True)
     yield PageJob("search/index.html", "/search/", "search.html", {})
     yield PageJob("404.html", "/404.html", "404.html", {})

@@ -356,6 +356,9 @@ def report(outcome: Rebuild, changed: set[str] | None, label: str = "Built") -> 
     if outcome.recovered:
         line += ": the site builds again"
     print(line, flush=True)
+    if changed is None or "site.yaml" in changed:  # at the start, and when site.yaml is saved
+        for warning in outcome.warnings:
+            print(warning.text("warning"), file=sys.stderr, flush=True)
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:

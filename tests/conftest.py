@@ -36,6 +36,7 @@ nav:
     url: /about/
   - label: The platform
     url: /manifesto/
+contact: editors@councils-first.org.uk
 """
 
 CHAPTER = """\
@@ -140,10 +141,14 @@ def make_site(tmp_path: Path) -> Callable[..., Path]:
     """Write the sample site (with ``changes`` applied; None deletes a file) and return its root."""
 
     def make(changes: dict[str, str | None] | None = None) -> Path:
-        root = tmp_path / "project"
-        shutil.copytree(REPO / "templates", root / "templates")
-        files: dict[str, str | None] = {**sample_files(), **(changes or {})}
-        write_files(root, {path: text for path, text in files.items() if text is not None})
-        return root
+        return write_sample_site(tmp_path / "project", changes)
 
     return make
+
+
+def write_sample_site(root: Path, changes: dict[str, str | None] | None = None) -> Path:
+    """The sample site in ``root`` with the project's templates (``changes`` applied; None deletes a file)."""
+    shutil.copytree(REPO / "templates", root / "templates")
+    files: dict[str, str | None] = {**sample_files(), **(changes or {})}
+    write_files(root, {path: text for path, text in files.items() if text is not None})
+    return root

@@ -1,4 +1,4 @@
-"""The reader's experience of the committed platform in a real browser (Chromium driven by Playwright).
+"""The reader's experience of a small platform in a real browser (Chromium driven by Playwright).
 
 axe-core on every page type in both colour schemes at phone and desktop width, a keyboard-only walk
 through an op-ed, search from the box to the op-ed (also under a base path), and screenshots. Skipped
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import CHAPTER, write_sample_site
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 import build
@@ -51,13 +52,52 @@ FOCUS_STATE = """() => {
 SHARE_LINKS = ["Share by email", "Share on X", "Share on Facebook", "Share on WhatsApp", "Share on LinkedIn"]
 
 
+# The sample site of conftest.py, with two more op-eds: "austerity" in two op-eds and a chapter,
+# "antisemitism" in one op-ed only, for the search tests.
+BROWSER_SITE = {
+    "content/chapters/fair-funding.md": CHAPTER.replace(
+        "Councils have lost much of their funding.", "Councils have lost much of their funding to austerity."
+    ),
+    "content/articles/the-cost-of-cuts.md": """\
+---
+title: The cost of cuts
+author: Cy Third
+bio: Cy Third chairs a residents' association.
+chapter: local-power
+summary: Ten years of cuts have a price that communities pay.
+---
+
+Ten years of austerity left councils unable to plan beyond the next budget.
+
+## Who pays
+
+Antisemitism, like every other hatred, grows where shared services and meeting places vanish.
+""",
+    "content/articles/budgets-that-last.md": """\
+---
+title: Budgets that last
+author: Di Fourth
+chapter: local-power
+summary: Councils need budgets set for years, not months.
+---
+
+After austerity, councils need settlements that last long enough to plan for.
+""",
+}
+
+
 @pytest.fixture(scope="module")
-def site() -> Site:
-    return parse_site(load_sources(REPO))
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_sample_site(tmp_path_factory.mktemp("browser") / "project", BROWSER_SITE)
+
+
+@pytest.fixture(scope="module")
+def site(project: Path) -> Site:
+    return parse_site(load_sources(project))
 
 
 def page_types(site: Site) -> dict[str, str]:
-    """One address of every kind of page, taken from the committed content."""
+    """One address of every kind of page."""
     return {
         "home": "",
         "chapters index": "chapters/",
@@ -85,22 +125,26 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def served_build(tmp_path_factory: pytest.TempPathFactory, base_path: str = "") -> Iterator[str]:
+def served_build(
+    tmp_path_factory: pytest.TempPathFactory, project: Path, base_path: str = ""
+) -> Iterator[str]:
     out = tmp_path_factory.mktemp("site") / "_site"
-    assert build.main(["--root", str(REPO), "build", "--out", str(out), "--base-path", base_path or "/"]) == 0
+    assert (
+        build.main(["--root", str(project), "build", "--out", str(out), "--base-path", base_path or "/"]) == 0
+    )
     pages = {path.relative_to(out).as_posix(): path.read_bytes() for path in out.rglob("*") if path.is_file()}
     with serve_pages(pages, base_path) as site_url:
         yield site_url
 
 
 @pytest.fixture(scope="module")
-def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from served_build(tmp_path_factory)
+def site_url(tmp_path_factory: pytest.TempPathFactory, project: Path) -> Iterator[str]:
+    yield from served_build(tmp_path_factory, project)
 
 
 @pytest.fixture(scope="module")
-def sub_path_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from served_build(tmp_path_factory, "/platform")
+def sub_path_site_url(tmp_path_factory: pytest.TempPathFactory, project: Path) -> Iterator[str]:
+    yield from served_build(tmp_path_factory, project, "/platform")
 
 
 def new_page(context: BrowserContext, errors: list[str]) -> Page:

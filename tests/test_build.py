@@ -340,6 +340,77 @@ BAD_INPUTS = [
         id="duplicate-slug",
     ),
     pytest.param(
+        "content/articles/copy.md",
+        "---\ntitle: A  SECOND voice\nauthor: Ben\nchapter: fair-funding\nsummary: S.\n---\n\nBody.\n",
+        "content/articles/second-op-ed.md:2: the title 'A second voice' is already used by content/articles/copy.md:2\n"
+        "  hint: give each op-ed its own title",
+        id="duplicate-op-ed-title",
+    ),
+    pytest.param(
+        "content/chapters/more-power.md",
+        "---\ntitle: Local power\norder: 3\nsummary: S.\n---\n\nIntro.\n",
+        "content/chapters/more-power.md:2: the title 'Local power' is already used by content/chapters/local-power.md:2",
+        id="duplicate-chapter-title",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        "---\ntitle: A second voice\nauthor: Ben\nchapter: fair-funding\nsummary: S.\naliases:\n  - /old/\n  - /about/\n---\n\nA second voice joins the argument for fair funding.\n",
+        "content/articles/second-op-ed.md:8: the alias /about/ is the address of content/pages/about.md\n"
+        "  hint: an alias is an old address that no page has now: remove it or correct it",
+        id="alias-is-a-page",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        "---\ntitle: A second voice\nauthor: Ben\nchapter: fair-funding\nsummary: S.\naliases: [/manifesto]\n---\n\nA second voice joins the argument for fair funding.\n",
+        "content/articles/second-op-ed.md:6: the alias /manifesto/ is an address the site makes itself",
+        id="alias-is-a-generated-page",
+    ),
+    pytest.param(
+        "content/chapters/local-power.md",
+        "---\ntitle: Local power\norder: 2\nsummary: S.\naliases: /articles/first-op-ed/\n---\n\nI.\n",
+        "content/chapters/local-power.md:5: the alias /articles/first-op-ed/ is the address of content/articles/first-op-ed.md",
+        id="alias-is-an-op-ed",
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\naliases:\n  - /articles/old-title/\n  - /articles/old-title\n---\n\nWe are councillors.\n",
+        "content/pages/about.md:5: the alias /articles/old-title/ is also an alias in content/pages/about.md:4\n"
+        "  hint: an old address can lead to one page only: remove one of the two",
+        id="alias-twice",
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\naliases: [/assets/old/]\n---\n\nWe are councillors.\n",
+        "content/pages/about.md:3: the alias /assets/old/ is inside /assets/, which the site writes",
+        id="alias-in-assets",
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\naliases: [https://example.org/old/]\n---\n\nWe are councillors.\n",
+        "content/pages/about.md:3: an alias must be a path of this site starting with /, not 'https://example.org/old/'",
+        id="alias-with-a-scheme",
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\naliases: [/old/../../x/]\n---\n\nWe are councillors.\n",
+        "content/pages/about.md:3: '/old/../../x/' is not a usable alias",
+        id="alias-climbing-out",
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\naliases: [/old/?page=2]\n---\n\nWe are councillors.\n",
+        "content/pages/about.md:3: '/old/?page=2' is not a usable alias",
+        id="alias-with-a-query",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML.replace(
+            "  address: 1 High Street", "  on_behalf_of: Anytown Residents\n  address: 1 High Street"
+        ),
+        "site.yaml:7: the imprint names who the site is published on behalf of, but not their address",
+        id="on-behalf-of-without-address",
+    ),
+    pytest.param(
         "content/chapters/fair-funding.md",
         "---\ntitle: Fair funding\norder: 1\nsummary: S.\nproposals:\n  - text: Do it.\n    source: first-op-ed#nowhere\n---\n\nIntro.\n",
         "content/chapters/fair-funding.md:6: proposal source: op-ed 'first-op-ed' has no passage '#nowhere'",
@@ -354,13 +425,13 @@ BAD_INPUTS = [
     ),
     pytest.param(
         "site.yaml",
-        SITE_YAML + "contact: the editors\n",
+        SITE_YAML.replace("contact: editors@councils-first.org.uk", "contact: the editors"),
         "site.yaml:17: 'contact' must be an e-mail address or a web address starting with https://, not 'the editors'",
         id="contact-not-an-address",
     ),
     pytest.param(
         "site.yaml",
-        SITE_YAML + "contact: http://example.org/form\n",
+        SITE_YAML.replace("contact: editors@councils-first.org.uk", "contact: http://example.org/form"),
         "site.yaml:17: 'contact' must be an e-mail address or a web address starting with https://",
         id="contact-not-https",
     ),
@@ -557,8 +628,6 @@ def test_check_catches_problems(
     text: str | None,
     expected: str,
 ) -> None:
-    from conftest import SITE_YAML
-
     root = make_site({"content/articles/draft.md": DRAFT, "content/images/photo.png": "png"})
     (root / relative).write_text(text if text is not None else SITE_YAML.replace("/about/", "/abuot/"))
     assert run(root, "check") == 1
@@ -575,6 +644,106 @@ def test_check_finds_dead_links_in_templates(
     template.write_text(template.read_text().replace("'/chapters/'|href", "'/chapterz/'|href"))
     assert run(root, "check") == 1
     assert "the page 404.html has a dead link '/chapterz/'" in capsys.readouterr().err
+
+
+PLACEHOLDER_SITE_YAML = SITE_YAML.replace(
+    "  promoter: Jo Bloggs\n  address: 1 High Street, Anytown AB1 2CD\n",
+    '  # Replace these before publishing.\n  promoter: "Your name (set it in site.yaml)"\n'
+    '  address: "your address (set it in site.yaml)"\n',
+)
+PLACEHOLDER_WARNINGS = [
+    "site.yaml:8: warning: 'imprint → promoter' is still the sample's placeholder: "
+    "'Your name (set it in site.yaml)'\n  hint: UK imprint rules require the promoter's real name and "
+    "postal address on campaign material: write them in site.yaml",
+    "site.yaml:9: warning: 'imprint → address' is still the sample's placeholder",
+    "Fill these 2 in before publishing: the publishing workflow stops on them.",
+]
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_placeholder_left_in_site_yaml_is_a_warning_until_publishing(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    root = make_site({"site.yaml": PLACEHOLDER_SITE_YAML})
+    assert run(root, command) == 0
+    err = capsys.readouterr().err
+    assert all(warning in err for warning in PLACEHOLDER_WARNINGS), err
+    assert run(root, command, "--publish") == 1
+    err = capsys.readouterr().err
+    assert "site.yaml:8: 'imprint → promoter' is still the sample's placeholder" in err
+    assert "site.yaml:9: 'imprint → address' is still the sample's placeholder" in err
+    assert f"{command.capitalize()} failed: 2 problems" in err and "Traceback" not in err
+    if command == "build":  # the site of the first build stays as it was
+        assert "Promoted by Your name (set it in site.yaml)" in (root / "_site/index.html").read_text()
+
+
+def test_publishing_reports_a_placeholder_with_the_other_problems_of_the_run(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    chapter = "---\ntitle: Local power\norder: 2\nsummary: S.\nproposals:\n  - text: T.\n    source: gone#x\n---\n\nI.\n"
+    root = make_site({"site.yaml": PLACEHOLDER_SITE_YAML, "content/chapters/local-power.md": chapter})
+    assert run(root, "check", "--publish") == 1
+    err = capsys.readouterr().err
+    assert "site.yaml:8: 'imprint → promoter'" in err and "site.yaml:9: 'imprint → address'" in err
+    assert "content/chapters/local-power.md:6: proposal source: no op-ed 'gone'" in err
+    assert "Check failed: 3 problems." in err
+
+
+def test_a_filled_in_site_yaml_publishes_without_warnings(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    assert run(root, "check", "--publish") == 0
+    assert run(root, "build", "--publish") == 0
+    assert "warning" not in capsys.readouterr().err
+    assert "Promoted by Jo Bloggs, 1 High Street, Anytown AB1 2CD." in (root / "_site/index.html").read_text()
+
+
+def test_the_imprint_names_who_the_site_is_published_on_behalf_of_with_their_address(
+    make_site: Callable[..., Path],
+) -> None:
+    behalf = "  on_behalf_of: Anytown <Residents>\n  on_behalf_of_address: 2 Low Road, Anytown\n"
+    root = make_site({"site.yaml": SITE_YAML.replace("calls_to_action:", behalf + "calls_to_action:")})
+    assert run(root) == 0
+    assert (
+        "Promoted by Jo Bloggs, 1 High Street, Anytown AB1 2CD, on behalf of Anytown &lt;Residents&gt;, "
+        "2 Low Road, Anytown." in (root / "_site/about/index.html").read_text()
+    )
+
+
+def test_an_alias_publishes_a_redirect_at_the_old_address_and_nowhere_else(
+    make_site: Callable[..., Path],
+) -> None:
+    moved = SECOND_ARTICLE_WITH_ALIASES
+    root = make_site({"content/articles/second-op-ed.md": moved})
+    assert run(root, "build", "--base-path", "/repo") == 0
+    site = read_tree(root / "_site")
+    for old in ("articles/a-second-voice/index.html", "old-second.html"):
+        page = site[old].decode()
+        assert '<meta http-equiv="refresh" content="0; url=/repo/articles/second-op-ed/">' in page
+        assert '<link rel="canonical" href="https://example.org/platform/articles/second-op-ed/">' in page
+        assert '<meta name="robots" content="noindex">' in page
+        assert '<a href="/repo/articles/second-op-ed/">A second &lt;voice&gt;</a>' in page
+        assert "script-src 'self'" in page and "<script" not in page and "unsafe-inline" not in page
+    assert dead_links(site, "/repo") == []
+    others = {path: data for path, data in site.items() if "second" not in path}
+    assert not any(b"/a-second-voice/" in data or b"old-second" in data for data in others.values())
+    assert run(root, "check", "--base-path", "/repo") == 0
+
+
+SECOND_ARTICLE_WITH_ALIASES = """\
+---
+title: A second <voice>
+author: Ben Sample
+chapter: fair-funding
+summary: A second op-ed in the same chapter.
+aliases:
+  - /articles/a-second-voice
+  - /old-second.html
+---
+
+A second voice joins the argument for fair funding.
+"""
 
 
 def test_op_ed_carries_sharing_metadata_and_structured_data(make_site: Callable[..., Path]) -> None:

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import FIRST_ARTICLE, SECOND_ARTICLE, SITE_YAML, run
 
-from manifesto.check import contact_missing
 from manifesto.model import Article, is_present_tense
-from manifesto.parse import best_by_content_words, passage_hint, passage_texts
+from manifesto.parse import best_by_content_words, contact_missing, passage_hint, passage_texts
 from manifesto.render import first_appeared
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -339,6 +338,8 @@ def test_content_words_ignore_the_commonest_words() -> None:
 
 # --- Contact -----------------------------------------------------------------------------------------------
 
+WITHOUT_CONTACT = SITE_YAML.replace("contact: editors@councils-first.org.uk\n", "")
+
 CONTACT_PAGE = """\
 ---
 title: How to contribute
@@ -367,21 +368,29 @@ Send us your op-ed.
 def test_a_page_that_asks_for_the_contact_ends_with_it(
     make_site: Callable[..., Path], contact: str | None, shown: str
 ) -> None:
-    site_yaml = SITE_YAML + (f"contact: {contact}\n" if contact else "")
+    site_yaml = WITHOUT_CONTACT + (f"contact: {contact}\n" if contact else "")
     root = make_site({"site.yaml": site_yaml, "content/pages/contribute.md": CONTACT_PAGE})
     assert run(root) == 0
     assert shown in (root / "_site/contribute/index.html").read_text()
     assert 'id="contact"' not in (root / "_site/about/index.html").read_text()
 
 
-def test_check_warns_while_the_contact_is_missing(
+def test_check_warns_while_the_contact_is_missing_and_publishing_stops(
     make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = make_site()
+    root = make_site({"site.yaml": WITHOUT_CONTACT})
     assert run(root, "check") == 0
-    assert "site.yaml: warning: no real 'contact'" in capsys.readouterr().err
-    (root / "site.yaml").write_text(SITE_YAML + "contact: editors@councils-first.org.uk\n")
-    assert run(root, "check") == 0
+    assert (
+        "site.yaml: warning: no 'contact': readers cannot tell how to reach the editors"
+        in capsys.readouterr().err
+    )
+    assert run(root, "check", "--publish") == 1
+    assert "site.yaml: no 'contact'" in capsys.readouterr().err
+    (root / "site.yaml").write_text(WITHOUT_CONTACT + "contact: editors@example.org\n")
+    assert run(root, "check", "--publish") == 1
+    assert "site.yaml:17: 'contact' is an example address that reaches no one" in capsys.readouterr().err
+    (root / "site.yaml").write_text(SITE_YAML)
+    assert run(root, "check", "--publish") == 0
     assert "contact" not in capsys.readouterr().err
 
 
@@ -389,12 +398,12 @@ def test_contact_missing_says_whether_site_yaml_has_one(make_site: Callable[...,
     from manifesto.load import load_sources
     from manifesto.parse import parse_site
 
-    root = make_site()
+    root = make_site({"site.yaml": WITHOUT_CONTACT})
     assert contact_missing(parse_site(load_sources(root)).config)
     for placeholder in ("editors@example.org", "https://example.com/form", "a@mail.example"):
-        (root / "site.yaml").write_text(SITE_YAML + f"contact: {placeholder}\n")
+        (root / "site.yaml").write_text(WITHOUT_CONTACT + f"contact: {placeholder}\n")
         assert contact_missing(parse_site(load_sources(root)).config), placeholder
-    (root / "site.yaml").write_text(SITE_YAML + "contact: https://forms.councils-first.org.uk/write\n")
+    (root / "site.yaml").write_text(WITHOUT_CONTACT + "contact: https://forms.councils-first.org.uk/write\n")
     assert not contact_missing(parse_site(load_sources(root)).config)
 
 

@@ -13,13 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import write_sample_site
 
 import build
 from manifesto.load import load_sources
 from manifesto.parse import parse_site
 from manifesto.pdf import ManifestoPdf, chromium_executable
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def need_tools() -> None:
@@ -50,22 +49,30 @@ def page_count(pdf: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The committed platform, built with its PDF (and no SOURCE_DATE_EPOCH)."""
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_sample_site(tmp_path_factory.mktemp("printed") / "project")
+
+
+@pytest.fixture(scope="module")
+def printed(project: Path) -> Iterator[Path]:
+    """The sample site, built with its PDF (and no SOURCE_DATE_EPOCH)."""
     need_tools()
-    out = tmp_path_factory.mktemp("printed") / "_site"
+    out = project / "_site"
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("SOURCE_DATE_EPOCH", raising=False)
-        assert build.main(["--root", str(REPO), "pdf", "--out", str(out)]) == 0
+        assert build.main(["--root", str(project), "pdf", "--out", str(out)]) == 0
     yield out
 
 
-def test_the_pdf_has_several_pages_and_each_chapter_heading_once_at_the_top_of_a_page(printed: Path) -> None:
+def test_the_pdf_has_several_pages_and_each_chapter_heading_once_at_the_top_of_a_page(
+    project: Path, printed: Path
+) -> None:
     pdf = printed / "manifesto.pdf"
     assert pdf.read_bytes().startswith(b"%PDF-")
     pages = page_texts(pdf)
     assert page_count(pdf) == len(pages) > 1
-    chapters = parse_site(load_sources(REPO)).chapters
+    chapters = parse_site(load_sources(project)).chapters
+    assert len(chapters) >= 2
     page_starts = [" ".join(page.split()) for page in pages]
     for number, chapter in enumerate(chapters, start=1):
         # Each chapter starts a new page, headed by its number and title (once: the contents list
@@ -77,7 +84,8 @@ def test_the_pdf_has_several_pages_and_each_chapter_heading_once_at_the_top_of_a
 def test_the_pdf_has_page_numbers_the_imprint_and_no_navigation_or_sharing(printed: Path) -> None:
     pages = page_texts(printed / "manifesto.pdf")
     for number, text in enumerate(pages, start=1):
-        assert text.strip().endswith(f"{number} / {len(pages)}"), number
+        # pdftotext's layout keeps or drops the spaces around the slash depending on the page's width.
+        assert re.search(rf"\b{number} ?/ ?{len(pages)}$", text.strip()), number
     everything = "\n".join(pages)
     assert "Promoted by " in pages[-1]
     for screen_only in ("Skip to main content", "Share on", "Search", "Write to your councillor", "Download"):

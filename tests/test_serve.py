@@ -680,3 +680,24 @@ def test_a_folder_without_site_yaml_is_refused(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "site.yaml: no site.yaml in" in result.stderr
+
+
+def test_the_preview_warns_of_a_placeholder_in_site_yaml_at_the_start_and_when_it_is_saved(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import SITE_YAML
+
+    from manifesto.serve import report
+
+    root = make_site({"site.yaml": SITE_YAML.replace("Jo Bloggs", '"Your name (set it in site.yaml)"')})
+    preview = Preview(root)
+    report(preview.rebuild(), None)
+    warning = "site.yaml:7: warning: 'imprint → promoter' is still the sample's placeholder"
+    assert warning in capsys.readouterr().err
+    changes = edited(root, "content/articles/first-op-ed.md", "that line is thinning", "that line is thin")
+    report(preview.rebuild(apply(root, changes)), changes)
+    assert warning not in capsys.readouterr().err  # not repeated on every save
+    changes = edited(root, "site.yaml", '"Your name (set it in site.yaml)"', "Jo Bloggs")
+    outcome = preview.rebuild(apply(root, changes))
+    report(outcome, changes)
+    assert outcome.failure is None and outcome.warnings == () and "warning" not in capsys.readouterr().err
