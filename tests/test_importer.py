@@ -507,6 +507,10 @@ def test_import_writes_the_article_and_reports_it(tmp_path: Path) -> None:
     assert format_report(report) == textwrap.dedent(
         f"""\
         {source} -> {written.as_posix()}
+          title: found (the headline, line 1)
+          author: found (the byline, line 3)
+          bio: found (the author's bio, line 13)
+          date: missing (the text states no publication date; none was guessed)
           removed line 1 (headline, now the title): “Councils can fix the housing crisis if Whitehall…”
           removed line 3 (byline, now the author): “Maria Lopez”
           removed line 5 (lone caption): “the bus depot”
