@@ -41,6 +41,7 @@ import yaml
 
 from .errors import BuildError, raise_if_any
 from .slugs import is_slug, slugify
+from .webpage import Inline, PageBlock, PageText, SavedPage, decode_page, looks_like_html, read_saved_page
 
 TEXT_SOURCE = "<text>"  # the path parse_raw_article's errors carry; import_files puts the file name in
 STDIN_SOURCE = "-"
@@ -479,7 +480,7 @@ COMMENT_SECTION = re.compile(
     re.IGNORECASE,
 )
 PAGE_FURNITURE = re.compile(
-    r"^(?:print(?: this(?: article| page| story)?)?|save(?: for later| article)?|bookmark|listen(?: to this article)?"
+    r"^(?:print this(?: article| page| story)?|save(?: for later| article)?|bookmark|listen(?: to this article)?"
     r"|\d+\s*min(?:ute)?s?\s+read|reading time:.*|text size.*|about the (?:author|writer)s?:?|advertisement|advert"
     r"|sponsored(?: content)?|skip to (?:main )?content|back to top)$",
     re.IGNORECASE,
@@ -652,8 +653,8 @@ def debris_reason(block: Block) -> str | None:
 def mark_debris(blocks: tuple[Block, ...]) -> dict[int, str]:
     """Every block that is debris alone, then the neighbours each rule takes with it.
 
-    A neighbour is joined across other debris (a share bar under a headline list), never across a block of
-    the op-ed, so the widget a button belongs to must touch it.
+    A neighbour is joined across debris of the same kind (the second "Share on …" line of a share bar),
+    never across anything else, so the widget a button belongs to must touch it.
     """
     reasons: dict[int, str] = {}
     rules: dict[int, DebrisRule] = {}
@@ -665,7 +666,9 @@ def mark_debris(blocks: tuple[Block, ...]) -> dict[int, str]:
         rule = rules[start]
         for step, joins in ((1, rule.after), (-1, rule.before)):
             i = start + step
-            while 0 <= i < len(blocks) and (i in reasons or joins(blocks[i])):
+            while 0 <= i < len(blocks) and (
+                reasons.get(i) == rule.reason or (i not in reasons and joins(blocks[i]))
+            ):
                 if i not in reasons:
                     reasons[i] = rule.reason
                 i += step
@@ -1030,8 +1033,17 @@ def escape_markdown(line: str) -> str:
     escapable with a backslash, and an ``&`` that would read as an entity is written ``&amp;``. Straight
     quotes and dashes are left to the site's typography (smarty), which changes glyphs, not words.
     """
-    escaped = ENTITY.sub("&amp;", line)
-    escaped = INLINE_MARKUP.sub(lambda match: "\\" + match[0], escaped).replace("<", "&lt;")
+    return escape_line_start(escape_inline(line))
+
+
+def escape_inline(text: str) -> str:
+    """Text as Markdown that shows it as written, wherever in a line it stands."""
+    escaped = ENTITY.sub("&amp;", text)
+    return INLINE_MARKUP.sub(lambda match: "\\" + match[0], escaped).replace("<", "&lt;")
+
+
+def escape_line_start(escaped: str) -> str:
+    """Escaped text that opens a line, made safe from being read as a heading, list, quote or fence."""
     escaped = ORDERED_ITEM.sub(r"\1\\\2", escaped)
     escaped = LINE_START_MARKUP.sub(lambda match: "\\" + match[0], escaped)
     if escaped.startswith(":"):  # a definition, under the paragraph before it
@@ -1276,6 +1288,211 @@ def date_source(date: str | None, line: int | None) -> FieldSource:
     return FieldSource("date", MISSING, "the text states no publication date; none was guessed")
 
 
+# --- Saved web pages --------------------------------------------------------------------------------------
+
+OUTSIDE = "outside the article (menus, asides, comments and the like)"
+SAFE_LINK = re.compile(r"^(?:https?://|mailto:)\S+$", re.IGNORECASE)
+
+
+def link_address(href: str) -> str:
+    """An address Markdown reads whole: brackets, spaces and angle brackets percent-encoded."""
+    return (
+        href.replace(" ", "%20")
+        .replace("(", "%28")
+        .replace(")", "%29")
+        .replace("<", "%3C")
+        .replace(">", "%3E")
+    )
+
+
+def inline_markdown(runs: tuple[Inline, ...]) -> str:
+    """A block's runs as Markdown: emphasis and safe links kept, every other character shown as written."""
+    merged: list[Inline] = []
+    for run in runs:
+        if merged and (merged[-1].style, merged[-1].href) == (run.style, run.href):
+            merged[-1] = replace(merged[-1], text=merged[-1].text + run.text)
+        else:
+            merged.append(run)
+    parts: list[str] = []
+    for run in merged:
+        text = " ".join(run.text.split())
+        if not text:
+            parts.append(" " if run.text else "")
+            continue
+        markdown = escape_inline(text)
+        if run.style:
+            mark = "**" if run.style == "strong" else "*"
+            markdown = f"{mark}{markdown}{mark}"
+        if run.href and SAFE_LINK.match(run.href):
+            markdown = f"[{markdown}]({link_address(run.href)})"
+        lead = " " if run.text[:1].isspace() else ""
+        trail = " " if run.text[-1:].isspace() else ""
+        parts.append(f"{lead}{markdown}{trail}")
+    return " ".join("".join(parts).split())
+
+
+def page_block_markdown(block: PageBlock) -> str:
+    items = [inline_markdown(item) for item in block.items]
+    if block.kind == "heading":
+        heading = items[0]
+        return f"{'#' * block.level} {heading[:-1] + '&#35;' if heading.endswith('#') else heading}"
+    if block.kind == "list":
+        return "\n".join(f"- {escape_line_start(item)}" for item in items)
+    if block.kind == "ordered list":
+        return "\n".join(f"{number}. {escape_line_start(item)}" for number, item in enumerate(items, 1))
+    if block.kind == "quote":
+        return "\n>\n".join(f"> {escape_line_start(item)}" for item in items)
+    if block.kind == "table":
+        rows = [f"| {' | '.join(escape_inline(cell.text) or ' ' for cell in row)} |" for row in block.items]
+        width = max(len(row) for row in block.items)
+        return "\n".join([rows[0], "|" + " --- |" * width, *rows[1:]])
+    return escape_line_start(items[0])
+
+
+def page_text_reason(text: str, article: ImportedArticle, page: SavedPage) -> str | None:
+    """Why a text the page showed is not in the body, when it went into front matter; else None."""
+    block = Block(0, 0, (text,))
+    byline = read_byline(text) if block.word_count <= 25 else None
+    if same_name(text, article.title):
+        return HEADLINE
+    if page.description and same_name(text, page.description):
+        return STANDFIRST
+    if byline and article.author and names_author(author_names(byline.author)[0], article.author):
+        return BYLINE
+    if is_date_line(block):
+        return PUBLICATION_DATE
+    if article.bio and same_name(text, article.bio):
+        return BIO
+    if article.photo_credit and photo_credit_of(block) == article.photo_credit:
+        return PHOTO_CREDIT
+    return None
+
+
+def page_removed(
+    texts: tuple[PageText, ...], kept: str, article: ImportedArticle, page: SavedPage
+) -> list[RemovedBlock]:
+    """Every text of the page left out of the body, in runs of neighbours left out for the same reason.
+
+    The text importer's debris rules name what they can (a share bar, a comment section, a list of
+    headlines under "Most read"); the rest of what the extraction left out was outside the article.
+    """
+    blocks = tuple(Block(text.line, text.line, (text.text,)) for text in texts)
+    debris = mark_debris(blocks)
+    debris |= mark_comment_thread(blocks, debris)
+    reasons = {
+        i: page_text_reason(text.text, article, page) or debris.get(i, OUTSIDE)
+        for i, text in enumerate(texts)
+        if text.text not in kept
+    }
+    return removed_blocks(blocks, reasons)
+
+
+def page_byline_role(texts: tuple[PageText, ...], author: str) -> tuple[str, int | None]:
+    """The role the page's byline gives the author ("By Nadia Okafor, cabinet member for …"), with its line."""
+    for text in texts:
+        byline = read_byline(text.text) if len(text.text.split()) <= 25 else None
+        if byline and byline.role and names_author(author_names(byline.author)[0], author):
+            return f"{byline.author}, {byline.role}", text.line
+    return "", None
+
+
+def parse_saved_page(html_text: str) -> ImportedArticle:
+    """Read a web page saved from the browser. Raises BuildError (path "<text>") when it holds no article."""
+    page = read_saved_page(html_text)
+    if page is None or not page.blocks:
+        raise BuildError(
+            TEXT_SOURCE,
+            None,
+            "found no article in this web page",
+            "open the page in a browser, copy the op-ed's text and import that as a .txt file",
+        )
+    lines = {text.text: text.line for text in reversed(page.texts)}
+    blocks = tuple(
+        Block(line, line, block.lines)
+        for block in page.blocks
+        for line in [next((n for t, n in lines.items() if block.lines[0] and block.lines[0] in t), 0)]
+    )
+    reasons = mark_debris(blocks)
+    reasons |= mark_comment_thread(blocks, reasons)
+    header = read_header(blocks, reasons, page.author)
+    reasons |= header.reasons
+    author = page.author or header.author
+    closing = read_closing(blocks, reasons, author)
+    reasons |= closing.reasons
+    bio = ""
+    if closing.bio_index is not None:
+        reasons[closing.bio_index] = BIO
+        bio = blocks[closing.bio_index].text
+    author = author or closing.name
+    role_bio, role_line = page_byline_role(page.texts, author) if author and not bio else ("", None)
+    kept = [page_blocks for i, page_blocks in enumerate(page.blocks) if i not in reasons]
+    if not kept:
+        raise BuildError(
+            TEXT_SOURCE,
+            None,
+            "nothing left after removing debris",
+            "the page's article held only headlines, bylines, comments, appeals or similar",
+        )
+    title = page.title or header.title
+    date = page.date or header.date
+    credits = [text for text in page.texts if is_photo_credit(Block(0, 0, (text.text,)))]
+    body_start = next((block.first_line for i, block in enumerate(blocks) if i not in reasons), 0)
+    credit = next(
+        (photo_credit_of(Block(0, 0, (c.text,))) or "" for c in credits if c.line <= body_start), ""
+    )
+    first_paragraph = next((block.lines[0] for block in kept if block.kind == "paragraph"), kept[0].lines[0])
+    article = ImportedArticle(
+        title=title,
+        author=author,
+        bio=bio or role_bio,
+        social=social_links(bio),
+        date=date,
+        summary=summarise(page.description or header.standfirst or first_paragraph),
+        photo_credit=credit,
+        body_markdown="\n\n".join(page_block_markdown(block) for block in kept),
+        removed=(),
+        notes=tuple(missing_notes(title, author)),
+        sources=(
+            FieldSource("title", FOUND, "the page's metadata and headline")
+            if page.title
+            else title_source(header.title, blocks, header.reasons),
+            page_author_source(page, header, closing, blocks),
+            FieldSource(
+                "bio",
+                FOUND,
+                f"the author's bio at the end of the article, line {blocks[closing.bio_index].first_line}",
+            )
+            if bio and closing.bio_index is not None
+            else FieldSource("bio", FOUND, f"the role in the page's byline, line {role_line}")
+            if role_bio
+            else FieldSource("bio", MISSING, "no bio, and no role in the byline"),
+            page_date_source(page, header),
+        ),
+    )
+    kept_text = " ".join(line for block in kept for line in block.lines)
+    return replace(article, removed=tuple(page_removed(page.texts, kept_text, article, page)))
+
+
+def page_author_source(
+    page: SavedPage, header: Header, closing: Closing, blocks: tuple[Block, ...]
+) -> FieldSource:
+    if page.author and "author" in page.stated:
+        return FieldSource("author", FOUND, "the page's metadata")
+    if page.author:
+        return FieldSource("author", GUESSED, "read from the page's layout, not stated in its metadata")
+    return author_source(header, closing, blocks)
+
+
+def page_date_source(page: SavedPage, header: Header) -> FieldSource:
+    if page.date and "date" in page.stated:
+        return FieldSource("date", FOUND, "the page's metadata")
+    if page.date:
+        return FieldSource(
+            "date", GUESSED, "read from the page's layout or address, not stated in its metadata"
+        )
+    return date_source(header.date, header.date_line)
+
+
 # --- Front matter -----------------------------------------------------------------------------------------
 
 
@@ -1353,15 +1570,28 @@ def decode_source(data: bytes, source: str) -> str:
         ) from None
 
 
-def read_source(source: str, read_stdin: Callable[[], bytes]) -> str:
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
+
+
+def is_saved_page(source: str, data: bytes) -> bool:
+    """A web page saved from the browser: by its name, or, for standard input, by how it opens."""
+    opening = data[:1000].decode("utf-8", "ignore")
+    return b"\x00" not in data and (source.lower().endswith(PAGE_SUFFIXES) or looks_like_html(opening))
+
+
+def read_source(source: str, read_stdin: Callable[[], bytes]) -> tuple[str, bool]:
+    """The source's text, and whether it is a saved web page rather than pasted text."""
     name = display_name(source)
     if source == STDIN_SOURCE:
-        return decode_source(read_stdin(), name)
-    try:
-        data = Path(source).read_bytes()
-    except OSError as error:
-        raise BuildError(name, None, f"cannot read this file: {error.strerror or error}") from None
-    return decode_source(data, name)
+        data = read_stdin()
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as error:
+            raise BuildError(name, None, f"cannot read this file: {error.strerror or error}") from None
+    if is_saved_page(source, data):
+        return decode_page(data), True
+    return decode_source(data, name), False
 
 
 def display_name(source: str) -> str:
@@ -1408,7 +1638,8 @@ def import_files(
     for source in sources:
         name = display_name(source)
         try:
-            article = parse_raw_article(read_source(source, read_stdin))
+            text, is_page = read_source(source, read_stdin)
+            article = parse_saved_page(text) if is_page else parse_raw_article(text)
         except BuildError as error:
             path = name if error.path == Path(TEXT_SOURCE) else error.path
             errors.append(BuildError(path, error.line, error.problem, error.hint))
