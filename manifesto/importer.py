@@ -402,6 +402,7 @@ DONATION_SIGNALS = re.compile(
     r"|\bcosts? money\b|\bpaywall\b|\bsupporters?\b",
     re.IGNORECASE,
 )
+READER_ADDRESS = re.compile(r"\b(?:our|your|you|us)\b", re.IGNORECASE)
 APPEAL_PHRASES = re.compile(
     r"\breaders like you\b"
     r"|\b(?:already|monthly|regular|one-off|small)\s+donat"
@@ -440,7 +441,7 @@ SHARE_BUTTON = re.compile(
     re.IGNORECASE,
 )
 NOTICE_LINE = re.compile(
-    r"^(?:©|\(c\)\s|copyright\b)|\ball rights reserved\b|\bregistered in england\b|\bcompany (?:no|number)\b",
+    r"^(?:©|\(c\)\s|copyright\s*(?:©|\(c\)|\d{4}))|\ball rights reserved\b|\bregistered in england\b|\bcompany (?:no|number)\b",
     re.IGNORECASE,
 )
 COOKIE_SIGNALS = re.compile(
@@ -518,7 +519,8 @@ def is_appeal(block: Block) -> bool:
         return True
     sign_up = {match.lower() for match in SIGN_UP_SIGNALS.findall(text)}
     donation = {match.lower() for match in DONATION_SIGNALS.findall(text)}
-    return block.word_count <= 60 and (len(sign_up) >= 2 or len(donation) >= 3)
+    speaks_to_reader = READER_ADDRESS.search(text) is not None  # "our newsletter", "your inbox"
+    return block.word_count <= 60 and speaks_to_reader and (len(sign_up) >= 2 or len(donation) >= 3)
 
 
 def is_appeal_button(block: Block) -> bool:
@@ -1399,7 +1401,7 @@ def page_byline_role(texts: tuple[PageText, ...], author: str) -> tuple[str, int
 def parse_saved_page(html_text: str) -> ImportedArticle:
     """Read a web page saved from the browser. Raises BuildError (path "<text>") when it holds no article."""
     page = read_saved_page(html_text)
-    if page is None or not page.blocks:
+    if page is None or not any(is_prose(Block(0, 0, block.lines)) for block in page.blocks):
         raise BuildError(
             TEXT_SOURCE,
             None,
@@ -1478,6 +1480,18 @@ def page_author_source(
 ) -> FieldSource:
     if page.author and "author" in page.stated:
         return FieldSource("author", FOUND, "the page's metadata")
+    byline_line = next(
+        (
+            text.line
+            for text in page.texts
+            if (byline := read_byline(text.text))
+            and byline.prefixed
+            and same_name(byline.author, page.author)
+        ),
+        None,
+    )
+    if page.author and byline_line:
+        return FieldSource("author", FOUND, f"the byline on the page, line {byline_line}")
     if page.author:
         return FieldSource("author", GUESSED, "read from the page's layout, not stated in its metadata")
     return author_source(header, closing, blocks)
@@ -1486,10 +1500,18 @@ def page_author_source(
 def page_date_source(page: SavedPage, header: Header) -> FieldSource:
     if page.date and "date" in page.stated:
         return FieldSource("date", FOUND, "the page's metadata")
+    date_line = next(
+        (
+            text.line
+            for text in page.texts
+            if (match := DATE_LINE.match(text.text)) and iso_date(match) == page.date
+        ),
+        None,
+    )
+    if page.date and date_line:
+        return FieldSource("date", FOUND, f"stated on line {date_line}")
     if page.date:
-        return FieldSource(
-            "date", GUESSED, "read from the page's layout or address, not stated in its metadata"
-        )
+        return FieldSource("date", GUESSED, "read from the page's address or layout, not stated on it")
     return date_source(header.date, header.date_line)
 
 

@@ -11,6 +11,7 @@ Nothing here fetches anything: a saved page is read as it is, and its links are 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ from dataclasses import dataclass
 import lxml.html
 import trafilatura
 from lxml import etree
+
+# trafilatura explains on its logger why it skipped parts of a page; the import report says what was left out.
+logging.getLogger("trafilatura").addHandler(logging.NullHandler())
+logging.getLogger("htmldate").addHandler(logging.NullHandler())
 
 # Elements whose text the reader never sees.
 HIDDEN_TAGS = frozenset(
@@ -151,7 +156,7 @@ def read_saved_page(html: str) -> SavedPage | None:
         date=date,
         description=squash(document.description or ""),
         stated=frozenset(stated),
-        blocks=tuple(article_blocks(document.body)),
+        blocks=tuple(block for block in article_blocks(document.body) if any(block.lines)),
         texts=tuple(page_texts(tree.body if tree.find("body") is not None else tree)),
     )
 
@@ -189,7 +194,8 @@ def article_blocks(body: etree._Element) -> Iterator[PageBlock]:
             yield PageBlock("heading", (inlines(element),), max(2, min(level, 4)))
         elif tag == "list":
             kind = "ordered list" if element.get("rend") == "ol" else "list"
-            yield PageBlock(kind, tuple(inlines(item) for item in element.iter("item")))
+            items = [inlines(item) for item in element.iter("item")]
+            yield PageBlock(kind, tuple(item for item in items if squash("".join(run.text for run in item))))
         elif tag == "quote":
             parts = [child for child in element if child.tag == "p"] or [element]
             yield PageBlock("quote", tuple(inlines(part) for part in parts))
