@@ -1,26 +1,33 @@
-"""Raw op-ed text pasted from a news page -> an article file: YAML front matter and a clean Markdown body.
+"""Raw op-ed text pasted from a news page, or a saved web page -> an article file: YAML front matter and a
+clean Markdown body.
 
-How a page is read, top to bottom (each step is a small function below):
+How pasted text is read, top to bottom (each step is a small function below):
 
 1. ``normalise_lines``: BOM dropped; CRLF, CR and other line separators become LF; non-breaking and other
    odd spaces become plain spaces; zero-width and control characters go; runs of spaces collapse; lines are
    trimmed. Line numbers stay those of the pasted file, so reports point at the source.
 2. ``split_blocks``: lines are grouped into blocks (paragraphs) at blank lines; a paste without any blank
    line (some browsers copy paragraphs as single lines) is read one block per line. A separator rule is
-   always a block of its own.
-3. ``mark_debris``: blocks that are debris by their own look: separator rules, comment-form lines, donation
-   and subscription appeals, "More from …" headings and the headline lists under them, "Read more: …" links,
-   sharing and tag furniture, photo credits and "Published on …" lines. ``mark_comment_thread``: from the
-   first reader-comment header ("2. Jo on January 24, 2020 at 4:48 am") met after the op-ed has started,
-   every block that is not already debris belongs to the comment thread.
-4. ``read_header``: a headline (see ``is_headline``), then a byline, a date and lone captions, up to the
-   first block that is none of these.
+   always a block of its own. ``split_run_in_header``: headline, byline and date lines run together become
+   blocks of their own.
+3. ``mark_debris``: the table ``DEBRIS_RULES``, one named rule per kind of debris (share buttons, sign-up and
+   donation appeals, comment furniture, related lists, tags, notices, image residue, …), each judging a
+   block by its shape and taking the short neighbouring blocks that belong to the same widget.
+   ``mark_comment_thread``: from a comment section's heading, or the first reader-comment header met after
+   the op-ed has started, every block that is not already debris belongs to the comment thread.
+4. ``read_header``: section label, headline, standfirst, byline (with a role, or several authors), date and
+   captions, in any order, up to the first block that is none of these.
 5. ``read_closing``: the author's bio is the last remaining block when it opens "<Name> is/was/…".
 6. What is left is the op-ed, kept word for word and escaped so that Markdown shows it as written.
 
+A saved web page (``parse_saved_page``) is read by ``webpage.py`` with trafilatura; its article's blocks go
+through the same debris, header and bio rules, and every text of the page left out is reported.
+
 Every block that leaves the body is reported (``RemovedBlock``), including those moved into front matter,
-so an editor can check the importer's reading against the source in one pass. Things the editor must act on
-(no headline, no chapter, a hidden e-mail address) are ``ImportNote`` warnings.
+so an editor can check the importer's reading against the source in one pass. Where each field came from
+is a ``FieldSource``: found, guessed (the file then opens with a comment saying so) or missing; nothing is
+ever invented. Things the editor must act on (no headline, no chapter, a hidden e-mail address) are
+``ImportNote`` warnings.
 
 The rules describe how news pages are built, not any one site: no site, author or newspaper name appears here.
 """
