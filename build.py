@@ -86,8 +86,12 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check as for publishing: a placeholder left in site.yaml is an error, not a warning",
     )
-    import_cmd = commands.add_parser("import", help="turn raw op-ed text into content/articles/*.md")
-    import_cmd.add_argument("files", nargs="+", help="raw text files; - reads standard input")
+    import_cmd = commands.add_parser(
+        "import", help="turn raw op-ed text or a saved web page into content/articles/*.md"
+    )
+    import_cmd.add_argument(
+        "files", nargs="+", help="raw text files or saved web pages (.html); - reads standard input"
+    )
     import_cmd.add_argument("--chapter", default=None, help="the chapter slug to file the op-eds under")
     import_cmd.add_argument("--force", action="store_true", help="overwrite existing articles")
     new_cmd = commands.add_parser("new", help="start a new op-ed or chapter from a commented template")

@@ -1,26 +1,33 @@
-"""Raw op-ed text pasted from a news page -> an article file: YAML front matter and a clean Markdown body.
+"""Raw op-ed text pasted from a news page, or a saved web page -> an article file: YAML front matter and a
+clean Markdown body.
 
-How a page is read, top to bottom (each step is a small function below):
+How pasted text is read, top to bottom (each step is a small function below):
 
 1. ``normalise_lines``: BOM dropped; CRLF, CR and other line separators become LF; non-breaking and other
    odd spaces become plain spaces; zero-width and control characters go; runs of spaces collapse; lines are
    trimmed. Line numbers stay those of the pasted file, so reports point at the source.
 2. ``split_blocks``: lines are grouped into blocks (paragraphs) at blank lines; a paste without any blank
    line (some browsers copy paragraphs as single lines) is read one block per line. A separator rule is
-   always a block of its own.
-3. ``mark_debris``: blocks that are debris by their own look: separator rules, comment-form lines, donation
-   and subscription appeals, "More from …" headings and the headline lists under them, "Read more: …" links,
-   sharing and tag furniture, photo credits and "Published on …" lines. ``mark_comment_thread``: from the
-   first reader-comment header ("2. Jo on January 24, 2020 at 4:48 am") met after the op-ed has started,
-   every block that is not already debris belongs to the comment thread.
-4. ``read_header``: a headline (see ``is_headline``), then a byline, a date and lone captions, up to the
-   first block that is none of these.
+   always a block of its own. ``split_run_in_header``: headline, byline and date lines run together become
+   blocks of their own.
+3. ``mark_debris``: the table ``DEBRIS_RULES``, one named rule per kind of debris (share buttons, sign-up and
+   donation appeals, comment furniture, related lists, tags, notices, image residue, …), each judging a
+   block by its shape and taking the short neighbouring blocks that belong to the same widget.
+   ``mark_comment_thread``: from a comment section's heading, or the first reader-comment header met after
+   the op-ed has started, every block that is not already debris belongs to the comment thread.
+4. ``read_header``: section label, headline, standfirst, byline (with a role, or several authors), date and
+   captions, in any order, up to the first block that is none of these.
 5. ``read_closing``: the author's bio is the last remaining block when it opens "<Name> is/was/…".
 6. What is left is the op-ed, kept word for word and escaped so that Markdown shows it as written.
 
+A saved web page (``parse_saved_page``) is read by ``webpage.py`` with trafilatura; its article's blocks go
+through the same debris, header and bio rules, and every text of the page left out is reported.
+
 Every block that leaves the body is reported (``RemovedBlock``), including those moved into front matter,
-so an editor can check the importer's reading against the source in one pass. Things the editor must act on
-(no headline, no chapter, a hidden e-mail address) are ``ImportNote`` warnings.
+so an editor can check the importer's reading against the source in one pass. Where each field came from
+is a ``FieldSource``: found, guessed (the file then opens with a comment saying so) or missing; nothing is
+ever invented. Things the editor must act on (no headline, no chapter, a hidden e-mail address) are
+``ImportNote`` warnings.
 
 The rules describe how news pages are built, not any one site: no site, author or newspaper name appears here.
 """
@@ -41,6 +48,7 @@ import yaml
 
 from .errors import BuildError, raise_if_any
 from .slugs import is_slug, slugify
+from .webpage import Inline, PageBlock, PageText, SavedPage, decode_page, looks_like_html, read_saved_page
 
 TEXT_SOURCE = "<text>"  # the path parse_raw_article's errors carry; import_files puts the file name in
 STDIN_SOURCE = "-"
@@ -61,6 +69,12 @@ COMMENTS = "reader comments"
 APPEAL = "donation or subscription appeal"
 RELATED = "related articles"
 FURNITURE = "page furniture"
+SHARE = "share and follow buttons"
+NOTICE = "copyright or cookie notice"
+TAGS = "tag list"
+IMAGE = "image residue"
+STANDFIRST = "standfirst, now the summary"
+SECTION_LABEL = "section label"
 AFTER_BIO = "after the author's bio"
 LOST_LINK = "link text whose link was lost"
 
@@ -84,6 +98,20 @@ class ImportNote:
     message: str
 
 
+FOUND = "found"
+GUESSED = "guessed"
+MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class FieldSource:
+    """Where the importer took a front-matter field from: found (stated), guessed, or missing."""
+
+    field: str
+    status: str  # FOUND, GUESSED or MISSING
+    detail: str
+
+
 @dataclass(frozen=True)
 class ImportedArticle:
     title: str
@@ -96,6 +124,11 @@ class ImportedArticle:
     body_markdown: str
     removed: tuple[RemovedBlock, ...]
     notes: tuple[ImportNote, ...]
+    sources: tuple[FieldSource, ...] = ()
+
+    @property
+    def guessed(self) -> tuple[FieldSource, ...]:
+        return tuple(source for source in self.sources if source.status == GUESSED)
 
     def slug(self) -> str:
         """The file name: the headline's first 8 words; with no headline, the author and the opening words.
@@ -199,17 +232,32 @@ def split_blocks(lines: tuple[str, ...]) -> tuple[Block, ...]:
 
 
 def split_run_in_header(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
-    """Headline and byline on consecutive lines, as browsers copy a heading, become blocks of their own."""
-    if not blocks or len(blocks[0].lines) < 2:
-        return blocks
-    first = blocks[0]
-    headline, byline, rest = (
-        Block(first.first_line + n, first.first_line + n, first.lines[n : n + 1]) for n in range(3)
-    )
-    if not is_headline(headline) or byline_of(byline, after_headline=True, bio_name="") is None:
-        return blocks
-    rest = replace(rest, last_line=first.last_line, lines=first.lines[2:])
-    return (headline, byline, *([rest] if rest.lines else []), *blocks[1:])
+    """Header lines run together, as browsers copy a heading, become blocks of their own.
+
+    In one of the first blocks, a headline (or date) line followed by byline and date lines is split into
+    one block per line, up to the last of them; the rest of the block stays one paragraph.
+    """
+    split: list[Block] = []
+    for position, block in enumerate(blocks):
+        singles = [
+            Block(block.first_line + n, block.first_line + n, (line,)) for n, line in enumerate(block.lines)
+        ]
+        opening = singles[0]
+        run = 0
+        if (
+            position < 3
+            and len(singles) > 1
+            and (is_headline(opening, confirmed=True) or is_date_line(opening))
+        ):
+            while run + 1 < min(len(singles), 6) and announces_header(singles[run + 1]):
+                run += 1
+        if run == 0:
+            split.append(block)
+            continue
+        split.extend(singles[: run + 1])
+        if run + 1 < len(singles):
+            split.append(Block(block.first_line + run + 1, block.last_line, block.lines[run + 1 :]))
+    return tuple(split)
 
 
 # --- Words and sentences ----------------------------------------------------------------------------------
@@ -277,14 +325,20 @@ def is_prose(block: Block) -> bool:
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
-# Day-month-year, month-day-year and ISO; never 01/02/2020, which means two different days in the UK and US.
+# Day-month-year, month-day-year, ISO (with or without its time) and the British day/month/year. A numeric
+# date such as 01/02/2020 means two different days in the UK and the US, so it only counts when the day is
+# above 12 or equals the month (``iso_date``).
 DATE = (
     rf"{WEEKDAY}(?:(?P<d1>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<m1>{MONTH})\.?,?\s+(?P<y1>\d{{4}})"
     rf"|(?P<m2>{MONTH})\.?\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<y2>\d{{4}})"
-    r"|(?P<y3>\d{4})-(?P<m3>\d{1,2})-(?P<d3>\d{1,2}))"
+    r"|(?P<y3>\d{4})-(?P<m3>\d{1,2})-(?P<d3>\d{1,2})(?:T[0-2]\d:[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-][0-2]\d:?[0-5]\d)?)?"
+    r"|(?P<d4>[0-3]?\d)[/.](?P<m4>[01]?\d)[/.](?P<y4>\d{4}))"
 )
-TIME = r"(?:\s*(?:,|at|@|[|·•–—-])?\s*[0-2]?\d[:.][0-5]\d\s*(?:[ap]\.?m\.?)?(?:\s*(?:gmt|bst|utc|cet|cest|est|edt|pst|pdt))?)"
-DATE_LINE = re.compile(rf"^{DATE}(?P<time>{TIME})?$", re.IGNORECASE)
+CLOCK = r"[0-2]?\d[:.][0-5]\d\s*(?:[ap]\.?m\.?)?(?:\s*(?:gmt|bst|utc|cet|cest|est|edt|pst|pdt))?"
+TIME = rf"(?:\s*(?:,|at|@|[|·•–—-])?\s*{CLOCK})"
+# "09:15, 8 October 2024": the time before the date, as some pages print it.
+TIME_FIRST = rf"(?:{CLOCK}\s*(?:,|on|[|·•–—-])?\s*)"
+DATE_LINE = re.compile(rf"^{TIME_FIRST}?{DATE}(?P<time>{TIME})?$", re.IGNORECASE)
 DATE_IN_TEXT = re.compile(rf"\b{DATE}(?P<time>{TIME})?", re.IGNORECASE)
 PUBLISHED_LINE = re.compile(
     rf"^(?:(?:first\s+)?published|posted|dated?)(?:\s+on)?\s*:?\s*{DATE}(?P<time>{TIME})?$", re.IGNORECASE
@@ -299,25 +353,63 @@ COMMENT_HEADER = re.compile(
 
 def iso_date(match: re.Match[str]) -> str | None:
     """The match's date as YYYY-MM-DD, or None when it names no real day (31 February)."""
-    year = match["y1"] or match["y2"] or match["y3"]
-    day = match["d1"] or match["d2"] or match["d3"]
+    year = match["y1"] or match["y2"] or match["y3"] or match["y4"]
+    day = match["d1"] or match["d2"] or match["d3"] or match["d4"]
     month_text = match["m1"] or match["m2"]
-    month = MONTHS.index(month_text[:3].lower()) + 1 if month_text else int(match["m3"])
+    month = MONTHS.index(month_text[:3].lower()) + 1 if month_text else int(match["m3"] or match["m4"])
+    if match["d4"] and int(day) <= 12 and int(day) != month:
+        return None  # 01/02/2020: which day is meant depends on where the page was written
     try:
         return datetime.date(int(year), month, int(day)).isoformat()
     except ValueError:
         return None
 
 
-def is_comment_header(block: Block) -> bool:
-    match = COMMENT_HEADER.match(block.lines[0])
+SAYS_HEADER = re.compile(r"^(?P<name>\S.{0,40}?)\s+(?:says|said|wrote|commented)\s*:$", re.IGNORECASE)
+
+
+def comment_header_strength(block: Block) -> int:
+    """How much prose a comment header needs before it to count: 1, 2, or 0 when it is none.
+
+    "2. Jo on January 24, 2020 at 4:48 am", "Jo says:" and "Jo - 14 January 2025 at 10:12" are sure
+    headers; "Jo Bloggs on 8 October 2024" could also be a byline, so it needs more of the op-ed before it.
+    """
+    line = block.lines[0]
+    if DATE_LINE.match(line):
+        return 0  # a date alone: the article's, or under a header already counted
+    says = SAYS_HEADER.match(line)
+    if says and len(block.lines) == 1:
+        name = says["name"]
+        return 1 if looks_like_name(name) or re.fullmatch(r"@?[A-Z][\w.-]*", name) else 0
+    match = COMMENT_HEADER.match(line)
     if not match or re.match(r"(?:by|posted|published|updated|first)\b", match["name"], re.IGNORECASE):
-        return False
-    return bool(match["number"] or match["time"] or match["verb"] or match["after"])
+        return 0
+    if match["number"] or match["time"] or match["verb"] or match["after"]:
+        return 1
+    return 2 if looks_like_name(match["name"]) and len(block.lines) == 1 else 0
 
 
 # --- Step 3: debris ---------------------------------------------------------------------------------------
+#
+# Each kind of debris is one named rule (``DEBRIS_RULES``): a test of a block on its own, and looser tests
+# for the short blocks just before and after one, which belong to the same widget. "Copy link" or "Maybe
+# later" means nothing alone, but beside "Share this article" or a donation appeal it is a button. A rule
+# decides by the shape of a block (short, a call to action, a run of headlines) and by its neighbours, never
+# by one site's wording.
 
+# Words that only a newsletter sign-up or a donation appeal uses; two in one short block make an appeal.
+SIGN_UP_SIGNALS = re.compile(
+    r"\bnewsletters?\b|\binbox\b|\bsign(?:ing|ed)?[ -]up\b|\bsubscri(?:be|bing|ption)\b|\be-?mail address\b"
+    r"|\bprivacy (?:policy|notice)\b|\bunsubscribe\b|\bbriefing\b|\bbulletin\b|\bround-?up\b",
+    re.IGNORECASE,
+)
+DONATION_SIGNALS = re.compile(
+    r"\bdonat\w*|\bsupport (?:us|our|the)\b|\bcontribut(?:e|ion)\b|\bjournalism\b|\breader-funded\b"
+    r"|\bindependent\b|[£$€]\s?\d|\ba month\b|\bfrom (?:just|as little as)\b|\bfund (?:it|us|our)\b"
+    r"|\bcosts? money\b|\bpaywall\b|\bsupporters?\b",
+    re.IGNORECASE,
+)
+READER_ADDRESS = re.compile(r"\b(?:our|your|you|us)\b", re.IGNORECASE)
 APPEAL_PHRASES = re.compile(
     r"\breaders like you\b"
     r"|\b(?:already|monthly|regular|one-off|small)\s+donat"
@@ -338,23 +430,73 @@ APPEAL_CALL = re.compile(
     r"^(?:donate|subscribe|sign up|support us|give now|make a donation|join our mailing list|newsletter)\b",
     re.IGNORECASE,
 )
+# The buttons and asides of a sign-up form or an appeal, which only count beside one.
+APPEAL_BUTTON = re.compile(
+    r"^(?:before you go|maybe later|no,? thanks?|not now|remind me later|close|continue reading|sign me up"
+    r"|thank you for (?:subscribing|signing up|your support))\W*$",
+    re.IGNORECASE,
+)
+SHARE_LINE = re.compile(
+    r"^(?:share(?: this| on \w+| via \w+| to \w+)?(?: article| story| post| page)?|tweet(?: this)?"
+    r"|follow us(?: on \w+)?|follow (?:@\w+|\w+ on \w+)|email this(?: article| story| page)?)\s*:?$",
+    re.IGNORECASE,
+)
+SHARE_BUTTON = re.compile(
+    r"^(?:facebook|x|twitter|whatsapp|linkedin|e-?mail|print|copy(?: the)? link|link copied|pinterest|reddit"
+    r"|messenger|telegram|bluesky|threads|mastodon|instagram|youtube|tiktok|flipboard|pocket|like this:?"
+    r"|like|loading\W*|like loading\W*|more|\d+ shares?|share)$",
+    re.IGNORECASE,
+)
+NOTICE_LINE = re.compile(
+    r"^(?:©|\(c\)\s|copyright\s*(?:©|\(c\)|\d{4}))|\ball rights reserved\b|\bregistered in england\b|\bcompany (?:no|number)\b",
+    re.IGNORECASE,
+)
+COOKIE_SIGNALS = re.compile(
+    r"\bcookies?\b.*\b(?:accept|consent|agree|preferences|settings|browsing|experience|privacy|policy)\b",
+    re.I,
+)
+NOTICE_BUTTON = re.compile(
+    r"^(?:accept(?: all)?(?: cookies)?|reject(?: all)?(?: cookies)?|allow(?: all)?(?: cookies)?|decline"
+    r"|(?:manage|customi[sz]e|cookie) (?:preferences|settings|options|cookies)|ok|okay|got it|i agree|agree)\W*$",
+    re.IGNORECASE,
+)
 RELATED_HEADING = re.compile(
-    r"^(?:more (?:from|on|by|stories|articles|news)|related(?: articles| stories| posts| content| reading)?"
-    r"|you (?:may|might) also like|read next|most (?:read|popular)|recommended(?: for you)?|also on)\b",
+    r"^(?:more (?:from|on|by|stories|articles|news|like this)|related(?: articles| stories| posts| content| reading| news)?"
+    r"|you (?:may|might) also like|read next|most (?:read|popular|viewed|shared|commented)|recommended(?: for you| reading)?"
+    r"|also on|popular(?: now| stories)?|trending(?: now)?|top stories|latest(?: news| stories)?|in other news|editor'?s picks)\b",
     re.IGNORECASE,
 )
 READ_MORE = re.compile(
     r"^(?:read more|read next|see also|related|also read)\s*:\s*\S|^read more(?: here)?\.?$", re.I
 )
+TAGS_LINE = re.compile(r"^(?:tags?|filed under|topics?|categories|posted in|more on)\s*:\s*\S", re.IGNORECASE)
+TAGS_HEADING = re.compile(
+    r"^(?:tags?|topics?|categories|filed under|related topics|more on (?:this|these) topics?)\s*:?$", re.I
+)
 COMMENT_FURNITURE = re.compile(
-    r"^(?:leave a (?:comment|reply)|post a comment|add a comment|join the (?:discussion|conversation)"
-    r"|\d+ (?:comments?|responses?|replies)|comments?(?: \(\d+\))?|reply|cancel reply|comments are closed\.?"
-    r"|log in to (?:comment|reply)|you must be logged in to post a comment\.?)$",
+    r"^(?:leave a (?:comment|reply)(?: cancel reply)?|post a comment|add (?:a|your) comment|join the (?:discussion|conversation|debate)"
+    r"|have your say|\d+ (?:comments?|responses?|replies)(?: to .*)?|comments?(?: \(\d+\))?|reply|cancel reply|report|like"
+    r"|comments are closed\.?|(?:load|show|view|see) (?:more|all|\d+)(?: comments| replies)?|sort by \w+|newest|oldest"
+    r"|log in to (?:comment|reply)|you must be logged in to post a comment\.?"
+    r"|your email address will not be published\..*|required fields are marked \*)$",
+    re.IGNORECASE,
+)
+# A comment section's opening, from which the rest of the page is the thread.
+COMMENT_SECTION = re.compile(
+    r"^(?:comments?(?: \(\d+\))?|\d+ (?:comments?|responses?|replies)(?: to .*)?"
+    r"|join the (?:discussion|conversation|debate)|have your say|reader comments)$",
     re.IGNORECASE,
 )
 PAGE_FURNITURE = re.compile(
-    r"^(?:share(?: this| on \w+| via \w+)?(?: article| story| post| page)?:?|tweet|print(?: this)?|email this"
-    r"|follow us(?: on \w+)?|about the (?:author|writer)s?:?|advertisement|sponsored(?: content)?|(?:tags?|filed under|topics?|categories|posted in):.*)$",
+    r"^(?:print this(?: article| page| story)?|save(?: for later| article)?|bookmark|listen(?: to this article)?"
+    r"|\d+\s*min(?:ute)?s?\s+read|reading time:.*|text size.*|about the (?:author|writer)s?:?|advertisement|advert"
+    r"|sponsored(?: content)?|skip to (?:main )?content|back to top)$",
+    re.IGNORECASE,
+)
+IMAGE_RESIDUE = re.compile(
+    r"^(?:\[?(?:image|photo|picture|video|gallery)\]?|image \d+ of \d+|\d+ of \d+|enlarge(?: this image)?"
+    r"|(?:open|view|see) (?:image|gallery|(?:all )?\d* ?(?:photos|images))(?: in gallery)?|expand|play video"
+    r"|[\w.-]+\.(?:jpe?g|png|gif|webp|avif|svg))$",
     re.IGNORECASE,
 )
 PHOTO_CREDIT_LINE = re.compile(
@@ -362,48 +504,67 @@ PHOTO_CREDIT_LINE = re.compile(
     r"(?:\s+credit)?\s*(?::|\bby\b|©)\s*(?P<credit>\S.*)$",
     re.IGNORECASE,
 )
+# "Volunteers at the food bank. Photograph: Lee Marsh/Tarrow Echo": a caption that ends with its credit.
+CAPTION_CREDIT = re.compile(
+    r"^(?P<caption>.*\S)\s+[(\[]?(?:photo(?:graph)?|picture|pic|image|credit)\s*(?::|©)\s*(?P<credit>[^()\[\].]{2,80})[)\]]?\.?$",
+    re.IGNORECASE,
+)
 EMAIL_PLACEHOLDER = re.compile(
     r"\[\s*email(?:\s|&nbsp;|&#160;)*protected\s*\]|\S*/cdn-cgi/l/email-protection\S*", re.I
 )
 
 
+def is_short(block: Block, words: int = MAX_CAPTION_WORDS) -> bool:
+    return block.word_count <= words
+
+
 def is_appeal(block: Block) -> bool:
     text = block.text
-    if block.word_count <= MAX_CAPTION_WORDS and APPEAL_CALL.match(text):
+    if is_short(block) and APPEAL_CALL.match(text):
         return True
-    return block.word_count <= 120 and APPEAL_PHRASES.search(text) is not None
+    if block.word_count <= 120 and APPEAL_PHRASES.search(text) is not None:
+        return True
+    sign_up = {match.lower() for match in SIGN_UP_SIGNALS.findall(text)}
+    donation = {match.lower() for match in DONATION_SIGNALS.findall(text)}
+    speaks_to_reader = READER_ADDRESS.search(text) is not None  # "our newsletter", "your inbox"
+    return block.word_count <= 60 and speaks_to_reader and (len(sign_up) >= 2 or len(donation) >= 3)
 
 
-def photo_credit_of(block: Block) -> str | None:
-    match = PHOTO_CREDIT_LINE.match(block.text)
-    return match["credit"] if match and len(block.lines) == 1 and block.word_count <= 15 else None
+def is_appeal_button(block: Block) -> bool:
+    return is_short(block, 20) and bool(APPEAL_BUTTON.match(block.text) or SIGN_UP_SIGNALS.search(block.text))
 
 
-def debris_reason(block: Block) -> str | None:
-    """Why this block is not part of the op-ed, judged by its own look, or None."""
+def is_share_line(block: Block) -> bool:
+    return is_short(block) and SHARE_LINE.match(block.text) is not None
+
+
+def is_share_button(block: Block) -> bool:
+    return is_short(block, 4) and (SHARE_BUTTON.match(block.text) is not None or is_share_line(block))
+
+
+def is_notice(block: Block) -> bool:
+    """A copyright line or a cookie banner."""
     text = block.text
-    short = block.word_count <= MAX_CAPTION_WORDS
-    if all(is_separator_line(line) for line in block.lines):
-        return SEPARATOR
-    if short and COMMENT_FURNITURE.match(text):
-        return COMMENTS
-    if is_appeal(block):
-        return APPEAL
-    if short and RELATED_HEADING.match(text) and not text.endswith(tuple(".!?")):
-        return RELATED
-    if block.word_count <= 25 and READ_MORE.match(text):
-        return RELATED
-    if short and (PAGE_FURNITURE.match(text) or UPDATED_LINE.match(text)):
-        return FURNITURE
-    if photo_credit_of(block) is not None:
-        return PHOTO_CREDIT
-    if PUBLISHED_LINE.match(text):
-        return PUBLICATION_DATE
-    return None
+    return (block.word_count <= 30 and NOTICE_LINE.search(text) is not None) or (
+        block.word_count <= 80 and COOKIE_SIGNALS.search(text) is not None
+    )
 
 
-def mark_debris(blocks: tuple[Block, ...]) -> dict[int, str]:
-    return {i: reason for i, block in enumerate(blocks) if (reason := debris_reason(block))}
+def is_notice_button(block: Block) -> bool:
+    return is_short(block, 4) and NOTICE_BUTTON.match(block.text) is not None
+
+
+def is_comment_furniture(block: Block) -> bool:
+    return is_short(block, 20) and COMMENT_FURNITURE.match(block.text) is not None
+
+
+def is_related_heading(block: Block) -> bool:
+    text = block.text
+    return is_short(block) and RELATED_HEADING.match(text) is not None and not text.endswith(tuple(".!?"))
+
+
+def is_read_more_link(block: Block) -> bool:
+    return block.word_count <= 25 and READ_MORE.match(block.text) is not None
 
 
 def is_headline_list(block: Block) -> bool:
@@ -412,66 +573,251 @@ def is_headline_list(block: Block) -> bool:
     )
 
 
-def mark_related_lists(blocks: tuple[Block, ...], removed: Mapping[int, str]) -> dict[int, str]:
-    """The headlines listed under a "More from …" heading, up to the first block that is not one."""
-    marked: dict[int, str] = {}
-    for start, block in enumerate(blocks):
-        if removed.get(start) != RELATED or not RELATED_HEADING.match(block.text):
+def is_tag_line(block: Block) -> bool:
+    return block.word_count <= 30 and TAGS_LINE.match(block.text) is not None
+
+
+def is_tag_heading(block: Block) -> bool:
+    return is_short(block, 5) and TAGS_HEADING.match(block.text) is not None
+
+
+def is_tag(block: Block) -> bool:
+    """One entry of a tag list: a few words with no sentence punctuation."""
+    return len(block.lines) == 1 and is_short(block, 5) and not block.text.endswith(tuple(".!?:;,"))
+
+
+def is_page_furniture(block: Block) -> bool:
+    text = block.text
+    return is_short(block) and (PAGE_FURNITURE.match(text) or UPDATED_LINE.match(text)) is not None
+
+
+def is_image_residue(block: Block) -> bool:
+    return is_short(block, 6) and IMAGE_RESIDUE.match(block.text) is not None
+
+
+def photo_credit_of(block: Block) -> str | None:
+    """The credit of a "Photo: …" line, or of a caption that ends with one; None for anything else."""
+    if len(block.lines) != 1:
+        return None
+    text = block.text.strip()
+    bare = text[1:-1] if text[:1] + text[-1:] in ("()", "[]") else text
+    match = PHOTO_CREDIT_LINE.match(bare)
+    if match and block.word_count <= 15:
+        return match["credit"]
+    captioned = CAPTION_CREDIT.match(text)
+    if captioned and block.word_count <= 40 and len(captioned["credit"].split()) <= 8:
+        return captioned["credit"].strip()
+    return None
+
+
+def is_photo_credit(block: Block) -> bool:
+    return photo_credit_of(block) is not None
+
+
+def is_published_line(block: Block) -> bool:
+    return PUBLISHED_LINE.match(block.text) is not None
+
+
+def is_separator_block(block: Block) -> bool:
+    return all(is_separator_line(line) for line in block.lines)
+
+
+def never(block: Block) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class DebrisRule:
+    """One kind of debris: how a block shows it alone, and which neighbours belong with such a block."""
+
+    reason: str
+    alone: Callable[[Block], bool]
+    after: Callable[[Block], bool] = never  # a block just after one that is (or joined) this debris
+    before: Callable[[Block], bool] = never  # a block just before one
+
+
+# In order: the first rule a block meets gives the reason it is reported under.
+DEBRIS_RULES = (
+    DebrisRule(SEPARATOR, is_separator_block),
+    DebrisRule(COMMENTS, is_comment_furniture),
+    DebrisRule(APPEAL, is_appeal, after=is_appeal_button, before=is_appeal_button),
+    DebrisRule(SHARE, is_share_line, after=is_share_button, before=is_share_button),
+    DebrisRule(NOTICE, is_notice, after=is_notice_button, before=is_notice_button),
+    DebrisRule(RELATED, is_related_heading, after=is_headline_list),
+    DebrisRule(RELATED, is_read_more_link),
+    DebrisRule(TAGS, is_tag_line),
+    DebrisRule(TAGS, is_tag_heading, after=is_tag),
+    DebrisRule(FURNITURE, is_page_furniture),
+    DebrisRule(IMAGE, is_image_residue),
+    DebrisRule(PHOTO_CREDIT, is_photo_credit),
+    DebrisRule(PUBLICATION_DATE, is_published_line),
+)
+
+
+def debris_reason(block: Block) -> str | None:
+    """Why this block is not part of the op-ed, judged by its own look, or None."""
+    return next((rule.reason for rule in DEBRIS_RULES if rule.alone(block)), None)
+
+
+def mark_debris(blocks: tuple[Block, ...]) -> dict[int, str]:
+    """Every block that is debris alone, then the neighbours each rule takes with it.
+
+    A neighbour is joined across debris of the same kind (the second "Share on …" line of a share bar),
+    never across anything else, so the widget a button belongs to must touch it.
+    """
+    reasons: dict[int, str] = {}
+    rules: dict[int, DebrisRule] = {}
+    for i, block in enumerate(blocks):
+        rule = next((rule for rule in DEBRIS_RULES if rule.alone(block)), None)
+        if rule:
+            reasons[i], rules[i] = rule.reason, rule
+    for start in sorted(rules):
+        rule = rules[start]
+        for step, joins in ((1, rule.after), (-1, rule.before)):
+            i = start + step
+            while 0 <= i < len(blocks) and (
+                reasons.get(i) == rule.reason or (i not in reasons and joins(blocks[i]))
+            ):
+                if i not in reasons:
+                    reasons[i] = rule.reason
+                i += step
+    return reasons
+
+
+def comment_thread_start(blocks: tuple[Block, ...], removed: Mapping[int, str]) -> int | None:
+    """Where the comment section opens: its heading, or the first comment header once the op-ed has begun.
+
+    A header needs prose before it, so a dated byline is never read as a comment; "Jo Bloggs on 8 October
+    2024", with no time or number, needs two paragraphs of prose, which a header never has.
+    """
+    prose_seen = 0
+    for i, block in enumerate(blocks):
+        if i in removed:
+            if prose_seen and removed[i] == COMMENTS and COMMENT_SECTION.match(block.text):
+                return i
             continue
-        for i in range(start + 1, len(blocks)):
-            if i in removed:
-                continue
-            if not is_headline_list(blocks[i]):
-                break
-            marked[i] = RELATED
-    return marked
+        strength = comment_header_strength(block)
+        if strength and prose_seen >= strength:
+            return i
+        prose_seen += is_prose(block)
+    return None
 
 
 def mark_comment_thread(blocks: tuple[Block, ...], removed: Mapping[int, str]) -> dict[int, str]:
-    """A comment thread ends the article: from its first header on, what is not other debris is comments.
+    """A comment thread ends the article: from its start on, what is not other debris is comments.
 
     Comment text copied from a page often loses the indentation that set it apart, so the thread is taken
-    whole. A header only counts once the op-ed has begun, so a dated byline is never read as a comment.
+    whole.
     """
-    op_ed_begun = False
-    for i, block in enumerate(blocks):
-        if i in removed:
-            continue
-        if op_ed_begun and is_comment_header(block):
-            return {j: COMMENTS for j in range(i, len(blocks)) if j not in removed}
-        op_ed_begun = op_ed_begun or is_prose(block)
-    return {}
+    start = comment_thread_start(blocks, removed)
+    if start is None:
+        return {}
+    return {j: COMMENTS for j in range(start, len(blocks)) if j not in removed}
 
 
 # --- Step 4: the header -----------------------------------------------------------------------------------
 
-BY_PREFIX = re.compile(r"^(?:(?:words|written|posted|story|report)\s+)?by\s+(?P<rest>\S.*)$", re.IGNORECASE)
+BY_PREFIX = re.compile(
+    r"^(?:(?:(?:words|written|posted|story|report|reporting)\s+)?by\s+|(?:words|author)\s*:\s*)(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
+# "Posted on 5 March 2023 by Ruth Amadi-Lowe"
+DATED_BYLINE = re.compile(
+    rf"^(?:(?:first\s+)?published|posted|written)(?:\s+on)?\s*:?\s*(?P<date>{DATE}(?:{TIME})?)\s*,?\s+by\s+(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
+BYLINE_SEPARATOR = re.compile(r"\s*[,|·•]\s*|\s+[–—-]\s+")
+AUTHOR_JOIN = re.compile(r"\s*,\s*|\s+(?:and|&)\s+")
+HEADER_REACH = 12  # blocks: a page's header is never longer; past it the op-ed has begun
 
 
 @dataclass(frozen=True)
-class Header:
-    reasons: Mapping[int, str]
-    title: str
-    author: str
+class Byline:
+    author: str  # as written: "Tom Kerrigan, Sian Bevis and Abena Marsh"
+    role: str  # what follows the names: "councillor for Eastbrook Central ward"
     date: str | None
-    byline: str  # the byline's text, where social handles may sit
+    stated_date: str  # the date as the byline gives it, "" without one
+    prefixed: bool  # "By …", the surest sign of a byline
+    text: str
 
 
-def is_headline(block: Block) -> bool:
+def author_names(author: str) -> list[str]:
+    return [name for name in AUTHOR_JOIN.split(author) if name]
+
+
+def names_author(name: str, author: str) -> bool:
+    """Whether ``name`` is the author or one of several authors."""
+    return bool(name) and any(same_name(name, one) for one in [author, *author_names(author)])
+
+
+def read_byline(text: str) -> Byline | None:
+    """The names, role and date of a byline's text, or None when it does not open with a person's name.
+
+    "By Priya Natt, councillor for Eastbrook Central ward", "Gareth Pell, Leader, Wenbury Borough Council",
+    "By Tom Kerrigan, Sian Bevis and Abena Marsh", "Lucy Fenwick | 21/02/2024 17:45". A comma after a name
+    starts the role unless the names go on to an "and": then they are a list of authors.
+    """
+    date_text = ""
+    dated_first = DATED_BYLINE.match(text)
+    prefixed = dated_first or BY_PREFIX.match(text)
+    rest = prefixed["rest"] if prefixed else text
+    if dated_first:
+        date_text = dated_first["date"]
+    dated = DATE_IN_TEXT.search(rest)
+    if dated and not rest[dated.end() :].strip() and dated.start() > 0:
+        date_text = dated[0]
+        rest = re.sub(r"\s+(?:on|at)$", "", rest[: dated.start()].strip(" ,|·•–—-"))
+    separators = list(BYLINE_SEPARATOR.finditer(rest))
+    ends = [separator.start() for separator in separators] + [len(rest)]
+    parts = [rest[start:end] for start, end in zip([0, *(s.end() for s in separators)], ends, strict=True)]
+    listed = 0
+    while listed < len(parts) and all(looks_like_name(name) for name in author_names(parts[listed])):
+        listed += 1
+    if listed == 0:
+        return None
+    if listed > 1 and not re.search(r"\s(?:and|&)\s", parts[listed - 1]):
+        listed = 1  # "Jo Bloggs, Eastbrook Council": a name and an organisation, not two authors
+    author = rest[: ends[listed - 1]]
+    role = rest[ends[listed - 1] :].lstrip(" ,|·•–—-")
+    date_match = DATE_IN_TEXT.search(date_text) if date_text else None
+    date = iso_date(date_match) if date_match else None
+    return Byline(author, role, date, date_text, bool(prefixed), text)
+
+
+def byline_of(block: Block, *, after_headline: bool, bio_name: str) -> Byline | None:
+    """The byline this block is, or None.
+
+    "By Jane Doe", "Jane Doe | 24 January 2020" and "Jane Doe, councillor" are bylines. A bare name counts
+    right under a headline, or when the closing bio names the same person; anywhere else it could be a
+    title-case headline.
+    """
+    if len(block.lines) > 2 or block.word_count > 25 or block.text.endswith("."):
+        return None
+    byline = read_byline(block.text)
+    if byline is None:
+        return None
+    vouched = byline.prefixed or byline.role or byline.stated_date
+    if vouched or after_headline or names_author(bio_name, byline.author):
+        return byline
+    return None
+
+
+def is_headline(block: Block, *, confirmed: bool = False) -> bool:
     """A headline is one short line with no sentence-final full stop, standing alone.
 
     What tells it from a one-line opening paragraph: an opening paragraph is a sentence, so it ends with a
     full stop (or runs on past 20 words, as an opening that lost its stop does), while a headline stops
-    without one. It is also one sentence, and does not open in lower case.
+    without one. It is also one sentence, and does not open in lower case, unless a byline or a date
+    follows it (``confirmed``): "Buses are a lifeline. Eastbrook must run its own" is then a headline too.
     """
     text = block.text
     return (
         len(block.lines) == 1
-        and block.word_count <= MAX_HEADLINE_WORDS
+        and block.word_count <= MAX_HEADLINE_WORDS + (5 if confirmed else 0)
         and len(text) <= 160
         and not text.endswith(tuple(".,;:"))
         and not text[0].islower()
-        and len(sentence_spans(text)) == 1
+        and (confirmed or len(sentence_spans(text)) == 1)
     )
 
 
@@ -485,58 +831,109 @@ def is_caption(block: Block) -> bool:
     )
 
 
-def byline_of(block: Block, *, after_headline: bool, bio_name: str) -> tuple[str, str | None] | None:
-    """(author, ISO date or None) when the block is a byline.
+def is_date_line(block: Block) -> bool:
+    return len(block.lines) == 1 and DATE_LINE.match(block.text) is not None
 
-    "By Jane Doe", "Jane Doe | 24 January 2020" and "Jane Doe, councillor" are bylines. A bare name counts
-    right under a headline, or when the closing bio names the same person; anywhere else it could be a
-    title-case headline.
-    """
-    if len(block.lines) > 2 or block.word_count > 12:
-        return None
-    prefixed = BY_PREFIX.match(block.text)
-    rest = prefixed["rest"] if prefixed else block.text
-    date = None
-    dated = DATE_IN_TEXT.search(rest)
-    if dated and not rest[dated.end() :].strip():
-        date = iso_date(dated)
-        rest = re.sub(r"\s+(?:on|at)$", "", rest[: dated.start()].strip(" ,|·•–—-"))
-    name = re.split(r"\s*[,|·•]\s*|\s+[–—-]\s+", rest)[0].strip()
-    if not looks_like_name(name):
-        return None
-    if prefixed or after_headline or (bio_name and same_name(name, bio_name)):
-        return name, date
-    return None
+
+def announces_header(block: Block | None) -> bool:
+    """A byline or a date line: what confirms that the lines above it are a headline and a standfirst."""
+    return block is not None and (
+        is_date_line(block) or byline_of(block, after_headline=True, bio_name="") is not None
+    )
+
+
+def is_section_label(block: Block, following: Block | None) -> bool:
+    """ "Opinion" or "Local politics" above a headline: a word or three, then the headline itself."""
+    return (
+        following is not None
+        and len(block.lines) == 1
+        and block.word_count <= 3
+        and not block.text.endswith(tuple(".!?:;,"))
+        and not is_date_line(block)
+        and is_headline(following, confirmed=True)
+        and not announces_header(following)
+    )
+
+
+@dataclass(frozen=True)
+class Header:
+    reasons: Mapping[int, str]
+    title: str
+    byline: Byline | None
+    byline_line: int | None
+    byline_vouched: (
+        bool  # "By", a role, a date or the bio's name make a byline sure; a bare name alone does not
+    )
+    date: str | None
+    date_line: int | None
+    standfirst: str
+    bio_index: int | None  # a "<Name> is …" line in the header, naming the byline's author
+    notes: tuple[ImportNote, ...]
+
+    @property
+    def author(self) -> str:
+        return self.byline.author if self.byline else ""
 
 
 def read_header(blocks: tuple[Block, ...], removed: Mapping[int, str], bio_name: str) -> Header:
+    """Headline, standfirst, byline, date, captions and a section label, in any order, up to the op-ed.
+
+    Each block of the first few is read by its shape and its neighbours: a line with a full stop is a
+    headline only when a byline or a date follows it, and a paragraph of prose is a standfirst only between
+    the headline and the byline. The first block that is none of these is where the op-ed begins.
+    """
     remaining = [i for i in range(len(blocks)) if i not in removed]
+    candidates = remaining[:-1][:HEADER_REACH]  # the last block is the op-ed's, whatever it looks like
     reasons: dict[int, str] = {}
-    title = author = byline = ""
+    notes: list[ImportNote] = []
+    title = standfirst = ""
+    byline: Byline | None = None
+    byline_line = date_line = bio_index = None
+    vouched = False
     date: str | None = None
-    if not remaining:
-        return Header(reasons, title, author, date, byline)
-    first = blocks[remaining[0]]
-    opens_with_byline = BY_PREFIX.match(first.text) or (bio_name and same_name(first.text, bio_name))
-    if len(remaining) > 1 and is_headline(first) and not opens_with_byline:
-        title = first.text
-        reasons[remaining[0]] = HEADLINE
-        remaining = remaining[1:]
-    for i in remaining[:-1]:  # the last block is the op-ed's, whatever it looks like
+    for position, i in enumerate(candidates):
         block = blocks[i]
-        found = None if author else byline_of(block, after_headline=bool(title), bio_name=bio_name)
+        following = blocks[remaining[position + 1]] if position + 1 < len(remaining) else None
+        found = None if byline else byline_of(block, after_headline=bool(title), bio_name=bio_name)
         if found:
-            author, byline_date = found
-            date = date or byline_date
-            byline = block.text
-            reasons[i] = BYLINE
-        elif date is None and (dated := DATE_LINE.match(block.text)) and (date := iso_date(dated)):
-            reasons[i] = PUBLICATION_DATE
-        elif (title or author) and is_caption(block):
+            byline, byline_line, reasons[i] = found, block.first_line, BYLINE
+            vouched = bool(found.prefixed or found.role or found.stated_date) or names_author(
+                bio_name, found.author
+            )
+            if found.stated_date and date is None:
+                date, date_line = found.date, block.first_line
+                notes.extend(date_problems(found.stated_date, block.first_line))
+        elif date is None and is_date_line(block):
+            match = DATE_LINE.match(block.text)
+            date, date_line, reasons[i] = iso_date(match), block.first_line, PUBLICATION_DATE
+            date_line = date_line if date else None
+        elif not title and not byline and is_section_label(block, following):
+            reasons[i] = SECTION_LABEL
+        elif not title and not byline and is_headline(block, confirmed=announces_header(following)):
+            title, reasons[i] = block.text, HEADLINE
+        elif title and not byline and not standfirst and is_prose(block) and announces_header(following):
+            standfirst, reasons[i] = block.text, STANDFIRST
+        elif byline and bio_index is None and names_author(bio_name_of(block), byline.author):
+            bio_index = i
+        elif (title or byline) and is_caption(block):
             reasons[i] = CAPTION
         else:
             break
-    return Header(reasons, title, author, date, byline)
+    return Header(
+        reasons, title, byline, byline_line, vouched, date, date_line, standfirst, bio_index, tuple(notes)
+    )
+
+
+def date_problems(stated: str, line: int) -> list[ImportNote]:
+    """A note when a stated date names no day, or could name two; the date is then left out."""
+    match = DATE_IN_TEXT.search(stated)
+    if match is None or iso_date(match) is not None:
+        return []
+    if match["d4"]:
+        message = f"“{stated}” could be either of two days (day/month or month/day); date left out"
+    else:
+        message = f"“{stated}” is not a real date; date left out"
+    return [ImportNote(line, message)]
 
 
 # --- Step 5: the closing bio ------------------------------------------------------------------------------
@@ -585,11 +982,11 @@ def read_closing(blocks: tuple[Block, ...], removed: Mapping[int, str], author: 
         return Closing(None, "", {}, ())
     last = content[-1]
     name = bio_name_of(blocks[last])
-    if name and (not author or same_name(name, author)):
+    if name and (not author or names_author(name, author)):
         return Closing(last, name, {}, ())
     for i in reversed(content[-4:-1]):
         candidate = bio_name_of(blocks[i])
-        vouched = (author and same_name(candidate, author)) or HANDLE.search(blocks[i].text)
+        vouched = names_author(candidate, author) or HANDLE.search(blocks[i].text)
         if candidate and vouched and i != content[0]:
             after = {j: AFTER_BIO for j in content if j > i}
             return Closing(i, candidate, after, ())
@@ -645,8 +1042,17 @@ def escape_markdown(line: str) -> str:
     escapable with a backslash, and an ``&`` that would read as an entity is written ``&amp;``. Straight
     quotes and dashes are left to the site's typography (smarty), which changes glyphs, not words.
     """
-    escaped = ENTITY.sub("&amp;", line)
-    escaped = INLINE_MARKUP.sub(lambda match: "\\" + match[0], escaped).replace("<", "&lt;")
+    return escape_line_start(escape_inline(line))
+
+
+def escape_inline(text: str) -> str:
+    """Text as Markdown that shows it as written, wherever in a line it stands."""
+    escaped = ENTITY.sub("&amp;", text)
+    return INLINE_MARKUP.sub(lambda match: "\\" + match[0], escaped).replace("<", "&lt;")
+
+
+def escape_line_start(escaped: str) -> str:
+    """Escaped text that opens a line, made safe from being read as a heading, list, quote or fence."""
     escaped = ORDERED_ITEM.sub(r"\1\\\2", escaped)
     escaped = LINE_START_MARKUP.sub(lambda match: "\\" + match[0], escaped)
     if escaped.startswith(":"):  # a definition, under the paragraph before it
@@ -750,18 +1156,20 @@ def read_body(
 
 def read_stated_date(
     blocks: tuple[Block, ...], reasons: Mapping[int, str], header: Header
-) -> tuple[str | None, tuple[ImportNote, ...]]:
-    """The byline's or header's date, else the first "Published on …" line's; never a guess."""
-    found: list[str] = []
+) -> tuple[str | None, int | None, tuple[ImportNote, ...]]:
+    """The byline's or header's date, else the first "Published on …" line's, with its line; never a guess."""
+    found: list[tuple[str, int]] = []
     notes: list[ImportNote] = []
     for i in sorted(reasons):
         match = DATE_IN_TEXT.search(blocks[i].text) if reasons[i] == PUBLICATION_DATE else None
         if match and (day := iso_date(match)):
-            found.append(day)
+            found.append((day, blocks[i].first_line))
         elif match:
-            message = f"“{blocks[i].text}” is not a real date; date left out"
-            notes.append(ImportNote(blocks[i].first_line, message))
-    return header.date or next(iter(found), None), tuple(notes)
+            notes.extend(date_problems(blocks[i].text, blocks[i].first_line))
+    if header.date:
+        return header.date, header.date_line, tuple(notes)
+    day, line = found[0] if found else (None, None)
+    return day, line, tuple(notes)
 
 
 def read_photo_credit(
@@ -781,13 +1189,15 @@ def parse_raw_article(text: str) -> ImportedArticle:
     if not blocks:
         raise BuildError(TEXT_SOURCE, None, "the text is empty", "paste the article's text into the file")
     reasons = mark_debris(blocks)
-    reasons |= mark_related_lists(blocks, reasons)
     reasons |= mark_comment_thread(blocks, reasons)
     content = [i for i in range(len(blocks)) if i not in reasons]
     bio_hint = bio_name_of(blocks[content[-1]]) if len(content) > 1 else ""
     header = read_header(blocks, reasons, bio_hint)
     reasons |= header.reasons
-    closing = read_closing(blocks, reasons, header.author)
+    if header.bio_index is not None:
+        closing = Closing(header.bio_index, header.author, {}, ())
+    else:
+        closing = read_closing(blocks, reasons, header.author)
     reasons |= closing.reasons
     bio, lost_links, bio_notes = "", (), ()
     if closing.bio_index is not None:
@@ -801,11 +1211,37 @@ def parse_raw_article(text: str) -> ImportedArticle:
             "nothing left after removing debris",
             "the text held only headlines, bylines, comments, appeals or similar; paste the op-ed itself",
         )
-    date, date_notes = read_stated_date(blocks, reasons, header)
+    date, date_line, date_notes = read_stated_date(blocks, reasons, header)
     photo_credit, credit_notes = read_photo_credit(blocks, reasons)
     author = header.author or closing.name
-    notes = [*closing.notes, *bio_notes, *body_notes, *date_notes, *credit_notes]
-    if not header.title:
+    role_bio = f"{author}, {header.byline.role}" if header.byline and header.byline.role else ""
+    sources = (
+        title_source(header.title, blocks, header.reasons),
+        author_source(header, closing, blocks),
+        bio_source(bio, role_bio, closing, blocks, header),
+        date_source(date, date_line),
+    )
+    notes = [*header.notes, *closing.notes, *bio_notes, *body_notes, *date_notes, *credit_notes]
+    notes.extend(missing_notes(header.title, author))
+    removed = removed_blocks(blocks, reasons) + list(lost_links)  # a bio is listed before its lost link
+    return ImportedArticle(
+        title=header.title,
+        author=author,
+        bio=bio or role_bio,
+        social=social_links(f"{header.byline.text if header.byline else ''} {bio}"),
+        date=date,
+        summary=summarise(header.standfirst or paragraphs[0].text),
+        photo_credit=photo_credit,
+        body_markdown="\n\n".join(paragraph.markdown() for paragraph in paragraphs),
+        removed=tuple(sorted(removed, key=lambda entry: (entry.first_line, entry.last_line))),
+        notes=tuple(sorted(notes, key=lambda note: (note.line or 0, note.message))),
+        sources=sources,
+    )
+
+
+def missing_notes(title: str, author: str) -> list[ImportNote]:
+    notes = []
+    if not title:
         notes.append(
             ImportNote(
                 None,
@@ -815,19 +1251,275 @@ def parse_raw_article(text: str) -> ImportedArticle:
         )
     if not author:
         notes.append(ImportNote(None, 'no byline or bio names the author; author is "" — fill it in'))
-    removed = removed_blocks(blocks, reasons) + list(lost_links)  # a bio is listed before its lost link
-    return ImportedArticle(
-        title=header.title,
-        author=author,
-        bio=bio,
-        social=social_links(f"{header.byline} {bio}"),
-        date=date,
-        summary=summarise(paragraphs[0].text),
-        photo_credit=photo_credit,
-        body_markdown="\n\n".join(paragraph.markdown() for paragraph in paragraphs),
-        removed=tuple(sorted(removed, key=lambda entry: (entry.first_line, entry.last_line))),
-        notes=tuple(sorted(notes, key=lambda note: (note.line or 0, note.message))),
+    return notes
+
+
+# --- Where each field came from ---------------------------------------------------------------------------
+
+
+def line_of(blocks: tuple[Block, ...], reasons: Mapping[int, str], reason: str) -> int | None:
+    return next((blocks[i].first_line for i in sorted(reasons) if reasons[i] == reason), None)
+
+
+def title_source(title: str, blocks: tuple[Block, ...], reasons: Mapping[int, str]) -> FieldSource:
+    if not title:
+        return FieldSource("title", MISSING, "no headline above the op-ed")
+    return FieldSource("title", FOUND, f"the headline, line {line_of(blocks, reasons, HEADLINE)}")
+
+
+def author_source(header: Header, closing: Closing, blocks: tuple[Block, ...]) -> FieldSource:
+    if header.byline and header.byline_vouched:
+        return FieldSource("author", FOUND, f"the byline, line {header.byline_line}")
+    if header.byline:
+        return FieldSource(
+            "author",
+            GUESSED,
+            f"a name alone under the headline, line {header.byline_line}; is it the author?",
+        )
+    if closing.name and closing.bio_index is not None:
+        return FieldSource("author", FOUND, f"the author's bio, line {blocks[closing.bio_index].first_line}")
+    return FieldSource("author", MISSING, "no byline or bio names the author")
+
+
+def bio_source(
+    bio: str, role_bio: str, closing: Closing, blocks: tuple[Block, ...], header: Header
+) -> FieldSource:
+    if bio and closing.bio_index is not None:
+        return FieldSource("bio", FOUND, f"the author's bio, line {blocks[closing.bio_index].first_line}")
+    if role_bio:
+        return FieldSource("bio", FOUND, f"the role in the byline, line {header.byline_line}")
+    return FieldSource("bio", MISSING, "no bio, and no role in the byline")
+
+
+def date_source(date: str | None, line: int | None) -> FieldSource:
+    if date:
+        return FieldSource("date", FOUND, f"stated on line {line}")
+    return FieldSource("date", MISSING, "the text states no publication date; none was guessed")
+
+
+# --- Saved web pages --------------------------------------------------------------------------------------
+
+OUTSIDE = "outside the article (menus, asides, comments and the like)"
+SAFE_LINK = re.compile(r"^(?:https?://|mailto:)\S+$", re.IGNORECASE)
+
+
+def link_address(href: str) -> str:
+    """An address Markdown reads whole: brackets, spaces and angle brackets percent-encoded."""
+    return (
+        href.replace(" ", "%20")
+        .replace("(", "%28")
+        .replace(")", "%29")
+        .replace("<", "%3C")
+        .replace(">", "%3E")
     )
+
+
+def inline_markdown(runs: tuple[Inline, ...]) -> str:
+    """A block's runs as Markdown: emphasis and safe links kept, every other character shown as written."""
+    merged: list[Inline] = []
+    for run in runs:
+        if merged and (merged[-1].style, merged[-1].href) == (run.style, run.href):
+            merged[-1] = replace(merged[-1], text=merged[-1].text + run.text)
+        else:
+            merged.append(run)
+    parts: list[str] = []
+    for run in merged:
+        text = " ".join(run.text.split())
+        if not text:
+            parts.append(" " if run.text else "")
+            continue
+        markdown = escape_inline(text)
+        if run.style:
+            mark = "**" if run.style == "strong" else "*"
+            markdown = f"{mark}{markdown}{mark}"
+        if run.href and SAFE_LINK.match(run.href):
+            markdown = f"[{markdown}]({link_address(run.href)})"
+        lead = " " if run.text[:1].isspace() else ""
+        trail = " " if run.text[-1:].isspace() else ""
+        parts.append(f"{lead}{markdown}{trail}")
+    return " ".join("".join(parts).split())
+
+
+def page_block_markdown(block: PageBlock) -> str:
+    items = [inline_markdown(item) for item in block.items]
+    if block.kind == "heading":
+        heading = items[0]
+        return f"{'#' * block.level} {heading[:-1] + '&#35;' if heading.endswith('#') else heading}"
+    if block.kind == "list":
+        return "\n".join(f"- {escape_line_start(item)}" for item in items)
+    if block.kind == "ordered list":
+        return "\n".join(f"{number}. {escape_line_start(item)}" for number, item in enumerate(items, 1))
+    if block.kind == "quote":
+        return "\n>\n".join(f"> {escape_line_start(item)}" for item in items)
+    if block.kind == "table":
+        rows = [f"| {' | '.join(escape_inline(cell.text) or ' ' for cell in row)} |" for row in block.items]
+        width = max(len(row) for row in block.items)
+        return "\n".join([rows[0], "|" + " --- |" * width, *rows[1:]])
+    return escape_line_start(items[0])
+
+
+def page_text_reason(text: str, article: ImportedArticle, page: SavedPage) -> str | None:
+    """Why a text the page showed is not in the body, when it went into front matter; else None."""
+    block = Block(0, 0, (text,))
+    byline = read_byline(text) if block.word_count <= 25 else None
+    if same_name(text, article.title):
+        return HEADLINE
+    if page.description and same_name(text, page.description):
+        return STANDFIRST
+    if byline and article.author and names_author(author_names(byline.author)[0], article.author):
+        return BYLINE
+    if is_date_line(block):
+        return PUBLICATION_DATE
+    if article.bio and same_name(text, article.bio):
+        return BIO
+    if article.photo_credit and photo_credit_of(block) == article.photo_credit:
+        return PHOTO_CREDIT
+    return None
+
+
+def page_removed(
+    texts: tuple[PageText, ...], kept: str, article: ImportedArticle, page: SavedPage
+) -> list[RemovedBlock]:
+    """Every text of the page left out of the body, in runs of neighbours left out for the same reason.
+
+    The text importer's debris rules name what they can (a share bar, a comment section, a list of
+    headlines under "Most read"); the rest of what the extraction left out was outside the article.
+    """
+    blocks = tuple(Block(text.line, text.line, (text.text,)) for text in texts)
+    debris = mark_debris(blocks)
+    debris |= mark_comment_thread(blocks, debris)
+    reasons = {
+        i: page_text_reason(text.text, article, page) or debris.get(i, OUTSIDE)
+        for i, text in enumerate(texts)
+        if text.text not in kept
+    }
+    return removed_blocks(blocks, reasons)
+
+
+def page_byline_role(texts: tuple[PageText, ...], author: str) -> tuple[str, int | None]:
+    """The role the page's byline gives the author ("By Nadia Okafor, cabinet member for …"), with its line."""
+    for text in texts:
+        byline = read_byline(text.text) if len(text.text.split()) <= 25 else None
+        if byline and byline.role and names_author(author_names(byline.author)[0], author):
+            return f"{byline.author}, {byline.role}", text.line
+    return "", None
+
+
+def parse_saved_page(html_text: str) -> ImportedArticle:
+    """Read a web page saved from the browser. Raises BuildError (path "<text>") when it holds no article."""
+    page = read_saved_page(html_text)
+    if page is None or not any(is_prose(Block(0, 0, block.lines)) for block in page.blocks):
+        raise BuildError(
+            TEXT_SOURCE,
+            None,
+            "found no article in this web page",
+            "open the page in a browser, copy the op-ed's text and import that as a .txt file",
+        )
+    lines = {text.text: text.line for text in reversed(page.texts)}
+    blocks = tuple(
+        Block(line, line, block.lines)
+        for block in page.blocks
+        for line in [next((n for t, n in lines.items() if block.lines[0] and block.lines[0] in t), 0)]
+    )
+    reasons = mark_debris(blocks)
+    reasons |= mark_comment_thread(blocks, reasons)
+    header = read_header(blocks, reasons, page.author)
+    reasons |= header.reasons
+    author = page.author or header.author
+    closing = read_closing(blocks, reasons, author)
+    reasons |= closing.reasons
+    bio = ""
+    if closing.bio_index is not None:
+        reasons[closing.bio_index] = BIO
+        bio = blocks[closing.bio_index].text
+    author = author or closing.name
+    role_bio, role_line = page_byline_role(page.texts, author) if author and not bio else ("", None)
+    kept = [page_blocks for i, page_blocks in enumerate(page.blocks) if i not in reasons]
+    if not kept:
+        raise BuildError(
+            TEXT_SOURCE,
+            None,
+            "nothing left after removing debris",
+            "the page's article held only headlines, bylines, comments, appeals or similar",
+        )
+    title = page.title or header.title
+    date = page.date or header.date
+    credits = [text for text in page.texts if is_photo_credit(Block(0, 0, (text.text,)))]
+    body_start = next((block.first_line for i, block in enumerate(blocks) if i not in reasons), 0)
+    credit = next(
+        (photo_credit_of(Block(0, 0, (c.text,))) or "" for c in credits if c.line <= body_start), ""
+    )
+    first_paragraph = next((block.lines[0] for block in kept if block.kind == "paragraph"), kept[0].lines[0])
+    article = ImportedArticle(
+        title=title,
+        author=author,
+        bio=bio or role_bio,
+        social=social_links(bio),
+        date=date,
+        summary=summarise(page.description or header.standfirst or first_paragraph),
+        photo_credit=credit,
+        body_markdown="\n\n".join(page_block_markdown(block) for block in kept),
+        removed=(),
+        notes=tuple(missing_notes(title, author)),
+        sources=(
+            FieldSource("title", FOUND, "the page's metadata and headline")
+            if page.title
+            else title_source(header.title, blocks, header.reasons),
+            page_author_source(page, header, closing, blocks),
+            FieldSource(
+                "bio",
+                FOUND,
+                f"the author's bio at the end of the article, line {blocks[closing.bio_index].first_line}",
+            )
+            if bio and closing.bio_index is not None
+            else FieldSource("bio", FOUND, f"the role in the page's byline, line {role_line}")
+            if role_bio
+            else FieldSource("bio", MISSING, "no bio, and no role in the byline"),
+            page_date_source(page, header),
+        ),
+    )
+    kept_text = " ".join(line for block in kept for line in block.lines)
+    return replace(article, removed=tuple(page_removed(page.texts, kept_text, article, page)))
+
+
+def page_author_source(
+    page: SavedPage, header: Header, closing: Closing, blocks: tuple[Block, ...]
+) -> FieldSource:
+    if page.author and "author" in page.stated:
+        return FieldSource("author", FOUND, "the page's metadata")
+    byline_line = next(
+        (
+            text.line
+            for text in page.texts
+            if (byline := read_byline(text.text))
+            and byline.prefixed
+            and same_name(byline.author, page.author)
+        ),
+        None,
+    )
+    if page.author and byline_line:
+        return FieldSource("author", FOUND, f"the byline on the page, line {byline_line}")
+    if page.author:
+        return FieldSource("author", GUESSED, "read from the page's layout, not stated in its metadata")
+    return author_source(header, closing, blocks)
+
+
+def page_date_source(page: SavedPage, header: Header) -> FieldSource:
+    if page.date and "date" in page.stated:
+        return FieldSource("date", FOUND, "the page's metadata")
+    date_line = next(
+        (
+            text.line
+            for text in page.texts
+            if (match := DATE_LINE.match(text.text)) and iso_date(match) == page.date
+        ),
+        None,
+    )
+    if page.date and date_line:
+        return FieldSource("date", FOUND, f"stated on line {date_line}")
+    if page.date:
+        return FieldSource("date", GUESSED, "read from the page's address or layout, not stated on it")
+    return date_source(header.date, header.date_line)
 
 
 # --- Front matter -----------------------------------------------------------------------------------------
@@ -880,7 +1572,15 @@ def article_file_text(article: ImportedArticle, chapter: str) -> str:
     values["summary"] = QuotedText(article.summary)
     if article.photo_credit:
         values["photo_credit"] = QuotedText(article.photo_credit)
-    return f"---\n{dump_front_matter(values)}---\n\n{article.body_markdown}\n"
+    return f"---\n{guess_comment(article)}{dump_front_matter(values)}---\n\n{article.body_markdown}\n"
+
+
+def guess_comment(article: ImportedArticle) -> str:
+    """YAML comment lines naming each guessed field, so the campaigner checks them before publishing."""
+    lines = [f"# The importer guessed {source.field}: {source.detail}" for source in article.guessed]
+    if lines:
+        lines.append("# Check these against the original, then delete these comment lines.")
+    return "".join(f"{' '.join(line.split())}\n" for line in lines)
 
 
 # --- Files ------------------------------------------------------------------------------------------------
@@ -899,15 +1599,28 @@ def decode_source(data: bytes, source: str) -> str:
         ) from None
 
 
-def read_source(source: str, read_stdin: Callable[[], bytes]) -> str:
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
+
+
+def is_saved_page(source: str, data: bytes) -> bool:
+    """A web page saved from the browser: by its name, or, for standard input, by how it opens."""
+    opening = data[:1000].decode("utf-8", "ignore")
+    return b"\x00" not in data and (source.lower().endswith(PAGE_SUFFIXES) or looks_like_html(opening))
+
+
+def read_source(source: str, read_stdin: Callable[[], bytes]) -> tuple[str, bool]:
+    """The source's text, and whether it is a saved web page rather than pasted text."""
     name = display_name(source)
     if source == STDIN_SOURCE:
-        return decode_source(read_stdin(), name)
-    try:
-        data = Path(source).read_bytes()
-    except OSError as error:
-        raise BuildError(name, None, f"cannot read this file: {error.strerror or error}") from None
-    return decode_source(data, name)
+        data = read_stdin()
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as error:
+            raise BuildError(name, None, f"cannot read this file: {error.strerror or error}") from None
+    if is_saved_page(source, data):
+        return decode_page(data), True
+    return decode_source(data, name), False
 
 
 def display_name(source: str) -> str:
@@ -954,7 +1667,8 @@ def import_files(
     for source in sources:
         name = display_name(source)
         try:
-            article = parse_raw_article(read_source(source, read_stdin))
+            text, is_page = read_source(source, read_stdin)
+            article = parse_saved_page(text) if is_page else parse_raw_article(text)
         except BuildError as error:
             path = name if error.path == Path(TEXT_SOURCE) else error.path
             errors.append(BuildError(path, error.line, error.problem, error.hint))
@@ -997,6 +1711,7 @@ def import_files(
 
 def format_report(report: ImportReport) -> str:
     lines = [f"{report.source} -> {report.written.as_posix()}"]
+    lines.extend(f"  {source.field}: {source.status} ({source.detail})" for source in report.article.sources)
     for entry in report.article.removed:
         span = (
             f"line {entry.first_line}"

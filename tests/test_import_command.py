@@ -89,3 +89,33 @@ def test_new_article_and_chapter_scaffolds_build_once_filled_in(
     assert run(root) == 0, capsys.readouterr().err
     assert run(root, "new", "article", "Plant more trees", "--chapter", "green-councils") == 1
     assert "this file already exists" in capsys.readouterr().err
+
+
+def test_import_reads_a_saved_web_page_and_the_result_builds(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    page = Path(__file__).parent / "fixtures" / "importer" / "saved_news_page.html"
+    assert run(root, "import", str(page), "--chapter", "local-power") == 0
+    out = capsys.readouterr().out
+    assert "  author: found (the page's metadata)" in out
+    assert "(reader comments): “Comments (3)”" in out
+    assert run(root) == 0, capsys.readouterr().err
+    built = (root / "_site/articles/councils-need-the-power-to-fix-the-buses/index.html").read_text()
+    assert "What franchising changes" in built and "Brian Toller" not in built
+
+
+def test_an_import_with_a_guessed_author_says_so_and_still_builds(
+    make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    raw = tmp_path / "raw.txt"
+    raw.write_text(RAW.replace("Jo Bloggs is a councillor in Anytown. She tweets @jobloggs\n", ""))
+    assert run(root, "import", str(raw), "--chapter", "fair-funding") == 0
+    assert (
+        "  author: guessed (a name alone under the headline, line 3; is it the author?)"
+        in capsys.readouterr().out
+    )
+    written = (root / "content/articles/councils-must-be-trusted-with-their-own-budgets.md").read_text()
+    assert written.startswith("---\n# The importer guessed author:")
+    assert run(root) == 0, capsys.readouterr().err

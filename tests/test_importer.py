@@ -6,6 +6,7 @@ import datetime
 import re
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from manifesto.importer import (
     escape_markdown,
     format_report,
     import_files,
+    markdown_to_text,
     parse_raw_article,
+    parse_saved_page,
     scaffold_article,
     scaffold_chapter,
 )
@@ -354,6 +357,531 @@ def test_an_impossible_stated_date_is_left_out_with_a_note() -> None:
     assert ImportNote(3, "“Published on 31 February 2021” is not a real date; date left out") in article.notes
 
 
+# --- Layouts campaigners paste: header in any order, debris of every kind, any line spacing -----------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A made-up op-ed as copied from a news page, and what the import must make of it."""
+
+    fixture: str
+    title: str
+    author: str
+    bio: str
+    date: str | None
+    photo_credit: str
+    body: tuple[str, ...]  # the opening words of every body paragraph, in order
+    debris: tuple[str, ...]  # words that must not reach the article file
+    without_blank_lines: bool = False  # the same page pasted with no blank line anywhere
+
+
+BUSES = Layout(
+    "headline_stop_role_date.txt",
+    title="Buses are a lifeline. Eastbrook must run its own",
+    author="Priya Natt",
+    bio="Priya Natt, councillor for Eastbrook Central ward",
+    date="2025-01-14",
+    photo_credit="",
+    body=(
+        "Three years ago the number 12",
+        "Private operators run the routes",
+        "Franchising would let the council",
+        "We asked residents to share their experience",
+        "It will cost money to set up.",
+    ),
+    debris=(
+        "Share",
+        "Copy link",
+        "WhatsApp",
+        "Sign up",
+        "inbox",
+        "Comments (2)",
+        "Dan Holt",
+        "Spot on",
+        "Reply",
+        "Report",
+        "Marion Ashe",
+        "Related articles",
+        "Council tax to rise",
+        "cycle lane",
+        "market to move",
+    ),
+)
+LAYOUTS = [
+    BUSES,
+    replace(BUSES, without_blank_lines=True),
+    Layout(
+        "label_standfirst_two_authors.txt",
+        title="Food banks should not be a permanent part of the welfare state",
+        author="Owen Tarrant and Halima Oduya",
+        bio="Owen Tarrant is the councillor for Tarrow Docks and Halima Oduya chairs the council's cost-of-living committee.",
+        date="2025-06-03",
+        photo_credit="Lee Marsh/Tarrow Echo",
+        body=(
+            "When the food bank opened",
+            "That is a remarkable thing",
+            "Most of the families",
+            "The council can do three things now",
+            "None of that ends the need",
+        ),
+        debris=(
+            "Opinion",
+            "Tue 3 Jun",
+            "Volunteers sort tins",
+            "Topics",
+            "Cost of living",
+            "©",
+            "rights reserved",
+        ),
+    ),
+    Layout(
+        "date_first_role_organisation.txt",
+        title="Wenbury needs homes its young people can afford to rent",
+        author="Gareth Pell",
+        bio="Gareth Pell, Leader, Wenbury Borough Council",
+        date="2024-11-02",
+        photo_credit="",
+        body=("Every year about 400", "We have land.", "What we do not have", "Give us that"),
+        debris=(
+            "2024-11-03",
+            "Image 1 of 3",
+            "terraced houses",
+            "Listen to this",
+            "Print this page",
+            "Follow",
+            "cookies",
+            "Accept all",
+            "Manage preferences",
+        ),
+    ),
+    Layout(
+        "blog_post_with_replies.txt",
+        title="Why our libraries stay open on Sundays",
+        author="Ruth Amadi-Lowe",
+        bio="Ruth Amadi-Lowe is the cabinet member for communities on Ashcombe Vale council. She tweets @RuthAmadiLowe",
+        date="2023-03-05",
+        photo_credit="",
+        body=("When we took control", "Sunday is the day", "It cost less than"),
+        debris=(
+            "Posted on",
+            "Share this",
+            "Facebook",
+            "Like this",
+            "Loading",
+            "Related",
+            "budget: what we kept",
+            "Seven things",
+            "5 responses",
+            "Sam Ode",
+            "story hour",
+            "Kit Barlow",
+            "car park",
+            "Leave a Reply",
+            "Required fields",
+        ),
+    ),
+    Layout(
+        "compact_donation_most_read.txt",
+        title="Selbridge's high street can come back if we let it",
+        author="Lucy Fenwick",
+        bio="Lucy Fenwick is deputy leader of Selbridge Town Council.",
+        date="2024-02-21",
+        photo_credit="",
+        body=("Empty shops are not a sign", "We want the council to buy", "Shops are not the whole answer."),
+        debris=(
+            "17:45",
+            "Before you go",
+            "Independent local journalism",
+            "Support us",
+            "Maybe later",
+            "Most read",
+            "parking charges",
+            "Bridge closure",
+            "Tags",
+        ),
+    ),
+    Layout(
+        "time_first_comments_load_more.txt",
+        title="Northmere will be carbon neutral by 2035, and it will be cheaper than doing nothing",
+        author="Marek Dunne",
+        bio="Marek Dunne is the cabinet member for climate on Northmere City Council.",
+        date="2024-10-08",
+        photo_credit="",
+        body=("Insulating a council house", "That is the whole argument", "We will insulate 4,000"),
+        debris=(
+            "09:15",
+            "min read",
+            "Comments",
+            "Jess Moran",
+            "freezing",
+            "Pete Lyle",
+            "local firms",
+            "Load more",
+        ),
+    ),
+    Layout(
+        "several_authors_credit_signup.txt",
+        title="Kelby's councils should share one back office",
+        author="Tom Kerrigan, Sian Bevis and Abena Marsh",
+        bio="",
+        date="2025-05-11",  # published, not updated
+        photo_credit="Kelby County Council",
+        body=("Kelby has four district councils", "Sharing those services", "We lead three of the four"),
+        debris=(
+            "Updated",
+            "Picture",
+            "newsletter",
+            "inbox",
+            "Enter your email",
+            "Sign up",
+            "privacy",
+            "Recommended",
+            "bin collections",
+            "County hall",
+        ),
+    ),
+    Layout(
+        "body_only_with_footer.txt",
+        title="",
+        author="",
+        bio="",
+        date=None,
+        photo_credit="",
+        body=("Parking charges at the leisure centre", "The council should admit the mistake"),
+        debris=("Related", "sauna", "Copyright", "Hollin Bridge Courier"),
+    ),
+]
+
+
+def layout_text(layout: Layout) -> str:
+    text = (FIXTURES / "layouts" / layout.fixture).read_text(encoding="utf-8")
+    return re.sub(r"\n\n+", "\n", text) if layout.without_blank_lines else text
+
+
+@pytest.mark.parametrize(
+    "layout",
+    LAYOUTS,
+    ids=[f"{one.fixture[:-4]}{'-no-blank-lines' if one.without_blank_lines else ''}" for one in LAYOUTS],
+)
+def test_pasted_layouts_keep_the_op_ed_and_drop_the_debris(layout: Layout) -> None:
+    text = layout_text(layout)
+    article = parse_raw_article(text)
+    assert (article.title, article.author, article.bio, article.date, article.photo_credit) == (
+        layout.title,
+        layout.author,
+        layout.bio,
+        layout.date,
+        layout.photo_credit,
+    )
+    paragraphs = rendered_paragraphs(article.body_markdown)
+    assert len(paragraphs) == len(layout.body), paragraphs
+    for paragraph, opening in zip(paragraphs, layout.body, strict=True):
+        assert paragraph.startswith(opening)
+        assert paragraph in text.split("\n")  # every paragraph whole, word for word
+    file_text = article_file_text(article, "buses")
+    for debris in layout.debris:
+        assert debris not in file_text, debris
+    statuses = {source.field: source.status for source in article.sources}
+    assert statuses == {
+        "title": "found" if layout.title else "missing",
+        "author": "found" if layout.author else "missing",
+        "bio": "found" if layout.bio else "missing",
+        "date": "found" if layout.date else "missing",
+    }
+    assert "# The importer guessed" not in file_text  # nothing here is a guess
+
+
+def test_every_kind_of_debris_is_reported_under_its_own_name() -> None:
+    reasons = {entry.reason for layout in LAYOUTS for entry in parse_raw_article(layout_text(layout)).removed}
+    assert reasons >= {
+        "section label",
+        "standfirst, now the summary",
+        "byline, now the author",
+        "publication date, now in front matter",
+        "photo credit, now in front matter",
+        "lone caption",
+        "share and follow buttons",
+        "donation or subscription appeal",
+        "reader comments",
+        "related articles",
+        "tag list",
+        "copyright or cookie notice",
+        "page furniture",
+        "image residue",
+    }
+
+
+def test_a_standfirst_becomes_the_summary() -> None:
+    article = parse_raw_article(layout_text(LAYOUTS[2]))
+    assert article.summary == (
+        "Tarrow's food bank handed out 11,000 parcels last year. Two councillors say the town can do better than charity."
+    )
+    assert "11,000 parcels" not in article.body_markdown
+
+
+def test_the_report_says_where_each_field_came_from() -> None:
+    article = parse_raw_article(layout_text(BUSES))
+    lines = format_report(ImportReport("buses.txt", Path("x.md"), article)).split("\n")
+    assert lines[1:5] == [
+        "  title: found (the headline, line 1)",
+        "  author: found (the byline, line 3)",
+        "  bio: found (the role in the byline, line 3)",
+        "  date: found (stated on line 5)",
+    ]
+    assert "  removed lines 7-15 (share and follow buttons): “Share this article”" in lines
+
+
+def test_a_bare_name_under_a_headline_is_a_guess_the_file_points_out() -> None:
+    article = parse_raw_article(
+        "Councils need a fair deal\n\nSam Oduya\n\nThe op-ed begins here, with a sentence long enough to be prose.\n"
+    )
+    assert article.author == "Sam Oduya"
+    assert [(s.field, s.status) for s in article.guessed] == [("author", "guessed")]
+    text = article_file_text(article, "fair-funding")
+    assert text.startswith(
+        "---\n# The importer guessed author: a name alone under the headline, line 3; is it the author?\n"
+        "# Check these against the original, then delete these comment lines.\ntitle: "
+    )
+    front, _ = split_file(text)
+    assert front["author"] == "Sam Oduya"
+
+
+def test_the_bio_confirms_a_bare_name_and_nothing_is_guessed() -> None:
+    article = fixture("byline_caption.txt")
+    assert article.guessed == ()
+    assert not article_file_text(article, "housing").startswith("---\n#")
+
+
+@pytest.mark.parametrize(
+    ("date_line", "date", "note"),
+    [
+        ("14 January 2025", "2025-01-14", ""),
+        ("Tuesday 14th January 2025", "2025-01-14", ""),
+        ("Tue 3 Jun 2025 09.30 BST", "2025-06-03", ""),
+        ("January 14, 2025 at 9:12 pm", "2025-01-14", ""),
+        ("09:15, 8 October 2024", "2024-10-08", ""),
+        ("2025-01-14", "2025-01-14", ""),
+        ("2025-01-14T09:30:00Z", "2025-01-14", ""),
+        ("2025-01-14T09:30:00+00:00", "2025-01-14", ""),
+        ("21/02/2024 17:45", "2024-02-21", ""),
+        ("14.01.2025", "2025-01-14", ""),
+        ("05/05/2025", "2025-05-05", ""),
+        (
+            "03/04/2024",
+            None,
+            "“03/04/2024” could be either of two days (day/month or month/day); date left out",
+        ),
+        ("31 February 2021", None, "“31 February 2021” is not a real date; date left out"),
+    ],
+)
+def test_date_lines_in_british_and_iso_forms(date_line: str, date: str | None, note: str) -> None:
+    article = parse_raw_article(
+        f"A headline\n\nBy Jo Bloggs\n\n{date_line}\n\nThe op-ed begins with a sentence of prose here.\n"
+    )
+    assert article.date == date
+    assert [n.message for n in article.notes] == ([note] if note else [])
+    assert date_line not in article.body_markdown
+
+
+@pytest.mark.parametrize(
+    ("byline", "author", "bio"),
+    [
+        ("By Jo Bloggs", "Jo Bloggs", ""),
+        ("BY JO BLOGGS", "JO BLOGGS", ""),
+        ("Words: Jo Bloggs", "Jo Bloggs", ""),
+        (
+            "By Cllr Jo Bloggs, leader of Anytown Council",
+            "Cllr Jo Bloggs",
+            "Cllr Jo Bloggs, leader of Anytown Council",
+        ),
+        ("Jo Bloggs | Councillor for Mill ward", "Jo Bloggs", "Jo Bloggs, Councillor for Mill ward"),
+        ("By Jo Bloggs and Sam Oduya", "Jo Bloggs and Sam Oduya", ""),
+        (
+            "By Jo Bloggs & Sam Oduya, Anytown councillors",
+            "Jo Bloggs & Sam Oduya",
+            "Jo Bloggs & Sam Oduya, Anytown councillors",
+        ),
+        ("By Jo Bloggs, Sam Oduya and Kim Lee", "Jo Bloggs, Sam Oduya and Kim Lee", ""),
+        ("Jo Bloggs, Anytown Council", "Jo Bloggs", "Jo Bloggs, Anytown Council"),
+        ("Posted on 5 March 2023 by Jo Bloggs", "Jo Bloggs", ""),
+    ],
+)
+def test_byline_forms(byline: str, author: str, bio: str) -> None:
+    article = parse_raw_article(
+        f"A headline\n\n{byline}\n\nThe op-ed begins with a sentence of prose here, as op-eds do.\n"
+    )
+    assert (article.title, article.author, article.bio) == ("A headline", author, bio)
+    assert article.body_markdown == "The op-ed begins with a sentence of prose here, as op-eds do."
+
+
+def test_the_closing_bio_wins_over_the_byline_role() -> None:
+    article = parse_raw_article(
+        "A headline\n\nBy Jo Bloggs, councillor for Mill ward\n\nThe op-ed begins with a sentence of prose.\n\n"
+        "Jo Bloggs is the councillor for Mill ward on Anytown council.\n"
+    )
+    assert article.bio == "Jo Bloggs is the councillor for Mill ward on Anytown council."
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Share your views with the council before Friday, and bring a friend to the meeting.",
+        "Comments from residents were clear: they want the library to stay open.",
+        "We will never sign up to a deal that closes the library, whatever the newsletter from Whitehall says.",
+        "Print.",
+        "Copyright law is not why the council cannot publish the contracts; politics is.",
+        "Most read the report. Few acted on it.",
+    ],
+)
+def test_body_sentences_that_sound_like_debris_stay(paragraph: str) -> None:
+    article = parse_raw_article(
+        f"A headline\n\nBy Jo Bloggs\n\nThe op-ed begins with a sentence of prose here.\n\n{paragraph}\n\n"
+        "It ends with another sentence of prose.\n"
+    )
+    assert paragraph in markdown_to_text(article.body_markdown)
+
+
+# --- Saved web pages --------------------------------------------------------------------------------------
+
+PAGE = FIXTURES / "saved_news_page.html"
+
+
+def test_saved_news_page_imports_like_a_paste(tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    [report] = import_files([str(PAGE)], articles, chapter="buses", force=False, read_stdin=no_stdin)
+    assert report.written == articles / "councils-need-the-power-to-fix-the-buses.md"
+    assert report.written.read_text(encoding="utf-8") == textwrap.dedent(
+        """\
+        ---
+        title: "Councils need the power to fix the buses"
+        author: "Nadia Okafor"
+        bio: "Nadia Okafor is cabinet member for transport on Wenbury Borough Council."
+        date: 2025-03-18
+        chapter: "buses"
+        summary: "Franchising gave one city its buses back. A councillor asks why every town cannot do the same."
+        photo_credit: "Ken Adeyemi/Wenbury Chronicle"
+        ---
+
+        On a wet Tuesday in February I waited fifty minutes for the number 7 at Wenbury bus station. The timetable promised one every twenty. Nobody could tell me where the bus was, because nobody at the council is allowed to know.
+
+        That is the heart of the problem. Since 1986 the buses outside London have been run by whoever chooses to run them, on the routes that pay. The council can subsidise a route, but it cannot plan a network.
+
+        ## What franchising changes
+
+        Under franchising the council decides the routes, the fares and the timetable, and operators bid for contracts to run them. [The first year's figures](https://www.example.org/reports/franchising-first-year) from the city that tried it show more passengers and fewer cancelled journeys.
+
+        For Wenbury it would mean three things:
+
+        - one ticket for every bus in the borough;
+        - evening services on the routes that serve the hospital;
+        - a bus every fifteen minutes on the four busiest corridors.
+
+        > We cannot run a bus company, but we can decide what the buses are for.
+
+        The law already allows it. What councils like ours lack is the money to set it up, and that is a choice the government can make in its next spending review.
+        """
+    )
+    report_lines = format_report(report).split("\n")
+    assert report_lines[1:5] == [
+        "  title: found (the page's metadata and headline)",
+        "  author: found (the page's metadata)",
+        "  bio: found (the author's bio at the end of the article, line 89)",
+        "  date: found (the page's metadata)",
+    ]
+    reasons = {entry.reason for entry in report.article.removed}
+    assert reasons >= {
+        "copyright or cookie notice",
+        "headline, now the title",
+        "standfirst, now the summary",
+        "byline, now the author",
+        "publication date, now in front matter",
+        "photo credit, now in front matter",
+        "donation or subscription appeal",
+        "author bio, now in front matter",
+        "tag list",
+        "related articles",
+        "reader comments",
+        "outside the article (menus, asides, comments and the like)",
+    }
+    assert RemovedBlock(106, 123, "reader comments", "Comments (3)") in report.article.removed
+
+
+def test_saved_page_builds_with_its_headings_lists_quotes_and_links(
+    make_site: Callable[..., Path],
+) -> None:
+    root = make_site()
+    [report] = import_files(
+        [str(PAGE)], root / "content" / "articles", chapter="fair-funding", force=False, read_stdin=no_stdin
+    )
+    built = render_all(root, RenderOptions()).site.article(report.article.slug())
+    body = str(built.body_html)
+    assert '<a href="https://www.example.org/reports/franchising-first-year">' in body
+    assert "<h2" in body and "<ul>" in body and "<blockquote>" in body
+    for debris in ("Share this article", "Sign up", "Brian Toller", "Most read", "Market hall", "cookies"):
+        assert debris not in body
+
+
+def test_a_page_on_standard_input_is_recognised_by_its_opening(tmp_path: Path) -> None:
+    data = PAGE.read_bytes()
+    [report] = import_files(["-"], tmp_path, chapter="buses", force=False, read_stdin=lambda: data)
+    assert report.article.title == "Councils need the power to fix the buses"
+    assert "<" not in report.article.body_markdown
+
+
+def page(head: str, article: str) -> str:
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head><body><main><article>{article}</article></main></body></html>"
+
+
+PROSE = (
+    "<p>The council has run out of money for the buses, and the buses have run out of passengers as a result.</p>"
+    * 4
+)
+
+
+def test_page_metadata_never_invents_what_is_not_there() -> None:
+    article = parse_saved_page(page("", f"<h1>Buses now</h1>{PROSE}"))
+    assert (article.author, article.date) == ("", None)
+    statuses = {source.field: source.status for source in article.sources}
+    assert statuses["author"] == statuses["date"] == "missing"
+
+
+def test_a_page_date_taken_from_its_address_is_a_guess_the_file_points_out() -> None:
+    canonical = (
+        '<title>Buses now</title><link rel="canonical" href="https://news.example/2025/01/14/buses-now">'
+    )
+    article = parse_saved_page(page(canonical, f"<h1>Buses now</h1>{PROSE}"))
+    assert article.date == "2025-01-14"
+    assert [(source.field, source.status) for source in article.guessed] == [("date", "guessed")]
+    assert article_file_text(article, "x").startswith(
+        "---\n# The importer guessed date: read from the page's address or layout, not stated on it\n"
+    )
+
+
+def test_a_byline_and_date_shown_on_the_page_are_found() -> None:
+    article = parse_saved_page(
+        page(
+            "<title>Buses now</title>",
+            f"<h1>Buses now</h1><p class='byline'>By Sam Oduya</p><time>14 January 2025</time>{PROSE}",
+        )
+    )
+    assert (article.author, article.date, article.guessed) == ("Sam Oduya", "2025-01-14", ())
+
+
+def test_unsafe_links_and_raw_html_in_a_page_become_text() -> None:
+    article = parse_saved_page(
+        page(
+            "<title>Links</title>",
+            "<p>Read <a href='javascript:alert(1)'>this</a> and <a href='/local'>that</a>; "
+            "the &lt;script&gt; tag and *stars* stay as written, as does a [bracket].</p>" + PROSE,
+        )
+    )
+    first = article.body_markdown.split("\n\n")[0]
+    assert "javascript" not in first and "](/local)" not in first
+    assert rendered_paragraphs(first) == [
+        "Read this and that; the <script> tag and *stars* stay as written, as does a [bracket]."
+    ]
+
+
 # --- The five real pastes ---------------------------------------------------------------------------------
 
 SEED_FACTS = {
@@ -507,6 +1035,10 @@ def test_import_writes_the_article_and_reports_it(tmp_path: Path) -> None:
     assert format_report(report) == textwrap.dedent(
         f"""\
         {source} -> {written.as_posix()}
+          title: found (the headline, line 1)
+          author: found (the byline, line 3)
+          bio: found (the author's bio, line 13)
+          date: missing (the text states no publication date; none was guessed)
           removed line 1 (headline, now the title): “Councils can fix the housing crisis if Whitehall…”
           removed line 3 (byline, now the author): “Maria Lopez”
           removed line 5 (lone caption): “the bus depot”
@@ -550,6 +1082,11 @@ def problems_of(error: pytest.ExceptionInfo[BaseException]) -> list[str]:
             b"More from The Post\n\nDONATE HERE\n\n---\n\nLeave a Comment\n",
             "nothing left after removing debris",
         ),
+        (
+            b"<!DOCTYPE html><html><body><nav><a href='/'>Home</a></nav></body></html>",
+            "found no article in this web page",
+        ),
+        (b"<!doctype html>", "found no article in this web page"),
     ],
 )
 def test_bad_sources_are_errors_naming_the_file(tmp_path: Path, data: bytes, problem: str) -> None:
@@ -669,6 +1206,30 @@ PAGE_LINES = st.sampled_from(
         "Write to me at [email protected] please.",
         "The op-ed has a sentence here that runs on for quite a few words, as prose does.",
         "1. # * _ ` [ ] < > & &amp; | : ~ \\ { } — “quoted” £5",
+        "Opinion",
+        "Buses are a lifeline. Eastbrook must run its own",
+        "By Priya Natt, councillor for Eastbrook Central ward",
+        "By Tom Kerrigan, Sian Bevis and Abena Marsh",
+        "Lucy Fenwick | 21/02/2024 17:45",
+        "14 January 2025",
+        "03/04/2024",
+        "09:15, 8 October 2024",
+        "Share this article",
+        "Share on Facebook",
+        "Copy link",
+        "Comments (2)",
+        "Dan Holt - 14 January 2025 at 10:12",
+        "Sam Ode says:",
+        "Reply",
+        "Load more comments",
+        "Related articles",
+        "Topics",
+        "© 2025 Tarrow Echo. All rights reserved.",
+        "Accept all cookies",
+        "Image 1 of 3",
+        "Volunteers sort tins. Photograph: Lee Marsh/Tarrow Echo",
+        "Sign up to our newsletter and the day's news lands in your inbox.",
+        "Maybe later",
     ]
 )
 PASTES = st.one_of(
@@ -700,6 +1261,55 @@ def test_any_text_gives_a_valid_article_or_a_build_error(text: str, chapter: str
     assert front == expected and list(front) == list(expected)
     assert article.summary and body.strip()
     assert article.slug() and "/" not in article.slug()
+
+
+HTML_PARTS = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<h1>Buses now</h1>",
+        "<h2>",
+        "</h2>",
+        "<ul><li>one</li><li>two",
+        "</ul>",
+        "<ol>",
+        "<blockquote>",
+        "<a href='https://example.org/x'>",
+        "<a href='javascript:alert(1)'>",
+        "</a>",
+        "<em>",
+        "<strong>",
+        "<table><tr><td>a</td><td>b|c</td></tr>",
+        "<script type='application/ld+json'>{\"author\": ",
+        "</script>",
+        "<meta property='article:published_time' content='2025-13-45'>",
+        "<meta name='author' content=''>",
+        "<br>",
+        "<!-- -->",
+        "By Jo Bloggs",
+        "Share this article",
+        "The council has run out of money for the buses, and the buses have run out of passengers.",
+        "* _ ` [ ] < > & &amp; | # 1. — £5",
+    ]
+)
+PAGES = st.lists(st.one_of(HTML_PARTS, st.text(max_size=30)), max_size=30).map(
+    lambda parts: "<!DOCTYPE html><html><body><article>" + "".join(parts)
+)
+
+
+@settings(max_examples=150, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PAGES)
+def test_any_page_gives_a_valid_article_or_a_build_error(html_text: str) -> None:
+    try:
+        article = parse_saved_page(html_text)
+    except BuildError as error:
+        assert error.problem in ("found no article in this web page", "nothing left after removing debris")
+        return
+    front, body = split_file(article_file_text(article, "x"))
+    assert front["title"] == article.title and front["author"] == article.author
+    assert body.strip() and article.slug()
+    assert "javascript:" not in body
+    assert all(status in ("found", "guessed", "missing") for status in (s.status for s in article.sources))
 
 
 @settings(max_examples=300, database=None, deadline=None)
