@@ -11,6 +11,7 @@ import html
 import posixpath
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -32,6 +33,7 @@ from markdown.extensions.toc import (
     strip_tags,
     unescape,
 )
+from markdown.inlinepatterns import LinkInlineProcessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markupsafe import Markup
 
@@ -122,6 +124,7 @@ class AnchorsAndLinks(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         used = {element.get("id") for element in root.iter() if element.get("id")}
+        next_number: dict[str, int] = {}  # base id -> the number its next repeat tries first
         footnotes = {
             id(element)
             for div in root.iter("div")
@@ -131,7 +134,7 @@ class AnchorsAndLinks(Treeprocessor):
         for element in root.iter():
             self.drop_unsafe_attributes(element)
             if element.tag == "p" and id(element) not in footnotes and not element.get("id"):
-                element.set("id", self.paragraph_id(element, used))
+                element.set("id", self.paragraph_id(element, used, next_number))
             if element.tag == "a" and element.get("href") is not None:
                 self.rewrite_link(element, "href")
             if element.tag == "img":
@@ -147,12 +150,15 @@ class AnchorsAndLinks(Treeprocessor):
         self.notes.anchors.extend(element.get("id", "") for element in root.iter() if element.get("id"))
         self.notes.text_words = len(re.findall(r"\w+", element_text(root, self.md)))
 
-    def paragraph_id(self, element: etree.Element, used: set[str | None]) -> str:
+    def paragraph_id(self, element: etree.Element, used: set[str | None], next_number: dict[str, int]) -> str:
+        """The paragraph's first words as an id, numbered from 2 when taken; each repeat of a base
+        starts where the last stopped, so that many equal paragraphs take linear time."""
         base = slugify(element_text(element, self.md), max_words=WORDS_PER_PARAGRAPH_ANCHOR) or "passage"
-        candidate, number = base, 2
+        candidate, number = base, next_number.get(base, 2)
         while candidate in used:
             candidate, number = f"{base}-{number}", number + 1
         used.add(candidate)
+        next_number[base] = number
         return candidate
 
     @staticmethod
@@ -266,18 +272,70 @@ class HeadingIdsExtension(TocExtension):
     TreeProcessorClass = HeadingIdsOnly
 
 
+# Python-Markdown's inline pass can take time that grows with the square of a paragraph's length: each
+# '[' (or '![', '[^', '(' after ']') is a possible link whose end it looks for with a Python loop to the
+# end of the paragraph when there is none, and each match copies the whole paragraph to put a placeholder
+# in. Its work is therefore counted, in steps of that loop (a copy costs one per COPIED_PER_STEP
+# characters), and a body that needs more than a fixed allowance plus STEPS_PER_CHARACTER for each of
+# its characters is refused. Ordinary text takes a few steps per character, and the allowance about a
+# second at worst.
+INLINE_STEPS_ALLOWED = 4_000_000
+STEPS_PER_CHARACTER = 1
+COPIED_PER_STEP = 128
+
+
+class TooCostly(Exception):
+    """A body whose inline Markdown would take too long to convert; ``written`` is the text where the
+    work ran out, to find its line."""
+
+    def __init__(self, written: str) -> None:
+        super().__init__(written)
+        self.written = written
+
+
+@dataclass
+class InlineMeter:
+    """The work left to a body's inline passes, shared by Markdown's and the smarty extension's."""
+
+    steps_left: int = INLINE_STEPS_ALLOWED
+
+    def allow(self, text: str) -> None:
+        """Start counting for a body of ``text``."""
+        self.steps_left = INLINE_STEPS_ALLOWED + STEPS_PER_CHARACTER * len(text)
+
+    def spend(self, steps: int, data: str, index: int) -> None:
+        self.steps_left -= steps
+        if self.steps_left < 0:
+            raise TooCostly(re.split("[\x02\n]", data[index : index + 40].strip())[0])
+
+    def counted(self, scan: Callable[[str, int], tuple[Any, ...]]) -> Callable[[str, int], tuple[Any, ...]]:
+        """A link pattern's scan for the end of a link's text or address, counting the characters it read:
+        to the end it returns (the last value says whether it found it), else to the end of ``data``."""
+
+        def scan_counted(data: str, index: int) -> tuple[Any, ...]:
+            found = scan(data, index)
+            self.spend((found[-2] if found[-1] else len(data)) - index, data, index)
+            return found
+
+        return scan_counted
+
+
 class InlineByNeeds(InlineProcessor):
-    """Python-Markdown's inline pass, trying a pattern on a run of text only when the run holds a string
-    the pattern needs (INLINE_PATTERN_NEEDS): the same matches, without trying every pattern on every run
-    (a tenth of the Markdown time).
+    """Python-Markdown's inline pass, with its work counted and bounded (InlineMeter), and, for a
+    converter made for one kind of body, trying a pattern on a run of text only when the run holds a
+    string the pattern needs (INLINE_PATTERN_NEEDS): the same matches, without trying every pattern on
+    every run (a tenth of the Markdown time).
 
     It overrides the pass's private method that tries one pattern on one run. Should a Markdown release
-    rename it, this would only be slower: a test checks that the method is still there, and the hypothesis
+    rename it, the bound would be lost: a test checks that the method is still there, and the hypothesis
     test that the HTML is the same as the full converter's."""
 
-    def __init__(self, md: markdown.Markdown, needs: dict[object, tuple[str, ...]]) -> None:
+    def __init__(
+        self, md: markdown.Markdown, meter: InlineMeter, needs: dict[object, tuple[str, ...]] | None = None
+    ) -> None:
         super().__init__(md)
-        self.needs = needs  # registered pattern -> the strings it needs, one of which a match contains
+        self.meter = meter
+        self.needs = needs or {}  # registered pattern -> the strings it needs, one of which a match contains
 
     def _InlineProcessor__applyPattern(  # noqa: N802 (the name the base class calls)
         self,
@@ -289,6 +347,7 @@ class InlineByNeeds(InlineProcessor):
         needs = self.needs.get(pattern)
         if needs is not None and not any(need in data for need in needs):
             return data, False, 0  # what the base method returns when the pattern does not match
+        self.meter.spend(len(data) // COPIED_PER_STEP, data, startIndex)
         tried: tuple[str, bool, int] = super()._InlineProcessor__applyPattern(  # type: ignore[misc]
             pattern, data, patternIndex, startIndex
         )
@@ -299,6 +358,7 @@ class InlineByNeeds(InlineProcessor):
 class Converter:
     md: markdown.Markdown
     processor: AnchorsAndLinks
+    meter: InlineMeter
 
 
 def make_converter(kind: ConverterKind) -> Converter:
@@ -325,16 +385,24 @@ def make_converter(kind: ConverterKind) -> Converter:
     md.inlinePatterns.deregister("html")
     for name in kind.skipped_patterns:
         md.inlinePatterns.deregister(name, strict=False)
-    if kind.patterns_by_run:
-        needs = {
-            md.inlinePatterns[name]: strings
-            for name, strings in INLINE_PATTERN_NEEDS.items()
-            if name in md.inlinePatterns
-        }
-        md.treeprocessors.register(InlineByNeeds(md, needs), "inline", 20)  # 20: where Markdown puts it
+    needs = {
+        md.inlinePatterns[name]: strings
+        for name, strings in INLINE_PATTERN_NEEDS.items()
+        if kind.patterns_by_run and name in md.inlinePatterns
+    }
+    meter = InlineMeter()
+    for pattern in md.inlinePatterns:
+        if isinstance(pattern, LinkInlineProcessor):
+            pattern.getText = meter.counted(pattern.getText)
+            pattern.getLink = meter.counted(pattern.getLink)
+    md.treeprocessors.register(InlineByNeeds(md, meter, needs), "inline", 20)  # 20: where Markdown puts it
+    if kind.smart_punctuation:  # the extension's own inline pass, with its own patterns
+        smarty = InlineByNeeds(md, meter)
+        smarty.inlinePatterns = md.treeprocessors["smarty"].inlinePatterns
+        md.treeprocessors.register(smarty, "smarty", 6)  # 6: where the extension puts it
     processor = AnchorsAndLinks(md)
     md.treeprocessors.register(processor, "anchors_and_links", 4)
-    return Converter(md, processor)
+    return Converter(md, processor, meter)
 
 
 class BodyRenderer:
@@ -350,11 +418,17 @@ class BodyRenderer:
         return self.converters[kind]
 
     def render(self, text: str, context: LinkContext) -> RenderedBody:
-        converter = self.converter(converter_kind(text))
+        kind = converter_kind(text)
+        converter = self.converter(kind)
         converter.md.reset()
         converter.processor.notes = BodyNotes()
         converter.processor.context = context
-        body_html = converter.md.convert(text)
+        converter.meter.allow(text)
+        try:
+            body_html = converter.md.convert(text)
+        except TooCostly as costly:
+            del self.converters[kind]  # it stopped half-way
+            return too_costly(costly.written)
         notes = converter.processor.notes
         return RenderedBody(
             # The one place Markdown output is trusted: raw HTML was disabled above.
@@ -365,6 +439,14 @@ class BodyRenderer:
             word_count=notes.text_words,
             manifesto_marks=manifesto_marks(body_html),
         )
+
+
+def too_costly(written: str) -> RenderedBody:
+    problem = "this paragraph is too long, or has too many unclosed '[' or '(', to convert in reasonable time"
+    hint = (
+        "split it into shorter paragraphs (an empty line between them); close each [link text] and (address)"
+    )
+    return RenderedBody(Markup(""), frozenset(), (), ((written, problem, hint),), 0, ())
 
 
 # A body as the one-page manifesto shows it, beside every other op-ed's: its ids get a prefix each, so that

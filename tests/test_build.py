@@ -357,6 +357,25 @@ BAD_INPUTS = [
         "content/pages/about.md:5: an image has no alt text",
         id="image-without-alt",
     ),
+    # Markdown whose inline pass would take time growing with the square of the paragraph's length.
+    *(
+        pytest.param(
+            "content/pages/about.md",
+            "---\ntitle: About\n---\n\nWe are councillors.\n\n" + paragraph + "\n",
+            "content/pages/about.md:7: this paragraph is too long, or has too many unclosed '[' or '(', to "
+            "convert in reasonable time\n  hint: split it into shorter paragraphs",
+            id=name,
+        )
+        for name, paragraph in (
+            ("markdown-10-kb-of-brackets", "[" * 10_000),
+            ("markdown-5000-image-openings", "![" * 5_000),
+            ("markdown-5000-unclosed-link-addresses", "[a](" * 5_000),
+            (
+                "markdown-20000-links-in-a-paragraph",
+                " ".join(f"[a](https://e.org/{n})" for n in range(20_000)),
+            ),
+        )
+    ),
     pytest.param(
         "site.yaml",
         "title: [unclosed\n",
