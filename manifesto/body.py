@@ -35,6 +35,7 @@ from markdown.extensions.toc import (
 )
 from markdown.inlinepatterns import LinkInlineProcessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
+from markdown.util import HTML_PLACEHOLDER_RE
 from markupsafe import Markup
 
 from .slugs import slugify
@@ -114,6 +115,14 @@ def site_path_for(href: str, context: LinkContext) -> tuple[str, str] | str | No
     return f"this links to {joined}, which is not a Markdown file or an image in content/images/"
 
 
+def is_passage(element: etree.Element) -> bool:
+    """A paragraph without an id of its own, that is not just a placeholder for a stashed block (fenced
+    code): Markdown replaces such a paragraph, ``<p>`` and all, when it writes the HTML, and cannot once
+    it has an id."""
+    stashed = len(element) == 0 and HTML_PLACEHOLDER_RE.fullmatch((element.text or "").strip())
+    return element.tag == "p" and not element.get("id") and not stashed
+
+
 class AnchorsAndLinks(Treeprocessor):
     """Gives every paragraph a stable id and records or rejects every link."""
 
@@ -133,7 +142,7 @@ class AnchorsAndLinks(Treeprocessor):
         }
         for element in root.iter():
             self.drop_unsafe_attributes(element)
-            if element.tag == "p" and id(element) not in footnotes and not element.get("id"):
+            if is_passage(element) and id(element) not in footnotes:
                 element.set("id", self.paragraph_id(element, used, next_number))
             if element.tag == "a" and element.get("href") is not None:
                 self.rewrite_link(element, "href")

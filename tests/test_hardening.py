@@ -580,3 +580,13 @@ def test_many_equal_paragraphs_get_their_numbered_ids_in_linear_time() -> None:
 def test_markdown_that_would_take_minutes_is_refused_within_seconds(text: str) -> None:
     said = converted_within(text, seconds=60)
     assert "this paragraph is too long, or has too many unclosed" in said
+
+
+def test_fenced_code_is_a_block_of_its_own_never_inside_a_paragraph(make_site: Callable[..., Path]) -> None:
+    body = "Before the code:\n```\nlet x = 1;\n```\n\n```python\n<b>not bold</b>\n```\n"
+    root = make_site({"content/pages/about.md": f"---\ntitle: About\n---\n\n{body}"})
+    assert run(root) == 0
+    page = (root / "_site/about/index.html").read_text()
+    assert '<p id="before-the-code">Before the code:</p>\n<pre><code>let x = 1;\n</code></pre>' in page
+    assert '<pre><code class="language-python">&lt;b&gt;not bold&lt;/b&gt;\n</code></pre>' in page
+    assert not re.search(r"<p[^>]*>\s*<pre", page)
