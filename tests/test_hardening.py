@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -536,6 +537,7 @@ def test_a_body_needs_only_the_passes_its_text_can_use() -> None:
 
 CONVERT_SCRIPT = """
 import sys
+import time
 from pathlib import PurePosixPath
 sys.path.insert(0, {repo!r})
 from manifesto.body import BodyRenderer, LinkContext
@@ -590,3 +592,48 @@ def test_fenced_code_is_a_block_of_its_own_never_inside_a_paragraph(make_site: C
     assert '<p id="before-the-code">Before the code:</p>\n<pre><code>let x = 1;\n</code></pre>' in page
     assert '<pre><code class="language-python">&lt;b&gt;not bold&lt;/b&gt;\n</code></pre>' in page
     assert not re.search(r"<p[^>]*>\s*<pre", page)
+
+
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is ``pid``, from /proc."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended, and waits to be reaped
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the workers")
+def test_a_build_killed_with_sigkill_leaves_no_worker_running(make_site: Callable[..., Path]) -> None:
+    from manifesto.pool import worker_count
+
+    if worker_count(1_000) == 1:
+        pytest.skip("this machine builds in one process")
+    body = "Councils need a fair settlement and the power to use it well. " * 300
+    root = make_site(
+        {f"content/articles/op-ed-{n}.md": ARTICLE.format(title=f"Op-ed {n}", body=body) for n in range(300)}
+    )
+    build = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--root", str(root)])
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(workers) < 2 and build.poll() is None and time.monotonic() < deadline:
+        workers |= children_of(build.pid)
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    assert len(workers) >= 2, "the build ended before its workers were seen"
+    deadline = time.monotonic() + 10
+    while any(map(is_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(is_running, workers))
