@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,21 @@ ASSET_FOLDERS = (("templates/assets", "/assets/"), ("content/images", "/images/"
 # File systems stamp times coarsely (a kernel tick on Linux, 2 s on FAT): a file changed this recently
 # when it was read may change again without its stamp changing, so its stamp is not kept for the next build.
 RACY_NS = 2_000_000_000
+# Characters that a web page must not contain and that make a feed ill-formed XML: control characters
+# other than tab and line ends, and Unicode's noncharacters. They are invisible in most editors and come
+# from pasted text, so a file holding one is refused (it would otherwise have to be changed differently
+# for each output).
+FORBIDDEN_CHARACTER = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef"
+    + "".join(chr(plane + 0xFFFE) + chr(plane + 0xFFFF) for plane in range(0, 0x110000, 0x10000))
+    + "]"
+)
+CHARACTER_NAMES = {
+    "\x00": "a NUL character",
+    "\x0b": "a vertical tab (a word processor's line break)",
+    "\x0c": "a form feed (a word processor's page break)",
+    "\x1b": "an escape character",
+}
 
 
 # (device, inode, size, modification and change times in ns) of a file, following symbolic links.
@@ -97,7 +113,24 @@ def decode_text(data: bytes, shown_path: Path) -> str:
             f"this file is not UTF-8 text (byte 0x{data[error.start]:02x} at position {error.start})",
             'save it again as UTF-8 in your editor ("Save with encoding" → UTF-8)',
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    text = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    if forbidden := FORBIDDEN_CHARACTER.search(text):
+        raise forbidden_character(text, forbidden.start(), shown_path)
+    return text
+
+
+def forbidden_character(text: str, position: int, shown_path: Path) -> BuildError:
+    line_start = text.rfind("\n", 0, position) + 1
+    character = text[position]
+    name = CHARACTER_NAMES.get(character, "a character that is not text")
+    return BuildError(
+        shown_path,
+        text.count("\n", 0, position) + 1,
+        f"column {position - line_start + 1} holds {name} (U+{ord(character):04X}), which a web page or feed "
+        "cannot contain",
+        "delete it (most editors do not show it: it comes with text pasted from elsewhere); "
+        "use an empty line to start a new paragraph",
+    )
 
 
 def is_editor_litter(name: str) -> bool:

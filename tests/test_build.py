@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, read_tree, run, sample_files, write_files
+from conftest import REPO, SITE_YAML, read_tree, run, sample_files, write_files
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -357,6 +357,36 @@ BAD_INPUTS = [
         "content/pages/about.md:5: an image has no alt text",
         id="image-without-alt",
     ),
+    # Characters that no web page or feed may contain, wherever they are.
+    *(
+        pytest.param(
+            "content/articles/second-op-ed.md",
+            f"---\ntitle: A second{character}voice\nauthor: Ben Sample\nchapter: fair-funding\nsummary: S.\n"
+            "---\n\nA second voice joins the argument for fair funding.\n",
+            f"content/articles/second-op-ed.md:2: column 16 holds {name} (U+{ord(character):04X}), which a web "
+            "page or feed cannot contain\n  hint: delete it",
+            id=f"control-character-{ord(character):04x}-in-a-title",
+        )
+        for character, name in (
+            ("\x00", "a NUL character"),
+            ("\x0b", "a vertical tab (a word processor's line break)"),
+            ("\x0c", "a form feed (a word processor's page break)"),
+            ("\x1b", "an escape character"),
+            ("\ufffe", "a character that is not text"),
+        )
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\n---\n\nWe are\x0bcouncillors.\n",
+        "content/pages/about.md:5: column 7 holds a vertical tab",
+        id="control-character-in-a-body",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML.replace("tagline: A platform", "tagline: A\x1b[1m platform"),
+        "site.yaml:2: column 11 holds an escape character (U+001B)",
+        id="control-character-in-site-yaml",
+    ),
     # Markdown whose inline pass would take time growing with the square of the paragraph's length.
     *(
         pytest.param(
@@ -551,7 +581,6 @@ def test_check_catches_problems(
     text: str | None,
     expected: str,
 ) -> None:
-    from conftest import SITE_YAML
 
     root = make_site({"content/articles/draft.md": DRAFT, "content/images/photo.png": "png"})
     (root / relative).write_text(text if text is not None else SITE_YAML.replace("/about/", "/abuot/"))
