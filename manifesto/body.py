@@ -2,7 +2,8 @@
 
 Raw HTML in Markdown is not passed through: it is shown as text. Campaign sites take content from many
 hands, and this is the one policy that needs no allow-list to get right. Links may only use http(s),
-mailto and tel, and event-handler or style attributes (possible through attribute lists) are dropped.
+mailto and tel, and pictures must be the site's own. Of the attributes an attribute list can set, only
+those in ALLOWED_ATTRIBUTES are kept.
 """
 
 from __future__ import annotations
@@ -35,12 +36,18 @@ from markdown.extensions.toc import (
 )
 from markdown.inlinepatterns import LinkInlineProcessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
-from markdown.util import HTML_PLACEHOLDER_RE
+from markdown.util import AMP_SUBSTITUTE, HTML_PLACEHOLDER_RE
 from markupsafe import Markup
 
 from .slugs import slugify
 
 ALLOWED_SCHEMES = {"http", "https", "mailto", "tel"}
+# What Markdown and its extensions write (links, pictures, footnotes, code languages, list starts), and
+# what an attribute list may usefully add; anything else (event handlers, style, srcset, ping, xlink:href…)
+# is dropped.
+ALLOWED_ATTRIBUTES = frozenset(
+    {"id", "class", "title", "lang", "dir", "href", "src", "alt", "start", "width", "height"}
+)
 WORDS_PER_PARAGRAPH_ANCHOR = 6
 
 
@@ -123,6 +130,13 @@ def is_passage(element: etree.Element) -> bool:
     return element.tag == "p" and not element.get("id") and not stashed
 
 
+def as_followed(href: str) -> str:
+    """The address a browser follows: Markdown leaves character references in an address as written
+    (``javascript&#58;``), and writes an e-mail autolink's (``<a@b.c>``) as references, with a placeholder
+    for their '&' that its last pass turns back."""
+    return html.unescape(href.replace(AMP_SUBSTITUTE, "&")) if "&" in href or AMP_SUBSTITUTE in href else href
+
+
 class AnchorsAndLinks(Treeprocessor):
     """Gives every paragraph a stable id and records or rejects every link."""
 
@@ -173,12 +187,12 @@ class AnchorsAndLinks(Treeprocessor):
     @staticmethod
     def drop_unsafe_attributes(element: etree.Element) -> None:
         for name in list(element.attrib):
-            if name.lower().startswith("on") or name.lower() in {"style", "srcdoc", "formaction"}:
+            if name not in ALLOWED_ATTRIBUTES:
                 del element.attrib[name]
 
     def rewrite_link(self, element: etree.Element, attribute: str) -> None:
         """Point a link at the built page (adding the base path), or record why it cannot be."""
-        href = element.get(attribute, "").strip()
+        href = as_followed(element.get(attribute, "")).strip()
         scheme = urlsplit(href).scheme.lower()
         if scheme and scheme not in ALLOWED_SCHEMES:
             del element.attrib[attribute]
@@ -194,6 +208,15 @@ class AnchorsAndLinks(Treeprocessor):
         if isinstance(resolved, str):
             self.notes.problems.append(
                 (href, resolved, "check the file name and folder; links are relative to this file")
+            )
+        elif resolved is None and attribute == "src":
+            self.notes.problems.append(
+                (
+                    href,
+                    "a picture from another site is not shown: pages show pictures from this site only",
+                    "save the picture in content/images/ (if you may use it) and write "
+                    "![its description](../images/its-name.jpg)",
+                )
             )
         elif resolved is not None:
             url_path, fragment = resolved

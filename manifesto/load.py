@@ -155,6 +155,26 @@ class ListedFile:
     path: Path
     shown: Path  # relative to the project root
     must_check: bool  # it, or the folder it was listed from, is a symbolic link: see where it leads
+    regular: bool = True  # a file, or a link to one; not a link to nothing, a named pipe or a device
+
+
+def check_regular(listed: ListedFile) -> None:
+    """Refuse what has a file's name but is no file to read: a link to nothing, a named pipe, a device."""
+    if listed.regular:
+        return
+    if listed.path.is_symlink() and not listed.path.exists():
+        raise BuildError(
+            listed.shown,
+            None,
+            f"this links to {os.readlink(listed.path)}, which does not exist",
+            "copy the file here, or delete the link",
+        )
+    raise BuildError(
+        listed.shown,
+        None,
+        "this is not a file that can be read (a named pipe, a socket or a device)",
+        "delete it, or replace it with a file",
+    )
 
 
 def list_files(folder: Path, root: Path, real_root: Path) -> list[ListedFile]:
@@ -171,15 +191,17 @@ def list_files(folder: Path, root: Path, real_root: Path) -> list[ListedFile]:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
                     walk(directory / entry.name, shown / entry.name)
-                elif entry.is_file() and not is_editor_litter(entry.name):
+                elif not is_editor_litter(entry.name):
                     linked = entry.is_symlink() or not folder_inside
-                    found.append(ListedFile(directory / entry.name, shown / entry.name, linked))
+                    regular = entry.is_file()
+                    found.append(ListedFile(directory / entry.name, shown / entry.name, linked, regular))
 
     walk(folder, folder.relative_to(root))
     return sorted(found, key=lambda listed: listed.shown.parts)
 
 
 def read_source(listed: ListedFile, real_root: Path, kind: str) -> SourceFile:
+    check_regular(listed)
     if listed.must_check:
         check_inside(listed.path, real_root, listed.shown)
     try:
@@ -208,6 +230,7 @@ def stamped_source(
 ) -> SourceFile:
     """The file, stamped before it is read (a change made while it is read shows in the next stamp); not
     read when the last build's record has the same stamp (its text is then read only if asked for)."""
+    check_regular(listed)
     if listed.must_check:
         check_inside(listed.path, real_root, listed.shown)
     location = str(listed.path)
@@ -266,6 +289,7 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
         base = root / folder
         for listed in list_files(base, root, real_root):
             try:
+                check_regular(listed)
                 if listed.must_check:
                     check_inside(listed.path, real_root, listed.shown)
                 url_path = prefix + listed.path.relative_to(base).as_posix()
@@ -277,7 +301,7 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
     templates = list_files(root / "templates", root, real_root)
     templates_digest = hashlib.sha256()
     for listed in templates:
-        if not listed.shown.is_relative_to(ASSET_FOLDERS[0][0]):  # assets are read above
+        if listed.regular and not listed.shown.is_relative_to(ASSET_FOLDERS[0][0]):  # assets: above
             with contextlib.suppress(OSError):  # Jinja says which template it cannot read
                 templates_digest.update(
                     listed.shown.as_posix().encode() + b"\0" + read_bytes(str(listed.path))

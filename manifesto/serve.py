@@ -374,10 +374,9 @@ pre { background: #fff; border-left: 4px solid #a4161a; overflow-x: auto; paddin
 
 
 def problem_item(problem: BuildError) -> str:
-    where = problem.path.as_posix() + (f":{problem.line}" if problem.line else "")
     hint = f'<p class="hint">hint: {html.escape(problem.hint)}</p>' if problem.hint else ""
     return (
-        f'<li><p class="where"><code>{html.escape(where)}</code></p>'
+        f'<li><p class="where"><code>{html.escape(problem.where)}</code></p>'
         f'<p class="problem">{html.escape(problem.problem)}</p>{hint}</li>'
     )
 

@@ -387,6 +387,25 @@ BAD_INPUTS = [
         "site.yaml:2: column 11 holds an escape character (U+001B)",
         id="control-character-in-site-yaml",
     ),
+    pytest.param(
+        "content/articles/note\nsite.yaml:1: forged.md",
+        "---\ntitle: T\nauthor: A\nchapter: nowhere\nsummary: S.\n---\n\nText.\n",
+        "\"content/articles/note\\nsite.yaml:1: forged.md\":4: unknown chapter 'nowhere'",
+        id="line-end-in-a-file-name",
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\n---\n\nOur office: ![The office](https://example.org/office.jpg)\n",
+        "content/pages/about.md:5: a picture from another site is not shown: pages show pictures from this "
+        "site only\n  hint: save the picture in content/images/",
+        id="picture-from-another-site",
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\n---\n\n[Click](javascript&#58;alert(1)) or [here](&#106;avascript:alert(1))\n",
+        "content/pages/about.md:5: links with 'javascript:' are not allowed",
+        id="link-scheme-written-as-character-references",
+    ),
     # Markdown whose inline pass would take time growing with the square of the paragraph's length.
     *(
         pytest.param(

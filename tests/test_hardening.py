@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -637,3 +638,77 @@ def test_a_build_killed_with_sigkill_leaves_no_worker_running(make_site: Callabl
     while any(map(is_running, workers)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(map(is_running, workers))
+
+
+def test_e_mail_autolinks_build_and_attribute_lists_keep_only_known_attributes(
+    make_site: Callable[..., Path],
+) -> None:
+    body = (
+        "Write to <jo@example.org>.\n\n"
+        '[Our plan](https://example.org/plan){: lang="fr" title="Plan" srcset="x.png 2x" '
+        'ping="https://tracker.example/" xlink:href="javascript:alert(1)" onclick="x()" style="color:red" }\n'
+    )
+    root = make_site({"content/pages/about.md": f"---\ntitle: About\n---\n\n{body}"})
+    assert run(root) == 0
+    page = (root / "_site/about/index.html").read_text()
+    mailto = "".join(f"&#{ord(c)};" for c in "mailto:jo@example.org")
+    assert f'<a href="{mailto}">' in page
+    assert '<a href="https://example.org/plan" lang="fr" title="Plan">Our plan</a>' in page
+    assert not re.search("srcset|ping=|xlink|onclick|color:red|tracker", page)
+
+
+def test_a_proposal_source_when_there_are_no_op_eds_says_so(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site({"content/articles/first-op-ed.md": None, "content/articles/second-op-ed.md": None})
+    assert run(root) == 1
+    assert (
+        "content/chapters/fair-funding.md:6: proposal source: no op-ed 'first-op-ed'\n"
+        "  hint: there are no op-eds yet: add one in content/articles/"
+    ) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (
+            lambda path: path.symlink_to("gone.md"),
+            "content/articles/third.md: this links to gone.md, which does not exist",
+        ),
+        (os.mkfifo, "content/articles/third.md: this is not a file that can be read (a named pipe"),
+        (
+            lambda path: path.symlink_to("/dev/null"),
+            "content/articles/third.md: this is not a file that can be read",
+        ),
+    ],
+    ids=["link-to-nothing", "named-pipe", "link-to-a-device"],
+)
+def test_a_markdown_name_that_is_no_file_is_reported_not_skipped(
+    make_site: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+    make: Callable[[Path], None],
+    expected: str,
+) -> None:
+    root = make_site()
+    make(root / "content/articles/third.md")
+    assert run(root) == 1
+    assert expected in capsys.readouterr().err
+
+
+def test_cache_files_that_are_pipes_or_links_to_devices_are_ignored(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_site()
+    assert run(root) == 0
+    cache_files = sorted((root / ".cache").glob("*.bin"))
+    assert len(cache_files) >= 2
+    cache_files[0].unlink()
+    os.mkfifo(cache_files[0])  # reading it would wait for a writer for ever
+    cache_files[1].unlink()
+    cache_files[1].symlink_to("/dev/zero")  # reading it would fill the memory
+    page = root / "content/pages/about.md"
+    page.write_text(page.read_text().replace("We are councillors", "We are the councillors"))
+    command = [sys.executable, str(REPO / "build.py"), "--root", str(root)]
+    assert subprocess.run(command, timeout=120).returncode == 0
+    assert run(root, "build", "--no-cache", "--out", str(tmp_path / "clean")) == 0
+    assert read_tree(root / "_site") == read_tree(tmp_path / "clean")
