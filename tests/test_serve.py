@@ -5,6 +5,7 @@ host names and origins it answers, its live-reload websocket)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
 import os
@@ -716,9 +717,10 @@ async def talk_to_live_reload(port: int, origin: str, messages: list[str]) -> li
     )
     socket_ = await tornado.websocket.websocket_connect(request)
     answers = []
-    for message in messages:
-        await socket_.write_message(message)
-    await socket_.write_message('{"command": "hello"}')  # answered, so every message before it was read
+    with contextlib.suppress(tornado.websocket.WebSocketClosedError):  # the server may close it
+        for message in messages:
+            await socket_.write_message(message)
+        await socket_.write_message('{"command": "hello"}')  # answered: every message before it was read
     while (answer := await asyncio.wait_for(socket_.read_message(), DEADLINE_SECONDS)) is not None:
         answers.append(json.loads(answer))
         if answers[-1].get("command") == "hello":
