@@ -2,7 +2,8 @@
 
 Raw HTML in Markdown is not passed through: it is shown as text. Campaign sites take content from many
 hands, and this is the one policy that needs no allow-list to get right. Links may only use http(s),
-mailto and tel, and event-handler or style attributes (possible through attribute lists) are dropped.
+mailto and tel, and pictures must be the site's own. Of the attributes an attribute list can set, only
+those in ALLOWED_ATTRIBUTES are kept.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import html
 import posixpath
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -32,12 +34,20 @@ from markdown.extensions.toc import (
     strip_tags,
     unescape,
 )
+from markdown.inlinepatterns import LinkInlineProcessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
+from markdown.util import AMP_SUBSTITUTE, HTML_PLACEHOLDER_RE
 from markupsafe import Markup
 
 from .slugs import slugify
 
 ALLOWED_SCHEMES = {"http", "https", "mailto", "tel"}
+# What Markdown and its extensions write (links, pictures, footnotes, code languages, list starts), and
+# what an attribute list may usefully add; anything else (event handlers, style, srcset, ping, xlink:href…)
+# is dropped.
+ALLOWED_ATTRIBUTES = frozenset(
+    {"id", "class", "title", "lang", "dir", "href", "src", "alt", "start", "width", "height"}
+)
 WORDS_PER_PARAGRAPH_ANCHOR = 6
 
 
@@ -112,6 +122,21 @@ def site_path_for(href: str, context: LinkContext) -> tuple[str, str] | str | No
     return f"this links to {joined}, which is not a Markdown file or an image in content/images/"
 
 
+def is_passage(element: etree.Element) -> bool:
+    """A paragraph without an id of its own, that is not just a placeholder for a stashed block (fenced
+    code): Markdown replaces such a paragraph, ``<p>`` and all, when it writes the HTML, and cannot once
+    it has an id."""
+    stashed = len(element) == 0 and HTML_PLACEHOLDER_RE.fullmatch((element.text or "").strip())
+    return element.tag == "p" and not element.get("id") and not stashed
+
+
+def as_followed(href: str) -> str:
+    """The address a browser follows: Markdown leaves character references in an address as written
+    (``javascript&#58;``), and writes an e-mail autolink's (``<a@b.c>``) as references, with a placeholder
+    for their '&' that its last pass turns back."""
+    return html.unescape(href.replace(AMP_SUBSTITUTE, "&")) if "&" in href or AMP_SUBSTITUTE in href else href
+
+
 class AnchorsAndLinks(Treeprocessor):
     """Gives every paragraph a stable id and records or rejects every link."""
 
@@ -122,6 +147,7 @@ class AnchorsAndLinks(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         used = {element.get("id") for element in root.iter() if element.get("id")}
+        next_number: dict[str, int] = {}  # base id -> the number its next repeat tries first
         footnotes = {
             id(element)
             for div in root.iter("div")
@@ -130,8 +156,8 @@ class AnchorsAndLinks(Treeprocessor):
         }
         for element in root.iter():
             self.drop_unsafe_attributes(element)
-            if element.tag == "p" and id(element) not in footnotes and not element.get("id"):
-                element.set("id", self.paragraph_id(element, used))
+            if is_passage(element) and id(element) not in footnotes:
+                element.set("id", self.paragraph_id(element, used, next_number))
             if element.tag == "a" and element.get("href") is not None:
                 self.rewrite_link(element, "href")
             if element.tag == "img":
@@ -147,23 +173,26 @@ class AnchorsAndLinks(Treeprocessor):
         self.notes.anchors.extend(element.get("id", "") for element in root.iter() if element.get("id"))
         self.notes.text_words = len(re.findall(r"\w+", element_text(root, self.md)))
 
-    def paragraph_id(self, element: etree.Element, used: set[str | None]) -> str:
+    def paragraph_id(self, element: etree.Element, used: set[str | None], next_number: dict[str, int]) -> str:
+        """The paragraph's first words as an id, numbered from 2 when taken; each repeat of a base
+        starts where the last stopped, so that many equal paragraphs take linear time."""
         base = slugify(element_text(element, self.md), max_words=WORDS_PER_PARAGRAPH_ANCHOR) or "passage"
-        candidate, number = base, 2
+        candidate, number = base, next_number.get(base, 2)
         while candidate in used:
             candidate, number = f"{base}-{number}", number + 1
         used.add(candidate)
+        next_number[base] = number
         return candidate
 
     @staticmethod
     def drop_unsafe_attributes(element: etree.Element) -> None:
         for name in list(element.attrib):
-            if name.lower().startswith("on") or name.lower() in {"style", "srcdoc", "formaction"}:
+            if name not in ALLOWED_ATTRIBUTES:
                 del element.attrib[name]
 
     def rewrite_link(self, element: etree.Element, attribute: str) -> None:
         """Point a link at the built page (adding the base path), or record why it cannot be."""
-        href = element.get(attribute, "").strip()
+        href = as_followed(element.get(attribute, "")).strip()
         scheme = urlsplit(href).scheme.lower()
         if scheme and scheme not in ALLOWED_SCHEMES:
             del element.attrib[attribute]
@@ -179,6 +208,15 @@ class AnchorsAndLinks(Treeprocessor):
         if isinstance(resolved, str):
             self.notes.problems.append(
                 (href, resolved, "check the file name and folder; links are relative to this file")
+            )
+        elif resolved is None and attribute == "src":
+            self.notes.problems.append(
+                (
+                    href,
+                    "a picture from another site is not shown: pages show pictures from this site only",
+                    "save the picture in content/images/ (if you may use it) and write "
+                    "![its description](../images/its-name.jpg)",
+                )
             )
         elif resolved is not None:
             url_path, fragment = resolved
@@ -251,6 +289,21 @@ def converter_kind(text: str) -> ConverterKind:
     return ConverterKind(smart, skipped, contents, patterns_by_run=True)
 
 
+class FootnotesNumberedOnce(FootnoteExtension):
+    """Markdown's footnotes, with the k-th reference to a note given its id (``fnref3:1``) at once: the
+    extension tried every number from 2 for each, which for 2,000 references to one note took 12 s."""
+
+    def unique_ref(self, reference: str, found: bool = False) -> str:
+        if not found:
+            return reference
+        count = self.found_refs.get(reference, 0) + 1
+        self.found_refs[reference] = count
+        prefix, rest = reference.split(self.get_separator(), 1)
+        unique = reference if count == 1 else f"{prefix}{count}{self.get_separator()}{rest}"
+        self.used_refs.add(unique)
+        return unique
+
+
 class HeadingIdsOnly(TocTreeprocessor):
     """The toc extension's pass for a body without its marker: the same heading ids, from the extension's
     own code, but no table of contents built and serialized for nobody (half of the extension's time)."""
@@ -266,18 +319,73 @@ class HeadingIdsExtension(TocExtension):
     TreeProcessorClass = HeadingIdsOnly
 
 
+# Python-Markdown's inline pass can take time that grows with the square of a paragraph's length: each
+# '[' (or '![', '[^', '(' after ']') is a possible link whose end it looks for with a Python loop to the
+# end of the paragraph when there is none, and each match copies the whole paragraph to put a placeholder
+# in. Its work is therefore counted, in steps of that loop (a copy costs one per COPIED_PER_STEP
+# characters), and a body that needs more than a fixed allowance plus STEPS_PER_CHARACTER for each of
+# its characters is refused. Ordinary text takes a few steps per character, and the allowance about a
+# second at worst.
+INLINE_STEPS_ALLOWED = 4_000_000
+STEPS_PER_CHARACTER = 1
+COPIED_PER_STEP = 128
+# The footnote pattern is a regular expression that, for each '[^', looks for the ']' to the end of the
+# paragraph: with no ']', 25,000 of them took 15 s. Labels are short; this bound makes the search linear.
+FOOTNOTE_REFERENCE = re.compile(r"\[\^([^\]]{0,200})\]", re.DOTALL)
+
+
+class TooCostly(Exception):
+    """A body whose inline Markdown would take too long to convert; ``written`` is the text where the
+    work ran out, to find its line."""
+
+    def __init__(self, written: str) -> None:
+        super().__init__(written)
+        self.written = written
+
+
+@dataclass
+class InlineMeter:
+    """The work left to a body's inline passes, shared by Markdown's and the smarty extension's."""
+
+    steps_left: int = INLINE_STEPS_ALLOWED
+
+    def allow(self, text: str) -> None:
+        """Start counting for a body of ``text``."""
+        self.steps_left = INLINE_STEPS_ALLOWED + STEPS_PER_CHARACTER * len(text)
+
+    def spend(self, steps: int, data: str, index: int) -> None:
+        self.steps_left -= steps
+        if self.steps_left < 0:
+            raise TooCostly(re.split("[\x02\n]", data[index : index + 40].strip())[0])
+
+    def counted(self, scan: Callable[[str, int], tuple[Any, ...]]) -> Callable[[str, int], tuple[Any, ...]]:
+        """A link pattern's scan for the end of a link's text or address, counting the characters it read:
+        to the end it returns (the last value says whether it found it), else to the end of ``data``."""
+
+        def scan_counted(data: str, index: int) -> tuple[Any, ...]:
+            found = scan(data, index)
+            self.spend((found[-2] if found[-1] else len(data)) - index, data, index)
+            return found
+
+        return scan_counted
+
+
 class InlineByNeeds(InlineProcessor):
-    """Python-Markdown's inline pass, trying a pattern on a run of text only when the run holds a string
-    the pattern needs (INLINE_PATTERN_NEEDS): the same matches, without trying every pattern on every run
-    (a tenth of the Markdown time).
+    """Python-Markdown's inline pass, with its work counted and bounded (InlineMeter), and, for a
+    converter made for one kind of body, trying a pattern on a run of text only when the run holds a
+    string the pattern needs (INLINE_PATTERN_NEEDS): the same matches, without trying every pattern on
+    every run (a tenth of the Markdown time).
 
     It overrides the pass's private method that tries one pattern on one run. Should a Markdown release
-    rename it, this would only be slower: a test checks that the method is still there, and the hypothesis
+    rename it, the bound would be lost: a test checks that the method is still there, and the hypothesis
     test that the HTML is the same as the full converter's."""
 
-    def __init__(self, md: markdown.Markdown, needs: dict[object, tuple[str, ...]]) -> None:
+    def __init__(
+        self, md: markdown.Markdown, meter: InlineMeter, needs: dict[object, tuple[str, ...]] | None = None
+    ) -> None:
         super().__init__(md)
-        self.needs = needs  # registered pattern -> the strings it needs, one of which a match contains
+        self.meter = meter
+        self.needs = needs or {}  # registered pattern -> the strings it needs, one of which a match contains
 
     def _InlineProcessor__applyPattern(  # noqa: N802 (the name the base class calls)
         self,
@@ -289,6 +397,7 @@ class InlineByNeeds(InlineProcessor):
         needs = self.needs.get(pattern)
         if needs is not None and not any(need in data for need in needs):
             return data, False, 0  # what the base method returns when the pattern does not match
+        self.meter.spend(len(data) // COPIED_PER_STEP, data, startIndex)
         tried: tuple[str, bool, int] = super()._InlineProcessor__applyPattern(  # type: ignore[misc]
             pattern, data, patternIndex, startIndex
         )
@@ -299,6 +408,7 @@ class InlineByNeeds(InlineProcessor):
 class Converter:
     md: markdown.Markdown
     processor: AnchorsAndLinks
+    meter: InlineMeter
 
 
 def make_converter(kind: ConverterKind) -> Converter:
@@ -309,7 +419,7 @@ def make_converter(kind: ConverterKind) -> Converter:
         # the order it registers them.
         extensions=[
             FencedCodeExtension(),
-            FootnoteExtension(),
+            FootnotesNumberedOnce(),
             AttrListExtension(),
             DefListExtension(),
             TableExtension(),
@@ -325,16 +435,26 @@ def make_converter(kind: ConverterKind) -> Converter:
     md.inlinePatterns.deregister("html")
     for name in kind.skipped_patterns:
         md.inlinePatterns.deregister(name, strict=False)
-    if kind.patterns_by_run:
-        needs = {
-            md.inlinePatterns[name]: strings
-            for name, strings in INLINE_PATTERN_NEEDS.items()
-            if name in md.inlinePatterns
-        }
-        md.treeprocessors.register(InlineByNeeds(md, needs), "inline", 20)  # 20: where Markdown puts it
+    needs = {
+        md.inlinePatterns[name]: strings
+        for name, strings in INLINE_PATTERN_NEEDS.items()
+        if kind.patterns_by_run and name in md.inlinePatterns
+    }
+    if "footnote" in md.inlinePatterns:
+        md.inlinePatterns["footnote"].compiled_re = FOOTNOTE_REFERENCE
+    meter = InlineMeter()
+    for pattern in md.inlinePatterns:
+        if isinstance(pattern, LinkInlineProcessor):
+            pattern.getText = meter.counted(pattern.getText)
+            pattern.getLink = meter.counted(pattern.getLink)
+    md.treeprocessors.register(InlineByNeeds(md, meter, needs), "inline", 20)  # 20: where Markdown puts it
+    if kind.smart_punctuation:  # the extension's own inline pass, with its own patterns
+        smarty = InlineByNeeds(md, meter)
+        smarty.inlinePatterns = md.treeprocessors["smarty"].inlinePatterns
+        md.treeprocessors.register(smarty, "smarty", 6)  # 6: where the extension puts it
     processor = AnchorsAndLinks(md)
     md.treeprocessors.register(processor, "anchors_and_links", 4)
-    return Converter(md, processor)
+    return Converter(md, processor, meter)
 
 
 class BodyRenderer:
@@ -350,11 +470,17 @@ class BodyRenderer:
         return self.converters[kind]
 
     def render(self, text: str, context: LinkContext) -> RenderedBody:
-        converter = self.converter(converter_kind(text))
+        kind = converter_kind(text)
+        converter = self.converter(kind)
         converter.md.reset()
         converter.processor.notes = BodyNotes()
         converter.processor.context = context
-        body_html = converter.md.convert(text)
+        converter.meter.allow(text)
+        try:
+            body_html = converter.md.convert(text)
+        except TooCostly as costly:
+            del self.converters[kind]  # it stopped half-way
+            return too_costly(costly.written)
         notes = converter.processor.notes
         return RenderedBody(
             # The one place Markdown output is trusted: raw HTML was disabled above.
@@ -365,6 +491,14 @@ class BodyRenderer:
             word_count=notes.text_words,
             manifesto_marks=manifesto_marks(body_html),
         )
+
+
+def too_costly(written: str) -> RenderedBody:
+    problem = "this paragraph is too long, or has too many unclosed '[' or '(', to convert in reasonable time"
+    hint = (
+        "split it into shorter paragraphs (an empty line between them); close each [link text] and (address)"
+    )
+    return RenderedBody(Markup(""), frozenset(), (), ((written, problem, hint),), 0, ())
 
 
 # A body as the one-page manifesto shows it, beside every other op-ed's: its ids get a prefix each, so that

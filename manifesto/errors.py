@@ -23,16 +23,32 @@ class BuildError(Exception):
         # Errors raised in worker processes travel back pickled.
         return (BuildError, (self.path, self.line, self.problem, self.hint))
 
+    @property
+    def where(self) -> str:
+        """``file:line``, the file's name in quotes when it holds a character that does not print."""
+        shown = self.path.as_posix()
+        shown = shown if shown.isprintable() else f'"{printable(shown)}"'
+        return f"{shown}:{self.line}" if self.line else shown
+
     def __str__(self) -> str:
         return self.text()
 
     def text(self, label: str = "") -> str:
-        """``file:line: problem`` and the hint; with ``label`` ("warning"), ``file:line: label: problem``."""
-        where = f"{self.path.as_posix()}:{self.line}" if self.line else self.path.as_posix()
-        text = f"{where}: {label}: {self.problem}" if label else f"{where}: {self.problem}"
+        """``file:line: problem`` and the hint; with ``label`` ("warning"), ``file:line: label: problem``.
+        Problems quote names and values from the user's files: each stays on its own line."""
+        problem = printable(self.problem)
+        text = f"{self.where}: {label}: {problem}" if label else f"{self.where}: {problem}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {printable(self.hint)}"
         return text
+
+
+def printable(text: str) -> str:
+    """``text`` with each character that does not print as itself (a line end, a control character)
+    written as its escape, so that a name from the user's files cannot forge a line of the report."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def raise_if_any(errors: Iterable[BuildError]) -> None:

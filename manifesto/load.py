@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -20,6 +21,21 @@ ASSET_FOLDERS = (("templates/assets", "/assets/"), ("content/images", "/images/"
 # File systems stamp times coarsely (a kernel tick on Linux, 2 s on FAT): a file changed this recently
 # when it was read may change again without its stamp changing, so its stamp is not kept for the next build.
 RACY_NS = 2_000_000_000
+# Characters that a web page must not contain and that make a feed ill-formed XML: control characters
+# other than tab and line ends, and Unicode's noncharacters. They are invisible in most editors and come
+# from pasted text, so a file holding one is refused (it would otherwise have to be changed differently
+# for each output).
+FORBIDDEN_CHARACTER = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef"
+    + "".join(chr(plane + 0xFFFE) + chr(plane + 0xFFFF) for plane in range(0, 0x110000, 0x10000))
+    + "]"
+)
+CHARACTER_NAMES = {
+    "\x00": "a NUL character",
+    "\x0b": "a vertical tab (a word processor's line break)",
+    "\x0c": "a form feed (a word processor's page break)",
+    "\x1b": "an escape character",
+}
 
 
 # (device, inode, size, modification and change times in ns) of a file, following symbolic links.
@@ -101,7 +117,24 @@ def decode_text(data: bytes, shown_path: Path) -> str:
             f"this file is not UTF-8 text (byte 0x{data[error.start]:02x} at position {error.start})",
             'save it again as UTF-8 in your editor ("Save with encoding" → UTF-8)',
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    text = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    if forbidden := FORBIDDEN_CHARACTER.search(text):
+        raise forbidden_character(text, forbidden.start(), shown_path)
+    return text
+
+
+def forbidden_character(text: str, position: int, shown_path: Path) -> BuildError:
+    line_start = text.rfind("\n", 0, position) + 1
+    character = text[position]
+    name = CHARACTER_NAMES.get(character, "a character that is not text")
+    return BuildError(
+        shown_path,
+        text.count("\n", 0, position) + 1,
+        f"column {position - line_start + 1} holds {name} (U+{ord(character):04X}), which a web page or feed "
+        "cannot contain",
+        "delete it (most editors do not show it: it comes with text pasted from elsewhere); "
+        "use an empty line to start a new paragraph",
+    )
 
 
 def is_editor_litter(name: str) -> bool:
@@ -144,6 +177,26 @@ class ListedFile:
     path: Path
     shown: Path  # relative to the project root
     must_check: bool  # it, or the folder it was listed from, is a symbolic link: see where it leads
+    regular: bool = True  # a file, or a link to one; not a link to nothing, a named pipe or a device
+
+
+def check_regular(listed: ListedFile) -> None:
+    """Refuse what has a file's name but is no file to read: a link to nothing, a named pipe, a device."""
+    if listed.regular:
+        return
+    if listed.path.is_symlink() and not listed.path.exists():
+        raise BuildError(
+            listed.shown,
+            None,
+            f"this links to {os.readlink(listed.path)}, which does not exist",
+            "copy the file here, or delete the link",
+        )
+    raise BuildError(
+        listed.shown,
+        None,
+        "this is not a file that can be read (a named pipe, a socket or a device)",
+        "delete it, or replace it with a file",
+    )
 
 
 def list_files(folder: Path, root: Path, real_root: Path) -> list[ListedFile]:
@@ -160,15 +213,17 @@ def list_files(folder: Path, root: Path, real_root: Path) -> list[ListedFile]:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
                     walk(directory / entry.name, shown / entry.name)
-                elif entry.is_file() and not is_editor_litter(entry.name):
+                elif not is_editor_litter(entry.name):
                     linked = entry.is_symlink() or not folder_inside
-                    found.append(ListedFile(directory / entry.name, shown / entry.name, linked))
+                    regular = entry.is_file()
+                    found.append(ListedFile(directory / entry.name, shown / entry.name, linked, regular))
 
     walk(folder, folder.relative_to(root))
     return sorted(found, key=lambda listed: listed.shown.parts)
 
 
 def read_source(listed: ListedFile, real_root: Path, kind: str) -> SourceFile:
+    check_regular(listed)
     if listed.must_check:
         check_inside(listed.path, real_root, listed.shown)
     try:
@@ -198,6 +253,7 @@ def stamped_source(
 ) -> SourceFile:
     """The file, stamped before it is read (a change made while it is read shows in the next stamp); not
     read when the last build's record has the same stamp (its text is then read only if asked for)."""
+    check_regular(listed)
     if listed.must_check:
         check_inside(listed.path, real_root, listed.shown)
     location = str(listed.path)
@@ -275,6 +331,7 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
         base = root / folder
         for listed in list_files(base, root, real_root):
             try:
+                check_regular(listed)
                 if listed.must_check:
                     check_inside(listed.path, real_root, listed.shown)
                 url_path = prefix + listed.path.relative_to(base).as_posix()
@@ -286,7 +343,7 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
     templates = list_files(root / "templates", root, real_root)
     templates_digest = hashlib.sha256()
     for listed in templates:
-        if not listed.shown.is_relative_to(ASSET_FOLDERS[0][0]):  # assets are read above
+        if listed.regular and not listed.shown.is_relative_to(ASSET_FOLDERS[0][0]):  # assets: above
             with contextlib.suppress(OSError):  # Jinja says which template it cannot read
                 templates_digest.update(
                     listed.shown.as_posix().encode() + b"\0" + read_bytes(str(listed.path))

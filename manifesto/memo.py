@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import pickle
+import stat
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -45,6 +46,7 @@ FORMAT = 3  # of the cache files: raised when their layout changes
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUFFIX = f".v{FORMAT}.bin"  # of every cache file
 TEMPLATES = "template"  # the kind of memo entry that holds compiled templates
+MAX_FILE_BYTES = 1 << 30  # a cache file larger than this was not written by a build: it is not read
 
 Value = TypeVar("Value")
 
@@ -149,13 +151,28 @@ def read_sealed(path: Path, fingerprint: str) -> Any:
 
     A cache file is a line of JSON naming the generator and the payload's SHA-256, then the payload."""
     try:
-        header, _, payload = path.read_bytes().partition(b"\n")
+        data = read_regular_file(path)
+        if data is None:
+            return None
+        header, _, payload = data.partition(b"\n")
         seal = json.loads(header)
         if seal["generator"] != fingerprint or seal["sha256"] != hashlib.sha256(payload).hexdigest():
             return None
         return pickle.loads(payload)
     except (OSError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError, AttributeError):
         return None
+
+
+def read_regular_file(path: Path) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of at most MAX_FILE_BYTES; None for a symbolic link
+    (even to /dev/zero), a named pipe (opened without waiting for a writer) or a device."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    with os.fdopen(os.open(path, flags), "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return None
+        data = file.read(info.st_size + 1)
+    return data if len(data) == info.st_size else None  # it changed while read
 
 
 def write_sealed(path: Path, fingerprint: str, value: Any) -> None:

@@ -521,10 +521,12 @@ def check_aliases(entries: list[Entry], authors: tuple[Author, ...]) -> list[Bui
     return errors
 
 
-def did_you_mean(value: str, known: list[str]) -> str:
+def did_you_mean(value: str, known: list[str], kind: str = "chapters") -> str:
+    """A hint for an unknown slug of ``kind`` (a folder of content/): the closest known, and all of them."""
     close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+    noun = "op-eds" if kind == "articles" else kind
     listing = (
-        f"known: {', '.join(known)}" if known else "there are no chapters yet: add one in content/chapters/"
+        f"known: {', '.join(known)}" if known else f"there are no {noun} yet: add one in content/{kind}/"
     )
     return f"did you mean '{close[0]}'? ({listing})" if close else listing
 
@@ -751,7 +753,7 @@ def check_proposal_sources(entry: Entry, articles: dict[str, Article], drafts: s
                     entry.source.path,
                     line,
                     f"proposal source: no op-ed '{slug}'",
-                    did_you_mean(slug, sorted(articles)),
+                    did_you_mean(slug, sorted(articles), "articles"),
                 )
             )
         elif anchor not in articles[slug].anchors:

@@ -3,14 +3,19 @@
 Workers are forked, so they start with the parent's data (the site model, the templates) already in
 memory: nothing large is pickled on the way in, only results come back. Forking a process that runs other
 threads can deadlock, so the pool is used only from a single-threaded process (the one-shot build), and
-only for enough work to pay for its start-up.
+only for enough work to pay for its start-up. A worker dies with the build that forked it, even one
+killed with SIGKILL, so that none is left running.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -22,6 +27,7 @@ Result = TypeVar("Result")
 # them the manifesto) the render stage took as long either way, and then the pool's modules are never
 # imported (0.02 s).
 MIN_ITEMS_FOR_POOL = 100
+PR_SET_PDEATHSIG = 1  # Linux's prctl option: a signal for this process when its parent dies
 
 
 class WorkerInputs:
@@ -40,6 +46,30 @@ def set_worker_inputs(value: Any) -> None:
 
 def worker_inputs() -> Any:
     return WorkerInputs.value
+
+
+def start_worker(inputs: Any, parent: int) -> None:
+    """In a new worker: die with ``parent``, then keep ``inputs``."""
+    die_with_parent(parent)
+    set_worker_inputs(inputs)
+
+
+def die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when its parent dies; elsewhere (or should Linux refuse), a thread
+    looks for the parent every second. A parent that died before the request was made is seen at once."""
+    asked = sys.platform.startswith("linux") and (
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    )
+    if not asked:
+        threading.Thread(target=exit_without_parent, args=(parent, 1.0), daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def exit_without_parent(parent: int, seconds: float) -> None:
+    while os.getppid() == parent:
+        time.sleep(seconds)
+    os._exit(1)
 
 
 def worker_count(items: int) -> int:
@@ -82,7 +112,7 @@ def run_in_processes(
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        count, mp_context=context, initializer=set_worker_inputs, initargs=(inputs,)
+        count, mp_context=context, initializer=start_worker, initargs=(inputs, os.getpid())
     ) as pool:
         yield from pool.map(work, parts)
 

@@ -36,7 +36,9 @@ from urllib.parse import unquote, urlsplit
 
 import tornado.httpserver
 import tornado.netutil
+import tornado.routing
 import tornado.web
+import tornado.websocket
 
 from .errors import BuildError
 from .preview import Failure, Preview, Rebuild
@@ -65,7 +67,9 @@ CONTENT_TYPES = {
 }
 CSP_META = re.compile(rb'(<meta http-equiv="Content-Security-Policy" content=")([^"]*)(")')
 Answer = TypeVar("Answer")
-HOST_HEADER = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
+MAX_TAB_MESSAGE_BYTES = 8192  # a tab's hello or info message; its URL is far shorter
 
 
 # --- The server -----------------------------------------------------------------------------------------
@@ -83,12 +87,13 @@ class BrowserLink(NamedTuple):
     disconnect: Callable[[], None]
 
 
-def livereload_link(greet: Callable[[str], bool]) -> BrowserLink:
+def livereload_link(greet: Callable[[str], bool], hosts: frozenset[str]) -> BrowserLink:
     """The one place that knows python-livereload; swap this function to change the library.
 
     ``greet(url)`` is told of each tab that connects, with its page's address, and says whether that
     page is out of date: a rebuild published while it was reloading reached no socket, and the tab is
     reloaded again at once.
+    A tab is heard only from a page of ``hosts`` and only with a well-formed message (``tab_message``).
     Call it on the server's event loop only, like everything it returns.
     """
     from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
@@ -105,12 +110,16 @@ def livereload_link(greet: Callable[[str], bool]) -> BrowserLink:
         """Remembers which page each tab shows, and reloads a tab that missed a rebuild."""
 
         page_url = ""
+        # Same origin only (tornado's own rule, which the library turns off); the Host is one of ours.
+        check_origin = tornado.websocket.WebSocketHandler.check_origin
 
         def on_message(self, message: str | bytes) -> None:
+            hello = tab_message(message, hosts)
+            if hello is None:
+                return
             super().on_message(message)
-            hello = json.loads(message)
-            if hello.get("command") == "info":
-                self.page_url = str(hello.get("url", ""))
+            if hello["command"] == "info":
+                self.page_url = hello["url"]
                 if greet(self.page_url):
                     self.send_message(reload_message("/"))
 
@@ -145,11 +154,14 @@ class Served:
     pages: Mapping[str, bytes]
     failure: Failure | None
     port: int
+    hosts: frozenset[str] = frozenset()  # the Host headers answered (own_hosts)
     generation: int = 0  # how many rebuilds have been published
-    shown: dict[str, int] = field(default_factory=dict)  # URL path -> generation it was last sent at
+    # Keyed by the page's output path (None: an address that is not a page), so that they stay as small as
+    # the site whatever addresses are asked for.
+    shown: dict[str | None, int] = field(default_factory=dict)  # -> generation it was last sent at
     changed_at: dict[str, int] = field(default_factory=dict)  # output path -> generation it last changed
     everything_changed_at: int = 0  # an error page replaced every page, or a fix brought them back
-    greeted: dict[str, int] = field(default_factory=dict)  # tab address -> generation it connected at
+    greeted: dict[str | None, int] = field(default_factory=dict)  # -> generation a tab showing it connected
     reloading: tuple[str, ...] = ()  # addresses of the tabs told to reload by the last rebuild
     reloading_at: int = 0  # the generation they were told to reload to
     reloading_since: float = 0.0  # when they were told (time.monotonic())
@@ -169,11 +181,11 @@ class Served:
         """Whether the tab at ``url`` got its page before the last change to it (or never from us)."""
         output = self.output_of(url)
         changed = self.changed_at.get(output, 0) if output is not None else self.generation
-        return self.shown.get(urlsplit(url).path, -1) < max(changed, self.everything_changed_at)
+        return self.shown.get(output, -1) < max(changed, self.everything_changed_at)
 
     def greet(self, url: str) -> bool:
         """A tab showing ``url`` has connected (loaded): whether its page is out of date."""
-        self.greeted[url] = self.generation
+        self.greeted[self.output_of(url)] = self.generation
         return self.is_stale(url)
 
     def tabs_reloading(self, now: float) -> bool:
@@ -182,7 +194,8 @@ class Served:
         if now - self.reloading_since >= TAB_WAIT_SECONDS:
             return False
         return any(
-            self.greeted.get(url, -1) < self.reloading_at or self.is_stale(url) for url in self.reloading
+            self.greeted.get(self.output_of(url), -1) < self.reloading_at or self.is_stale(url)
+            for url in self.reloading
         )
 
 
@@ -201,7 +214,7 @@ def resolve(url_path: str, pages: Mapping[str, bytes]) -> tuple[str | None, str 
     if key in pages:
         return key, None
     if f"{key}/index.html" in pages:
-        return None, url_path + "/"
+        return None, "/" + url_path.lstrip("/") + "/"  # never '//name/', which a browser reads as a host
     return None, None
 
 
@@ -235,9 +248,9 @@ def for_preview(page: bytes, host: str, port: int, script_path: str) -> bytes:
 
     Only the copy sent changes; the pages in memory stay exactly what a build writes.
     """
-    # The script is same-origin, so script-src 'self' allows it; its websocket needs connect-src.
-    sources = "'self'" + (f" ws://{host}" if HOST_HEADER.match(host) else "")
-    page = CSP_META.sub(lambda m: m[1] + m[2] + f"; connect-src {sources}".encode() + m[3], page, count=1)
+    # The script is same-origin, so script-src 'self' allows it; its websocket needs connect-src. The
+    # host is one of own_hosts(): the server answers no other.
+    page = CSP_META.sub(lambda m: m[1] + m[2] + f"; connect-src 'self' ws://{host}".encode() + m[3], page, 1)
     script = f'<script src="{script_path}?port={port}" defer></script>'.encode()
     tools = PREVIEW_TOOLS_LINKS if b'class="op-ed"' in page else b""  # not on the error page, say
     return page.replace(b"</head>", script + tools + b"</head>", 1)
@@ -261,10 +274,9 @@ pre { background: #fff; border-left: 4px solid #a4161a; overflow-x: auto; paddin
 
 
 def problem_item(problem: BuildError) -> str:
-    where = problem.path.as_posix() + (f":{problem.line}" if problem.line else "")
     hint = f'<p class="hint">hint: {html.escape(problem.hint)}</p>' if problem.hint else ""
     return (
-        f'<li><p class="where"><code>{html.escape(where)}</code></p>'
+        f'<li><p class="where"><code>{html.escape(problem.where)}</code></p>'
         f'<p class="problem">{html.escape(problem.problem)}</p>{hint}</li>'
     )
 
@@ -333,15 +345,57 @@ class PageHandler(tornado.web.RequestHandler):
         self.set_status(status)
         self.set_header("Content-Type", content_type(output_path))
         if output_path.endswith(".html"):
-            self.served.shown[self.request.path] = self.served.generation
+            self.served.shown[self.served.output_of(self.request.path)] = self.served.generation
             data = for_preview(data, self.request.host, self.served.port, self.script_path)
         self.finish(data)
+
+
+class OwnHost(tornado.routing.Matcher):
+    """Requests whose Host header is one of ``hosts``: any other is a web page elsewhere that mapped its
+    own name to this computer (DNS rebinding), and is answered 421."""
+
+    def __init__(self, hosts: frozenset[str]) -> None:
+        self.hosts = hosts
+
+    def match(self, request: Any) -> dict[str, Any] | None:
+        return {} if request.host.lower() in self.hosts else None
+
+
+def own_hosts(host: str, port: int) -> frozenset[str]:
+    """The Host headers the preview answers: the loopback names and the address it listens on, with the
+    port; on a wildcard address (0.0.0.0), also this computer's name and the addresses it resolves to."""
+    names = {*LOOPBACK_NAMES, host}
+    if host in WILDCARD_ADDRESSES:
+        names.add(socket.gethostname())
+        with contextlib.suppress(OSError):
+            names.update(str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None))
+    ports = (f":{port}", "") if port == 80 else (f":{port}",)  # a browser leaves out port 80
+    bracketed = {f"[{name}]" if ":" in name and name[0] != "[" else name for name in names - {""}}
+    return frozenset(f"{name}{suffix}".lower() for name in bracketed for suffix in ports)
+
+
+def tab_message(message: str | bytes, hosts: frozenset[str]) -> dict[str, Any] | None:
+    """A live-reload tab's 'hello', or its 'info' with the address of a page of ``hosts``; else None."""
+    with contextlib.suppress(ValueError, RecursionError):
+        parsed = json.loads(message)
+        if isinstance(parsed, dict) and parsed.get("command") == "hello":
+            return parsed
+        url = parsed.get("url") if isinstance(parsed, dict) and parsed.get("command") == "info" else None
+        if isinstance(url, str) and urlsplit(url).scheme == "http" and urlsplit(url).netloc.lower() in hosts:
+            return parsed
+    return None
 
 
 def make_app(served: Served, link: BrowserLink) -> tornado.web.Application:
     pages = (r"/.*", PageHandler, {"served": served, "script_path": link.script_path})
     tools = (r"/_preview/(passage-ids\.(?:js|css))", PreviewToolHandler)
-    return tornado.web.Application([*link.routes, tools, pages], log_function=log_request)
+    rules = [
+        (OwnHost(served.hosts), [*link.routes, tools, pages]),
+        (tornado.routing.AnyMatches(), tornado.web.ErrorHandler, {"status_code": 421}),
+    ]
+    return tornado.web.Application(
+        rules, log_function=log_request, websocket_max_message_size=MAX_TAB_MESSAGE_BYTES
+    )
 
 
 def report(outcome: Rebuild, changed: set[str] | None, label: str = "Built") -> None:
@@ -446,7 +500,7 @@ async def run_server(
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
             loop.add_signal_handler(signum, stopping.set)
-    link = livereload_link(served.greet)
+    link = livereload_link(served.greet, served.hosts)
     server = tornado.httpserver.HTTPServer(make_app(served, link))
     server.add_sockets(sockets)
     stop_watching = threading.Event()
@@ -512,7 +566,7 @@ def serve(root: Path, *, host: str, port: int) -> int:
         )
         if not is_loopback(host):
             print(f"Note: on {host}, other computers can see this preview, drafts included.", flush=True)
-        served = Served(outcome.pages, outcome.failure, actual_port)
+        served = Served(outcome.pages, outcome.failure, actual_port, own_hosts(host, actual_port))
         asyncio.run(run_server(sockets, served, preview, snapshot))
     except KeyboardInterrupt:
         pass  # Ctrl-C before the server took over the signal

@@ -453,6 +453,74 @@ BAD_INPUTS = [
         "content/pages/about.md:5: an image has no alt text",
         id="image-without-alt",
     ),
+    # Characters that no web page or feed may contain, wherever they are.
+    *(
+        pytest.param(
+            "content/articles/second-op-ed.md",
+            f"---\ntitle: A second{character}voice\nauthor: Ben Sample\nchapter: fair-funding\nsummary: S.\n"
+            "---\n\nA second voice joins the argument for fair funding.\n",
+            f"content/articles/second-op-ed.md:2: column 16 holds {name} (U+{ord(character):04X}), which a web "
+            "page or feed cannot contain\n  hint: delete it",
+            id=f"control-character-{ord(character):04x}-in-a-title",
+        )
+        for character, name in (
+            ("\x00", "a NUL character"),
+            ("\x0b", "a vertical tab (a word processor's line break)"),
+            ("\x0c", "a form feed (a word processor's page break)"),
+            ("\x1b", "an escape character"),
+            ("\ufffe", "a character that is not text"),
+        )
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\n---\n\nWe are\x0bcouncillors.\n",
+        "content/pages/about.md:5: column 7 holds a vertical tab",
+        id="control-character-in-a-body",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML.replace("tagline: A platform", "tagline: A\x1b[1m platform"),
+        "site.yaml:2: column 11 holds an escape character (U+001B)",
+        id="control-character-in-site-yaml",
+    ),
+    pytest.param(
+        "content/articles/note\nsite.yaml:1: forged.md",
+        "---\ntitle: T\nauthor: A\nchapter: nowhere\nsummary: S.\n---\n\nText.\n",
+        "\"content/articles/note\\nsite.yaml:1: forged.md\":4: unknown chapter 'nowhere'",
+        id="line-end-in-a-file-name",
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\n---\n\nOur office: ![The office](https://example.org/office.jpg)\n",
+        "content/pages/about.md:5: a picture from another site is not shown: pages show pictures from this "
+        "site only\n  hint: save the picture in content/images/",
+        id="picture-from-another-site",
+    ),
+    pytest.param(
+        "content/pages/about.md",
+        "---\ntitle: About\n---\n\n[Click](javascript&#58;alert(1)) or [here](&#106;avascript:alert(1))\n",
+        "content/pages/about.md:5: links with 'javascript:' are not allowed",
+        id="link-scheme-written-as-character-references",
+    ),
+    # Markdown whose inline pass would take time growing with the square of the paragraph's length.
+    *(
+        pytest.param(
+            "content/pages/about.md",
+            "---\ntitle: About\n---\n\nWe are councillors.\n\n" + paragraph + "\n",
+            "content/pages/about.md:7: this paragraph is too long, or has too many unclosed '[' or '(', to "
+            "convert in reasonable time\n  hint: split it into shorter paragraphs",
+            id=name,
+        )
+        for name, paragraph in (
+            ("markdown-10-kb-of-brackets", "[" * 10_000),
+            ("markdown-5000-image-openings", "![" * 5_000),
+            ("markdown-5000-unclosed-link-addresses", "[a](" * 5_000),
+            (
+                "markdown-20000-links-in-a-paragraph",
+                " ".join(f"[a](https://e.org/{n})" for n in range(20_000)),
+            ),
+        )
+    ),
     pytest.param(
         "site.yaml",
         "title: [unclosed\n",

@@ -1,9 +1,13 @@
 """The live preview without a browser: what a save rebuilds, that rebuilt pages equal a clean build, the
-watcher, the error page, and the real server in a subprocess (paths, binding, Ctrl-C, a taken port)."""
+watcher, the error page, and the real server in a subprocess (paths, binding, Ctrl-C, a taken port, the
+host names and origins it answers, its live-reload websocket)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import http.client
+import json
 import os
 import re
 import signal
@@ -19,6 +23,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import tornado.httpclient
+import tornado.websocket
 from conftest import read_tree, run
 
 from manifesto import load, render
@@ -30,7 +36,15 @@ from manifesto.parse import parse_site
 from manifesto.pipeline import render_all, source_area
 from manifesto.preview import Failure, Preview, Rebuild
 from manifesto.render import RenderOptions, make_env, plan_pages, render_page, render_page_unless
-from manifesto.serve import TAB_WAIT_SECONDS, BrowserLink, Served, error_page, publish
+from manifesto.serve import (
+    TAB_WAIT_SECONDS,
+    BrowserLink,
+    Served,
+    error_page,
+    own_hosts,
+    publish,
+    tab_message,
+)
 from manifesto.watch import changed_paths, scan
 
 REPO = Path(__file__).resolve().parent.parent
@@ -368,7 +382,7 @@ def test_pages_left_for_later_wait_until_the_reloaded_tabs_are_back() -> None:
     assert told == [x]  # the tab showing y has nothing new
     now = served.reloading_since  # when they were told, not when this line runs on a busy machine
     assert served.tabs_reloading(now)
-    served.shown["/articles/x/"] = served.generation  # the new page is sent…
+    served.shown["articles/x/index.html"] = served.generation  # the new page is sent…
     assert served.tabs_reloading(now)  # …and the tab is still loading it
     assert not served.greet(x)  # back, with its new page
     assert not served.tabs_reloading(now)
@@ -411,7 +425,7 @@ def test_the_error_page_shows_our_own_bugs_with_their_traceback() -> None:
 def test_a_tab_that_reconnects_after_a_change_to_its_page_is_stale() -> None:
     pages = {"articles/x/index.html": b"x", "articles/y/index.html": b"y"}
     served = Served(pages, failure=None, port=8000)
-    served.shown |= {"/articles/x/": served.generation, "/articles/y/": served.generation}
+    served.shown |= dict.fromkeys(pages, served.generation)
     assert not served.is_stale("http://127.0.0.1:8000/articles/x/")
     changed = frozenset({"articles/x/index.html"})
     served.publish(Rebuild(pages, changed, changed, ("/",), None, False, 0.0))
@@ -504,11 +518,11 @@ def server(root: Path, *args: str) -> Iterator[Running]:
     assert "".join(running.output).endswith("Preview stopped.\n")
 
 
-def get(running: Running, path: str) -> tuple[int, dict[str, str], str]:
-    """A raw GET (http.client sends the path exactly as given, '..' and all)."""
+def get(running: Running, path: str, host: str = "") -> tuple[int, dict[str, str], str]:
+    """A raw GET (http.client sends the path exactly as given, '..' and all), with ``host`` as its Host."""
     connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=DEADLINE_SECONDS)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers={"Host": host} if host else {})
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read().decode("utf-8", "replace")
     finally:
@@ -701,3 +715,103 @@ def test_the_preview_warns_of_a_placeholder_in_site_yaml_at_the_start_and_when_i
     outcome = preview.rebuild(apply(root, changes))
     report(outcome, changes)
     assert outcome.failure is None and outcome.warnings == () and "warning" not in capsys.readouterr().err
+
+
+def test_the_preview_answers_only_the_host_names_it_was_started_for(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    with server(root) as running:
+        port = running.port
+        for host in (f"localhost:{port}", f"LocalHost:{port}", f"[::1]:{port}", f"127.0.0.1:{port}"):
+            status, _, body = get(running, "/", host)
+            assert status == 200 and f"connect-src 'self' ws://{host}\">" in body, host
+        # A page on another name that resolves to this computer (DNS rebinding) reads nothing; tornado
+        # itself answers 400 to a malformed name.
+        for host in (f"attacker.example:{port}", "attacker.example", f"127.0.0.1:{port + 1}", 'evil"; x'):
+            status, _, body = get(running, "/articles/first-op-ed/", host)
+            assert status in {400, 421} and "first-op-ed" not in body and "attacker" not in body, host
+
+
+def test_a_folder_address_redirects_within_the_site_never_to_another_host(
+    make_site: Callable[..., Path],
+) -> None:
+    root = make_site()
+    with server(root) as running:
+        for path, target in (
+            ("/chapters", "/chapters/"),
+            ("//chapters", "/chapters/"),
+            ("///about", "/about/"),
+        ):
+            status, headers, _ = get(running, path)
+            assert (status, headers["Location"]) == (302, target), path
+
+
+async def talk_to_live_reload(port: int, origin: str, messages: list[str]) -> list[dict[str, object]]:
+    """Connect to the preview's live-reload socket from a page at ``origin`` (by the preview's own name,
+    as a browser does after DNS rebinding), send ``messages`` and return the answers received."""
+    own_name = origin if "attacker" not in origin else f"http://127.0.0.1:{port}"
+    headers = {"Origin": origin, "Host": own_name.removeprefix("http://")}
+    request = tornado.httpclient.HTTPRequest(
+        f"ws://127.0.0.1:{port}/livereload", headers=headers, connect_timeout=DEADLINE_SECONDS
+    )
+    socket_ = await tornado.websocket.websocket_connect(request)
+    answers = []
+    with contextlib.suppress(tornado.websocket.WebSocketClosedError):  # the server may close it
+        for message in messages:
+            await socket_.write_message(message)
+        await socket_.write_message('{"command": "hello"}')  # answered: every message before it was read
+    while (answer := await asyncio.wait_for(socket_.read_message(), DEADLINE_SECONDS)) is not None:
+        answers.append(json.loads(answer))
+        if answers[-1].get("command") == "hello":
+            break
+    socket_.close()
+    return answers
+
+
+def test_the_live_reload_socket_hears_only_pages_of_the_preview(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    with server(root) as running:
+        port = running.port
+        with pytest.raises(tornado.httpclient.HTTPClientError, match="403"):
+            asyncio.run(talk_to_live_reload(port, "http://attacker.example", []))
+        with pytest.raises(tornado.httpclient.HTTPClientError, match="403"):
+            asyncio.run(talk_to_live_reload(port, f"http://attacker.example:{port}", []))
+        hostile = ["[1,2]", "null", "not json", '{"command": ["info"]}', "[" * 4000 + "]" * 4000]
+        hostile += ['{"command": "info", "url": "http://attacker.example/"}', '{"command": "info"}']
+        answers = asyncio.run(talk_to_live_reload(port, f"http://127.0.0.1:{port}", hostile))
+        assert [answer["command"] for answer in answers] == ["hello"]
+        # A message longer than any a tab sends closes the socket.
+        too_long = json.dumps({"command": "info", "url": f"http://127.0.0.1:{port}/" + "x" * 10_000})
+        assert asyncio.run(talk_to_live_reload(port, f"http://127.0.0.1:{port}", [too_long])) == []
+        # A page shown before the last change is told to reload at once; a well-formed hello is answered.
+        page = json.dumps({"command": "info", "url": f"http://localhost:{port}/articles/first-op-ed/"})
+        answers = asyncio.run(talk_to_live_reload(port, f"http://localhost:{port}", [page]))
+        assert [answer["command"] for answer in answers] == ["reload", "hello"]
+    # server() has checked that no message printed a traceback.
+
+
+def test_tab_messages_are_checked_and_what_tabs_say_is_kept_by_page_not_by_address() -> None:
+    hosts = own_hosts("127.0.0.1", 8000)
+    assert hosts == {"127.0.0.1:8000", "localhost:8000", "[::1]:8000"}
+    assert own_hosts("::1", 80) == {
+        "127.0.0.1:80",
+        "localhost:80",
+        "[::1]:80",
+        "127.0.0.1",
+        "localhost",
+        "[::1]",
+    }
+    assert own_hosts("192.168.1.5", 8001) == hosts.__class__(h.replace("8000", "8001") for h in hosts) | {
+        "192.168.1.5:8001"
+    }
+    info = {"command": "info", "url": "http://localhost:8000/articles/x/"}
+    assert tab_message(json.dumps(info), hosts) == info
+    for bad in ("[1,2]", "1", '"info"', "{", '{"command": "info", "url": 5}', '{"command": "reload"}'):
+        assert tab_message(bad, hosts) is None, bad
+    for url in ("http://attacker.example:8000/", "javascript:alert(1)", "https://localhost:8000/", "//x"):
+        assert tab_message(json.dumps({"command": "info", "url": url}), hosts) is None, url
+    pages = {"articles/x/index.html": b"x"}
+    served = Served(pages, failure=None, port=8000, hosts=hosts)
+    for number in range(1000):  # tabs that say they show ever new addresses keep nothing new
+        served.greet(f"http://localhost:8000/articles/x/?{number}")
+        served.greet(f"http://localhost:8000/nowhere-{number}/")
+    assert set(served.greeted) == {"articles/x/index.html", None}
