@@ -35,7 +35,7 @@ from .search import (
     is_bundle_file,
     text_path,
 )
-from .write import MemorySink, Written, check_output_folder, list_output, recover_interrupted, staged
+from .write import MemorySink, Written, claimed_output, list_output, staged
 
 if TYPE_CHECKING:
     from .pdf import ManifestoPdf
@@ -299,26 +299,27 @@ def build(
     use_cache: bool = True,
     timings: dict[str, float] | None = None,
 ) -> Built:
-    """Build the site into ``out``: staged beside it, published only when complete; with ``pdf``, with
-    the platform printed to PDF (pdf.py)."""
-    check_output_folder(out, root)
-    recover_interrupted(out)
-    store = (
-        DiskStore(root / ".cache", generator_fingerprint(), DISK_SHARDS)
-        if use_cache and not pdf
-        else NullStore()
-    )
-    memo = Memo(store)
-    printed = None
-    if pdf:
-        from .pdf import print_manifesto  # only PDF builds need it (and the HTTP server it prints through)
+    """Build the site into ``out``: staged inside it, published only when complete; with ``pdf``, with
+    the platform printed to PDF (pdf.py). No other build writes into ``out`` meanwhile (claimed_output)."""
+    with claimed_output(out, root) as folder:
+        store = (
+            DiskStore(root / ".cache", generator_fingerprint(), DISK_SHARDS)
+            if use_cache and not pdf
+            else NullStore()
+        )
+        memo = Memo(store)
+        printed = None
+        if pdf:
+            from .pdf import (
+                print_manifesto,
+            )  # only PDF builds need it (and the HTTP server it prints through)
 
-        # The pages link to the PDF with its size, known once it is printed from them.
-        printed = print_manifesto(render_all(root, options, memo=memo).pages, options)
-    # The records of what is in ``out`` belong to that folder: a build into another must not trust them.
-    records = "outputs-" + hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
-    with staged(out, list_output(out)) as staging:
-        built = build_site(root, options, memo, staging, records=records, pdf=printed, timings=timings)
-    if isinstance(store, DiskStore):
-        store.remove_other_formats()
+            # The pages link to the PDF with its size, known once it is printed from them.
+            printed = print_manifesto(render_all(root, options, memo=memo).pages, options)
+        # The records of what is in ``out`` belong to that folder: a build into another must not trust them.
+        records = "outputs-" + hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
+        with staged(folder, list_output(folder)) as staging:
+            built = build_site(root, options, memo, staging, records=records, pdf=printed, timings=timings)
+        if isinstance(store, DiskStore):
+            store.remove_other_formats()
     return built

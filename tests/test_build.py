@@ -45,6 +45,7 @@ PAGE_FILES = [
     "assets/search.js",
     "assets/social-card.png",
     "search/index.html",
+    ".manifesto-site",  # the build's mark: the files it wrote (write.SITE_MARK)
 ]
 
 
@@ -466,10 +467,11 @@ def test_usage_error_exits_2(make_site: Callable[..., Path]) -> None:
 
 def test_leftovers_of_a_killed_build_are_cleared(make_site: Callable[..., Path]) -> None:
     root = make_site()
-    (root / ".staging-_site-abc").mkdir()
-    (root / ".staging-_site-abc/index.html").write_text("half-written")
     assert run(root) == 0
-    assert not (root / ".staging-_site-abc").exists()
+    (root / "_site/.staging-abc/site").mkdir(parents=True)
+    (root / "_site/.staging-abc/site/index.html").write_text("half-written")
+    assert run(root) == 0
+    assert not (root / "_site/.staging-abc").exists()
 
 
 def test_every_field_is_documented_in_the_readme() -> None:
@@ -718,7 +720,8 @@ def test_unchanged_pages_are_reused_and_a_body_edit_rerenders_only_its_readers(
     capsys.readouterr()
     run(root)
     unchanged = int(re.search(r"; (\d+) files unchanged", capsys.readouterr().out).group(1))
-    assert unchanged == len([path for path in (root / "_site").rglob("*") if path.is_file()])
+    site_files = [path for path in (root / "_site").rglob("*") if path.is_file()]
+    assert unchanged == len(site_files) - 1  # all but the build's mark (write.SITE_MARK), not an output
     first = (root / "_site/articles/first-op-ed/index.html").stat().st_ino
     second = root / "content/articles/second-op-ed.md"
     second.write_text(second.read_text().replace("for fair funding.", "for fair funding, loudly."))
@@ -996,4 +999,4 @@ def test_a_worker_killed_mid_build_keeps_the_last_site_and_says_so_plainly(
     err = capsys.readouterr().err
     assert "worker processes was killed" in err and "Traceback" not in err
     assert read_tree(root / "_site") == before
-    assert not list(root.glob(".staging-*"))
+    assert not list((root / "_site").glob(".staging-*"))
