@@ -257,6 +257,53 @@ def test_javascript_links_are_refused(
     assert "content/articles/bad.md:10: links with 'javascript:' are not allowed" in capsys.readouterr().err
 
 
+SECOND_OP_ED = "---\n{}\nauthor: Ben Sample\nchapter: fair-funding\nsummary: S.\n---\n\nA second voice.\n"
+LAUGHS = "l0: &l0 lol\n" + "".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in range(1, 10))
+PAGE_TEMPLATE = (
+    "{{% extends 'base.html' %}}{{% set page_title = page.title %}}{{% set description = '' %}}\n{}\n"
+)
+# Mistakes in templates, reported at their line whether --root is given as an absolute or relative path.
+TEMPLATE_MISTAKES = [
+    pytest.param(
+        "templates/page.html",
+        PAGE_TEMPLATE.format("{% block main %}{{ page.titel }}{% endblock %}"),
+        "templates/page.html:2: template error: 'manifesto.model.Page object' has no attribute 'titel'",
+        id="template-typo",
+    ),
+    pytest.param(
+        "templates/page.html",
+        "{% extends 'base.html' %}\n{% block main %}\n{% if x %}\n{% endblock %}\n",
+        "templates/page.html:4: template syntax error",
+        id="template-syntax-error",
+    ),
+    pytest.param(
+        "templates/page.html",
+        PAGE_TEMPLATE.format("{% block main %}{{ 1 // 0 }}{% endblock %}"),
+        "templates/page.html:2: template error: ZeroDivisionError: integer division or modulo by zero",
+        id="template-divides-by-zero",
+    ),
+    pytest.param(
+        "templates/page.html",
+        "{% extends 'page.html' %}\n",
+        "templates/page.html:1: template error: this template extends or includes itself",
+        id="template-extends-itself",
+    ),
+    pytest.param(
+        "templates/page.html",
+        PAGE_TEMPLATE.format(
+            "{% block main %}{% for a in site.articles %}{{ a.date|date_text }}{% endfor %}{% endblock %}"
+        ),
+        "templates/page.html:2: template error: date_text needs a date, not None\n"
+        "  hint: show a date only when there is one: {% if article.date %}…{% endif %}",
+        id="date-text-of-no-date",
+    ),
+    pytest.param(
+        "templates/page.html",
+        "{% extends 'base.html' %}\n{# Caf\xe9 #}\n".encode("latin-1"),
+        "templates/page.html:2: this file is not UTF-8 text (byte 0xe9 at position 32)",
+        id="template-not-utf8",
+    ),
+]
 # (file to change, its new text, the message expected on stderr)
 BAD_INPUTS = [
     pytest.param(
@@ -364,18 +411,42 @@ BAD_INPUTS = [
         "site.yaml:2: invalid YAML",
         id="broken-site-yaml",
     ),
+    *TEMPLATE_MISTAKES,
     pytest.param(
-        "templates/page.html",
-        "{% extends 'base.html' %}{% set page_title = page.title %}{% set description = '' %}\n"
-        "{% block main %}{{ page.titel }}{% endblock %}\n",
-        "templates/page.html:2: template error: 'manifesto.model.Page object' has no attribute 'titel'",
-        id="template-typo",
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format("<<: {title: T}"),
+        "content/articles/second-op-ed.md:2: YAML merge keys (<<) are not supported in front matter or site.yaml",
+        id="yaml-merge-key",
     ),
     pytest.param(
-        "templates/page.html",
-        "{% extends 'base.html' %}\n{% block main %}\n{% if x %}\n{% endblock %}\n",
-        "templates/page.html:4: template syntax error",
-        id="template-syntax-error",
+        "site.yaml",
+        "<<: {title: T}\n",
+        "site.yaml:1: YAML merge keys (<<) are not supported",
+        id="yaml-merge-key-in-site-yaml",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format("!foo title: T"),
+        "content/articles/second-op-ed.md:2: a field name must be plain text, not 'title' (!foo)",
+        id="yaml-tag-on-a-key",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format("title: T\n&a [*a]: x"),
+        "content/articles/second-op-ed.md:3: a field name must be plain text, not a list",
+        id="yaml-recursive-alias-as-key",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format(f"title: T\n{LAUGHS}*l9 : x"),
+        "content/articles/second-op-ed.md:12: a field name must be plain text, not a list",
+        id="yaml-billion-laughs-as-key",
+    ),
+    pytest.param(
+        "content/chapters/local-power.md",
+        "---\ntitle: Local power\norder: " + "9" * 5000 + "\nsummary: S.\n---\n\nIntro.\n",
+        "content/chapters/local-power.md:3: 'order' is too large: whole numbers here go up to 1,000,000,000",
+        id="order-of-5000-digits",
     ),
 ]
 
@@ -385,19 +456,39 @@ def test_bad_input_is_reported_and_the_last_good_site_kept(
     make_site: Callable[..., Path],
     capsys: pytest.CaptureFixture[str],
     relative: str,
-    text: str,
+    text: str | bytes,
     expected: str,
 ) -> None:
     root = make_site()
     assert run(root) == 0
     before = read_tree(root / "_site")
-    (root / relative).write_text(text, encoding="utf-8")
+    if isinstance(text, bytes):
+        (root / relative).write_bytes(text)
+    else:
+        (root / relative).write_text(text, encoding="utf-8")
     capsys.readouterr()
     assert run(root) == 1
     err = capsys.readouterr().err
     assert expected in err
     assert "Traceback" not in err
     assert read_tree(root / "_site") == before
+
+
+@pytest.mark.parametrize(("relative", "text", "expected"), TEMPLATE_MISTAKES)
+def test_a_template_mistake_is_reported_when_the_root_is_a_relative_path(
+    make_site: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    relative: str,
+    text: str | bytes,
+    expected: str,
+) -> None:
+    root = make_site()
+    (root / relative).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    monkeypatch.chdir(root.parent)
+    assert run(Path(root.name)) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
 
 
 def test_every_problem_of_a_run_is_reported_together(

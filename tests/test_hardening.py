@@ -744,3 +744,63 @@ def test_two_builds_at_once_into_the_same_folder_both_succeed(
     assert not [
         path for path in (root / "_site").iterdir() if path.name.startswith((".staging-", ".publishing-"))
     ]
+
+
+def refuse_to_open(monkeypatch: pytest.MonkeyPatch, refused: Path) -> None:
+    """Opening ``refused`` (a folder to list or a file to read) fails as it does without permission.
+
+    The tests run as root, whom permissions do not stop, so the system calls are made to fail."""
+    from manifesto import load
+
+    def denied(path: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    real_scandir, real_open = os.scandir, open
+
+    def scandir(path: object) -> object:
+        return denied(path) if Path(str(path)) == refused else real_scandir(path)  # type: ignore[arg-type]
+
+    def open_file(path: object, *args: object, **kwargs: object) -> object:
+        return denied(path) if Path(str(path)) == refused else real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(load.os, "scandir", scandir)
+    monkeypatch.setattr(load, "open", open_file, raising=False)
+
+
+@pytest.mark.parametrize(
+    ("refused", "expected"),
+    [
+        ("content/articles", "content/articles: cannot read this folder: Permission denied"),
+        ("templates", "templates: cannot read this folder: Permission denied"),
+        ("content/images", "content/images: cannot read this folder: Permission denied"),
+        ("templates/page.html", "templates/page.html: cannot read this file: Permission denied"),
+    ],
+)
+def test_an_unreadable_folder_or_template_is_a_clear_error(
+    make_site: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    refused: str,
+    expected: str,
+) -> None:
+    root = make_site()
+    (root / "content/images").mkdir()
+    refuse_to_open(monkeypatch, root / refused)
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root may read any file: the test above fails the calls instead"
+)
+def test_an_unreadable_folder_is_a_clear_error_when_not_root(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    (root / "content/articles").chmod(0)
+    try:
+        assert run(root) == 1
+    finally:
+        (root / "content/articles").chmod(0o755)
+    assert "content/articles: cannot read this folder: Permission denied" in capsys.readouterr().err
