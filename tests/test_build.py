@@ -442,6 +442,40 @@ BAD_INPUTS = [
         "content/articles/second-op-ed.md:12: a field name must be plain text, not a list",
         id="yaml-billion-laughs-as-key",
     ),
+    *(
+        pytest.param(
+            "content/articles/second-op-ed.md",
+            SECOND_OP_ED.format(f"title: T\nsocial: ['@ben', {link!r}]"),
+            f"content/articles/second-op-ed.md:3: 'social' must be a handle such as \"@name\" or a full "
+            f"https:// address, not {link!r}",
+            id=f"social-{name}",
+        )
+        for name, link in [
+            ("javascript", "javascript:alert(1)"),
+            ("data", "data:text/html,<script>alert(1)</script>"),
+            ("scheme-relative", "//evil.example/"),
+            ("no-host", "https:evil.example"),
+            ("handle-with-a-slash", "@ben/../../x"),
+        ]
+    ),
+    pytest.param(
+        "content/articles/third.md",
+        "---\ntitle: T\nauthor: Ann Exämple\nchapter: fair-funding\nsummary: S.\n---\n\nText.\n",
+        "content/articles/third.md:3: the author 'Ann Exämple' would share the page /authors/ann-example/ "
+        "with 'Ann Example' of content/articles/first-op-ed.md\n  hint: if they are one person, spell the "
+        "name the same way in both files; if not, give one of them a page of their own with  "
+        "author_slug: ann-example-2",
+        id="two-names-one-author-page",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format("title: T\nauthor_slug: ben").replace(
+            "author: Ben Sample", "author: Ann Example"
+        ),
+        "content/articles/second-op-ed.md:3: the author 'Ann Example' has the page /authors/ben/ here, but "
+        "/authors/ann-example/ in content/articles/first-op-ed.md",
+        id="one-name-two-author-pages",
+    ),
     pytest.param(
         "content/chapters/local-power.md",
         "---\ntitle: Local power\norder: " + "9" * 5000 + "\nsummary: S.\n---\n\nIntro.\n",
@@ -489,6 +523,47 @@ def test_a_template_mistake_is_reported_when_the_root_is_a_relative_path(
     assert run(Path(root.name)) == 1
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err
+
+
+def test_names_in_any_script_get_author_pages_of_their_own(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    def op_ed(author: str) -> str:
+        return (
+            f"---\ntitle: By {author}\nauthor: {author}\nchapter: fair-funding\nsummary: S.\n---\n\nText.\n"
+        )
+
+    names = {
+        "li": "李明",
+        "wang": "王芳",
+        "alexis": "Αλέξης",
+        "jo": "Jo Bloggs",
+        "jo-wide": "Ｊｏ  Ｂｌｏｇｇｓ",
+    }
+    root = make_site({f"content/articles/{file}.md": op_ed(name) for file, name in names.items()})
+    assert run(root) == 0
+    pages = {path.parent.name: path.read_text() for path in (root / "_site/authors").glob("*/index.html")}
+    assert {"liming", "wangfang", "alexis", "jo-bloggs"} <= set(pages)
+    assert "By 李明" in pages["liming"] and "By 王芳" not in pages["liming"]
+    assert "By Jo Bloggs" in pages["jo-bloggs"] and "By Ｊｏ Ｂｌｏｇｇｓ" in pages["jo-bloggs"]  # one name
+    (root / "content/articles/dawn.md").write_text(op_ed("黎明"))  # another name, also "liming"
+    capsys.readouterr()
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert (
+        "content/articles/li.md:3: the author '李明' would share the page /authors/liming/ with '黎明' "
+        "of content/articles/dawn.md" in err
+    )
+    (root / "content/articles/dawn.md").write_text(
+        op_ed("黎明").replace("summary:", "author_slug: li-ming-2\nsummary:")
+    )
+    assert run(root) == 0
+    assert "By 黎明" in (root / "_site/authors/li-ming-2/index.html").read_text()
+    (root / "content/articles/private.md").write_text(
+        op_ed("\ue000\ue001")
+    )  # nothing of it has an ASCII reading
+    assert run(root) == 0
+    assert len(list((root / "_site/authors").glob("author-*/index.html"))) == 1
 
 
 def test_every_problem_of_a_run_is_reported_together(
