@@ -32,6 +32,7 @@ from .frontmatter import (
     parse_yaml,
     split_front_matter,
 )
+from .images import check_images
 from .load import KnownSource, SourceFile, Sources
 from .model import Article, Author, Chapter, Imprint, Link, Page, Proposal, Site, SiteConfig
 from .pool import map_in_processes, worker_inputs
@@ -688,6 +689,7 @@ def parse_site(
     entries, entry_errors = parse_entries(sources.files, memo)
     errors.extend(entry_errors)
     errors.extend(check_unique_slugs(entries))
+    errors.extend(check_images(sources.assets))
     raise_if_any(errors)
     assert config is not None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import re
 import shutil
@@ -476,6 +477,49 @@ BAD_INPUTS = [
         "/authors/ann-example/ in content/articles/first-op-ed.md",
         id="one-name-two-author-pages",
     ),
+    *(
+        pytest.param("content/images/" + name, text, "content/images/" + expected, id=f"image-{name}")
+        for name, text, expected in [
+            (
+                "page.html",
+                "<script>alert(1)</script>",
+                "page.html: only pictures are published from content/images/",
+            ),
+            ("notes.txt", "notes", "notes.txt: only pictures are published from content/images/"),
+            (
+                "fake.png",
+                "<script>alert(1)</script>",
+                "fake.png: this is not a PNG picture, or it is damaged",
+            ),
+            (
+                "script.svg",
+                '<svg xmlns="http://www.w3.org/2000/svg">\n<script>alert(1)</script>\n</svg>\n',
+                "script.svg:2: this SVG cannot be published: <script> is not allowed",
+            ),
+            (
+                "onload.svg",
+                '<svg xmlns="http://www.w3.org/2000/svg"\n     onload="alert(1)">\n</svg>\n',
+                "onload.svg:2: this SVG cannot be published: it has an event handler (onload), which runs script",
+            ),
+            (
+                "foreign.svg",
+                '<svg xmlns="http://www.w3.org/2000/svg">\n<rect width="1" height="1"/>\n'
+                '<foreignObject><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject>\n</svg>\n',
+                "foreign.svg:3: this SVG cannot be published: <foreignObject> is not allowed",
+            ),
+            (
+                "link.svg",
+                '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">\n'
+                '<use xlink:href="javascript:alert(1)"/>\n</svg>\n',
+                "link.svg:2: this SVG cannot be published: it links outside the drawing",
+            ),
+            (
+                "entities.svg",
+                '<!DOCTYPE svg [<!ENTITY a "lol">]>\n<svg xmlns="http://www.w3.org/2000/svg"/>\n',
+                "entities.svg:1: this SVG cannot be published: it declares entities",
+            ),
+        ]
+    ),
     pytest.param(
         "content/chapters/local-power.md",
         "---\ntitle: Local power\norder: " + "9" * 5000 + "\nsummary: S.\n---\n\nIntro.\n",
@@ -496,6 +540,7 @@ def test_bad_input_is_reported_and_the_last_good_site_kept(
     root = make_site()
     assert run(root) == 0
     before = read_tree(root / "_site")
+    (root / relative).parent.mkdir(parents=True, exist_ok=True)
     if isinstance(text, bytes):
         (root / relative).write_bytes(text)
     else:
@@ -564,6 +609,39 @@ def test_names_in_any_script_get_author_pages_of_their_own(
     )  # nothing of it has an ASCII reading
     assert run(root) == 0
     assert len(list((root / "_site/authors").glob("author-*/index.html"))) == 1
+
+
+def picture(image_format: str) -> bytes:
+    from PIL import Image
+
+    data = io.BytesIO()
+    Image.new("RGB", (8, 6), "teal").save(data, image_format)
+    return data.getvalue()
+
+
+def test_pictures_are_published_as_they_are_and_only_when_they_are_what_their_names_say(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    svg = '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 2">\n'
+    svg += '<defs><linearGradient id="g"><stop offset="0"/></linearGradient></defs>\n'
+    svg += '<rect width="2" height="2" fill="url(#g)"/><title>A square</title></svg>\n'
+    root = make_site()
+    images = root / "content/images"
+    images.mkdir()
+    published = {"photo.JPG": picture("JPEG"), "chart.png": picture("PNG"), "logo.svg": svg.encode()}
+    published |= {"anim.gif": picture("GIF"), "photo.webp": picture("WEBP")}
+    for name, data in published.items():
+        (images / name).write_bytes(data)
+    assert run(root) == 0
+    assert {name: (root / "_site/images" / name).read_bytes() for name in published} == published
+    before = read_tree(root / "_site")
+    (images / "misnamed.png").write_bytes(picture("JPEG"))
+    capsys.readouterr()
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert "content/images/misnamed.png: this is a JPEG picture, not the PNG its name says" in err
+    assert "hint: rename it to end in .jpg" in err
+    assert read_tree(root / "_site") == before
 
 
 def test_every_problem_of_a_run_is_reported_together(
