@@ -342,10 +342,11 @@ def strays(listing: OutputListing, site_files: set[str], written: set[str]) -> l
 
 
 def files_in_the_way(listing: OutputListing, site_files: set[str], written: set[str]) -> list[str]:
-    """Regular files the generator did not write where the new site has a file or a folder: publishing
-    would replace or remove them, so the build refuses to."""
+    """Regular files the generator did not write where the new site has a file or a folder, and folders
+    where it has a file: publishing would replace or remove them, so the build refuses to."""
     taken = site_files | folders_of(site_files)
-    return sorted(path for path in listing.files if path in taken and path not in written)
+    files = [path for path in listing.files if path in taken and path not in written]
+    return sorted(files + [folder for folder in listing.folders if folder in site_files])
 
 
 def publish_files(publishing: Path, out: Path) -> None:
@@ -500,7 +501,7 @@ class Staging:
             raise BuildError(
                 self.out / in_the_way[0],
                 None,
-                "the new site has a file or folder here, and this file was not written by the build",
+                "the new site has a file or folder here, and what is here was not written by the build",
                 "move it out of the output folder, then build again",
             )
         removed = "".join(f"{path}\n" for path in strays(listing, site_files, written))

@@ -632,19 +632,28 @@ def test_the_mark_lists_the_files_the_build_wrote(make_site: Callable[..., Path]
     assert (site / ".manifesto-site").read_text().startswith("# Built by python build.py")
 
 
+@pytest.mark.parametrize(
+    ("own", "shown"),
+    [
+        ("extra/index.html", "extra/index.html"),  # where the new page goes
+        ("extra", "extra"),  # a file where the new page's folder goes
+        ("feed.xml/notes.txt", "feed.xml"),  # a folder where the site has a file
+    ],
+)
 def test_a_file_of_ones_own_where_the_new_site_has_one_is_refused_and_kept(
-    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str], own: str, shown: str
 ) -> None:
     root = make_site()
     assert run(root) == 0
-    (root / "_site/extra").mkdir()
-    (root / "_site/extra/index.html").write_text("my own page")
+    (root / "_site/feed.xml").unlink()
+    (root / "_site" / own).parent.mkdir(parents=True, exist_ok=True)
+    (root / "_site" / own).write_text("my own")
     before = read_tree(root / "_site")
     (root / "content/pages/extra.md").write_text("---\ntitle: Extra\n---\n\nA new page.\n")
     capsys.readouterr()
     assert run(root) == 1
     err = capsys.readouterr().err
-    assert "_site/extra/index.html: the new site has a file or folder here, and this file was not" in err
+    assert f"_site/{shown}: the new site has a file or folder here, and what is here was not written" in err
     assert read_tree(root / "_site") == before
 
 
