@@ -780,7 +780,9 @@ def test_check_catches_problems(
 ) -> None:
     from conftest import SITE_YAML
 
-    root = make_site({"content/articles/draft.md": DRAFT, "content/images/photo.png": "png"})
+    root = make_site({"content/articles/draft.md": DRAFT})
+    (root / "content/images").mkdir()
+    (root / "content/images/photo.png").write_bytes(picture("PNG"))
     (root / relative).write_text(text if text is not None else SITE_YAML.replace("/about/", "/abuot/"))
     assert run(root, "check") == 1
     err = capsys.readouterr().err
