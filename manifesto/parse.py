@@ -41,7 +41,8 @@ from .slugs import name_key, name_slug, slugify
 
 def check_url(doc: Document, key: str, node: yaml.Node) -> str:
     value = check_text(doc, key, node)
-    if not value.startswith(("https://", "http://", "mailto:", "/")):
+    # "//host/" and "/\\host/" are other sites' addresses to a browser, not paths of this one.
+    if not value.startswith(("https://", "http://", "mailto:", "/")) or value.startswith(("//", "/\\")):
         raise doc.error(
             node,
             f"'{key}' must be a full address (https://…) or a site path starting with /, not {value!r}",

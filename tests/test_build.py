@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, read_tree, run, sample_files, write_files
+from conftest import REPO, SITE_YAML, read_tree, run, sample_files, write_files
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -419,6 +419,20 @@ BAD_INPUTS = [
         "content/articles/second-op-ed.md:2: YAML merge keys (<<) are not supported in front matter or site.yaml",
         id="yaml-merge-key",
     ),
+    *(
+        pytest.param(
+            "site.yaml",
+            SITE_YAML.replace("url: /about/", f"url: '{link}'"),
+            f"site.yaml:14: 'url' must be a full address (https://…) or a site path starting with /, not {link!r}",
+            id=f"site-yaml-link-{name}",
+        )
+        for name, link in [
+            ("javascript", "javascript:alert(1)"),
+            ("data", "data:text/html,x"),
+            ("scheme-relative", "//evil.example/"),
+            ("backslash", "/\\evil.example/"),
+        ]
+    ),
     pytest.param(
         "site.yaml",
         "<<: {title: T}\n",
@@ -778,7 +792,6 @@ def test_check_catches_problems(
     text: str | None,
     expected: str,
 ) -> None:
-    from conftest import SITE_YAML
 
     root = make_site({"content/articles/draft.md": DRAFT})
     (root / "content/images").mkdir()
