@@ -116,7 +116,8 @@ def read_mark(folder: Path) -> set[str] | None:
     link, a folder or a file that does not begin with MARK_HEADER is none)."""
     try:
         # Not following a link, and not waiting on a pipe put in its place.
-        descriptor = os.open(folder / SITE_MARK, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # not on Windows
+        descriptor = os.open(folder / SITE_MARK, flags)
     except OSError:
         return None
     with os.fdopen(descriptor, "rb") as file:

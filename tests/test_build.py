@@ -792,7 +792,6 @@ def test_check_catches_problems(
     text: str | None,
     expected: str,
 ) -> None:
-
     root = make_site({"content/articles/draft.md": DRAFT})
     (root / "content/images").mkdir()
     (root / "content/images/photo.png").write_bytes(picture("PNG"))
