@@ -51,6 +51,8 @@ LOCK_WAIT_SECONDS = 60.0
 LOCK_POLL_SECONDS = 0.1
 # How a failure half-way through moving the new site in begins: the output then holds part of each site.
 PUBLISHING_FAILED = "could not move the new site into place"
+# How the refusal of a folder the build did not make begins: there was no previous site in it.
+FOREIGN_FOLDER = "this folder already holds files that were not built here"
 
 
 def check_output_folder(out: Path, root: Path) -> None:
@@ -164,8 +166,7 @@ def adopt_output_folder(folder: Path, shown: Path) -> None:
         raise BuildError(
             shown,
             None,
-            "this folder already holds files that were not built here, and building into it would "
-            "replace them",
+            f"{FOREIGN_FOLDER}, and building into it would replace them",
             "build into a new or empty folder (e.g. --out _site); to rebuild a site built before, "
             f"delete that folder first (builds mark their folders with a {SITE_MARK} file)",
         )

@@ -600,6 +600,7 @@ def test_an_output_folder_not_made_by_the_build_is_refused_and_left_as_it_was(
     err = capsys.readouterr().err
     assert "this folder already holds files that were not built here" in err
     assert "hint: build into a new or empty folder" in err and "Traceback" not in err
+    assert "Nothing in that folder was changed." in err
     assert read_tree(folder) == before
     assert sorted(path for path in folder.rglob("*") if path.is_symlink()) == links
     assert not [path for path in folder.iterdir() if path.name.startswith((".staging-", ".publishing-"))]
