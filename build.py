@@ -18,7 +18,7 @@ from manifesto.model import Site
 from manifesto.pipeline import build
 from manifesto.render import RenderOptions
 from manifesto.slugs import slugify
-from manifesto.write import PUBLISHING_FAILED
+from manifesto.write import FOREIGN_FOLDER, PUBLISHING_FAILED
 
 # The commands other than build import what only they need when they run, so a build starts sooner.
 COMMANDS = ("build", "pdf", "serve", "check", "new", "import")
@@ -107,6 +107,8 @@ def failure_summary(command: str, problems: list[BuildError]) -> str:
         return f"\n{command.capitalize()} failed: {count}."
     if any(problem.problem.startswith(PUBLISHING_FAILED) for problem in problems):
         return f"\nBuild failed: {count}."
+    if any(problem.problem.startswith(FOREIGN_FOLDER) for problem in problems):
+        return f"\nBuild failed: {count}. Nothing in that folder was changed."
     return f"\nBuild failed: {count}. The previous site was left as it was."
 
 

@@ -147,6 +147,27 @@ class Field:
     hint: str = ""
 
 
+def field_name(doc: Document, node: yaml.Node) -> str:
+    """A field's name: plain text only. Other keys are refused from their nodes, never made into values
+    (a key of aliases nested a few levels would be billions of items)."""
+    if node.tag == "tag:yaml.org,2002:merge":
+        raise doc.error(
+            node,
+            "YAML merge keys (<<) are not supported in front matter or site.yaml",
+            "write each field out on its own line",
+        )
+    if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+        shown = f"'{node.value}'" if isinstance(node, yaml.ScalarNode) else type_name(node)
+        raise doc.error(
+            node,
+            f"a field name must be plain text, not {shown} ({type_name(node)})"
+            if isinstance(node, yaml.ScalarNode)
+            else f"a field name must be plain text, not {shown}",
+            "write field names as plain words, such as  title:  (no quotes needed, no ! tags, & or *)",
+        )
+    return node.value
+
+
 def mapping_entries(
     doc: Document, node: yaml.Node | None, what: str
 ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
@@ -161,9 +182,7 @@ def mapping_entries(
         )
     entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
     for key_node, value_node in node.value:
-        key = construct(key_node)
-        if not isinstance(key, str):
-            raise doc.error(key_node, f"field name {key!r} is not text")
+        key = field_name(doc, key_node)
         if key in entries:
             raise doc.error(
                 key_node,
@@ -216,12 +235,24 @@ def check_text(doc: Document, key: str, node: yaml.Node) -> str:
     return value
 
 
+# Whole numbers in front matter order things: anything beyond this is a mistake (and a number of
+# thousands of digits is more than Python turns text into at all).
+LARGEST_WHOLE_NUMBER = 10**9
+
+
 def check_int(doc: Document, key: str, node: yaml.Node) -> int:
     if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:int":
         raise doc.error(
             node, f"'{key}' must be a whole number, not {type_name(node)}", f"for example  {key}: 1"
         )
-    return int(construct(node))
+    value = construct(node) if len(node.value) <= 40 else None
+    if value is None or abs(value) > LARGEST_WHOLE_NUMBER:
+        raise doc.error(
+            node,
+            f"'{key}' is too large: whole numbers here go up to {LARGEST_WHOLE_NUMBER:,}",
+            f"for example  {key}: 10",
+        )
+    return int(value)
 
 
 def check_bool(doc: Document, key: str, node: yaml.Node) -> bool:

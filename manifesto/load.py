@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -209,14 +208,23 @@ def list_files(folder: Path, root: Path, real_root: Path) -> list[ListedFile]:
     found: list[ListedFile] = []
 
     def walk(directory: Path, shown: Path) -> None:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    walk(directory / entry.name, shown / entry.name)
-                elif not is_editor_litter(entry.name):
-                    linked = entry.is_symlink() or not folder_inside
-                    regular = entry.is_file()
-                    found.append(ListedFile(directory / entry.name, shown / entry.name, linked, regular))
+        try:
+            with os.scandir(directory) as entries:
+                listed = list(entries)
+        except OSError as error:
+            raise BuildError(
+                shown,
+                None,
+                f"cannot read this folder: {error.strerror}",
+                "check that you may open it (its permissions), or move it out of the project",
+            ) from None
+        for entry in listed:
+            if entry.is_dir(follow_symlinks=False):
+                walk(directory / entry.name, shown / entry.name)
+            elif not is_editor_litter(entry.name):
+                linked = entry.is_symlink() or not folder_inside
+                regular = entry.is_file()
+                found.append(ListedFile(directory / entry.name, shown / entry.name, linked, regular))
 
     walk(folder, folder.relative_to(root))
     return sorted(found, key=lambda listed: listed.shown.parts)
@@ -316,7 +324,12 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
     except BuildError as error:
         errors.append(error)
     for kind in CONTENT_KINDS:
-        for listed in list_files(root / "content" / kind, root, real_root):
+        try:
+            listed_files = list_files(root / "content" / kind, root, real_root)
+        except BuildError as error:
+            errors.append(error)
+            continue
+        for listed in listed_files:
             if listed.path.suffix.lower() != ".md":
                 continue
             try:
@@ -329,7 +342,12 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
     assets: list[Asset] = []
     for folder, prefix in ASSET_FOLDERS:
         base = root / folder
-        for listed in list_files(base, root, real_root):
+        try:
+            listed_assets = list_files(base, root, real_root)
+        except BuildError as error:
+            errors.append(error)
+            continue
+        for listed in listed_assets:
             try:
                 check_regular(listed)
                 if listed.must_check:
@@ -340,14 +358,23 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
                 errors.append(error)
             except OSError as error:
                 errors.append(BuildError(listed.shown, None, f"cannot read this file: {error.strerror}"))
-    templates = list_files(root / "templates", root, real_root)
     templates_digest = hashlib.sha256()
+    try:
+        templates = list_files(root / "templates", root, real_root)
+    except BuildError as error:
+        errors.append(error)
+        templates = []
     for listed in templates:
         if listed.regular and not listed.shown.is_relative_to(ASSET_FOLDERS[0][0]):  # assets: above
-            with contextlib.suppress(OSError):  # Jinja says which template it cannot read
-                templates_digest.update(
-                    listed.shown.as_posix().encode() + b"\0" + read_bytes(str(listed.path))
-                )
+            try:
+                data = read_bytes(str(listed.path))
+                decode_text(data, listed.shown)  # Jinja reads them again, as UTF-8
+            except OSError as error:
+                errors.append(BuildError(listed.shown, None, f"cannot read this file: {error.strerror}"))
+            except BuildError as error:
+                errors.append(error)
+            else:
+                templates_digest.update(listed.shown.as_posix().encode() + b"\0" + data)
     raise_if_any(errors)
     assert config is not None
     assets_in_order = tuple(sorted(assets, key=lambda asset: asset.url_path))

@@ -34,19 +34,50 @@ from .frontmatter import (
     parse_yaml,
     split_front_matter,
 )
+from .images import check_images
 from .load import KnownSource, SourceFile, Sources
 from .model import Article, Author, Chapter, Imprint, Link, Page, Proposal, Site, SiteConfig
 from .pool import map_in_processes, worker_inputs
-from .slugs import slugify
+from .slugs import name_key, name_slug, slugify
 
 
 def check_url(doc: Document, key: str, node: yaml.Node) -> str:
     value = check_text(doc, key, node)
-    if not value.startswith(("https://", "http://", "mailto:", "/")):
+    # "//host/" and "/\\host/" are other sites' addresses to a browser, not paths of this one.
+    if not value.startswith(("https://", "http://", "mailto:", "/")) or value.startswith(("//", "/\\")):
         raise doc.error(
             node,
             f"'{key}' must be a full address (https://…) or a site path starting with /, not {value!r}",
             "for a page of this site write its path, such as  /about/",
+        )
+    return value
+
+
+# A social handle, as X spells them ("@name"): it becomes https://x.com/name.
+SOCIAL_HANDLE = re.compile(r"@[A-Za-z0-9_]{1,30}")
+WEB_SCHEMES = ("https", "http")  # the web addresses Markdown links may go to (body.ALLOWED_SCHEMES)
+
+
+def is_web_address(value: str) -> bool:
+    """An absolute http(s) address with a host, and nothing a browser would read otherwise."""
+    if any(character.isspace() or ord(character) < 32 or character in '"<>\\`' for character in value):
+        return False
+    parts = urlsplit(value)
+    return (
+        parts.scheme.lower() in WEB_SCHEMES
+        and bool(parts.hostname)
+        and value.lower().startswith(parts.scheme + "://")
+    )
+
+
+def check_social(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if not SOCIAL_HANDLE.fullmatch(value) and not is_web_address(value):
+        raise doc.error(
+            node,
+            f"'{key}' must be a handle such as \"@name\" or a full https:// address, not {value!r}",
+            'write a handle in quotes, such as  social: ["@jobloggs"], or the profile\'s address, '
+            "such as  https://mastodon.social/@jobloggs",
         )
     return value
 
@@ -112,7 +143,7 @@ ARTICLE_FIELDS = {
     "title": Field(check_text, required=True, hint='add a headline:  title: "…"'),
     "author": Field(check_text, required=True),
     "bio": Field(check_text),
-    "social": Field(check_list(check_text)),
+    "social": Field(check_list(check_social)),
     "date": Field(check_date),
     "chapter": Field(
         check_slug, required=True, hint="name the chapter this op-ed belongs to:  chapter: fair-funding"
@@ -129,6 +160,7 @@ ARTICLE_FIELDS = {
     "period": Field(check_text),
     "context": Field(check_text),
     "aliases": Field(check_list(check_alias)),
+    "author_slug": Field(check_slug),
 }
 PROPOSAL_FIELDS = {"text": Field(check_text, required=True), "source": Field(check_text, required=True)}
 CHAPTER_FIELDS = {
@@ -555,7 +587,7 @@ def make_article(
         slug=entry.slug,
         title=values["title"],
         author=values["author"],
-        author_slug=slugify(values["author"]) or "author",
+        author_slug=author_slug_of(entry),
         bio=values.get("bio", ""),
         social=tuple(values.get("social", ())),
         date=values.get("date"),
@@ -580,6 +612,44 @@ def make_article(
         modified_at=entry.source.modified_at,
         aliases=alias_paths(entry),
     )
+
+
+def author_slug_of(entry: Entry) -> str:
+    return entry.values.get("author_slug") or name_slug(entry.values["author"])
+
+
+def check_authors(entries: list[Entry]) -> list[BuildError]:
+    """One author page per name: two different names may not share a slug (李明 and 黎明 are both
+    "liming"), and one name may not be given two."""
+    errors: list[BuildError] = []
+    first_by_slug: dict[str, Entry] = {}
+    first_by_name: dict[str, Entry] = {}
+    for entry in entries:
+        slug, name = author_slug_of(entry), name_key(entry.values["author"])
+        other = first_by_slug.setdefault(slug, entry)
+        if name_key(other.values["author"]) != name:
+            errors.append(
+                BuildError(
+                    entry.source.path,
+                    entry.field_line("author"),
+                    f"the author '{name}' would share the page /authors/{slug}/ with "
+                    f"'{name_key(other.values['author'])}' of {other.source.path.as_posix()}",
+                    "if they are one person, spell the name the same way in both files; if not, give one "
+                    f"of them a page of their own with  author_slug: {slug}-2",
+                )
+            )
+        same_name = first_by_name.setdefault(name, entry)
+        if author_slug_of(same_name) != slug:
+            errors.append(
+                BuildError(
+                    entry.source.path,
+                    entry.field_line("author_slug" if "author_slug" in entry.values else "author"),
+                    f"the author '{name}' has the page /authors/{slug}/ here, but "
+                    f"/authors/{author_slug_of(same_name)}/ in {same_name.source.path.as_posix()}",
+                    "give the same  author_slug  in every op-ed by this author",
+                )
+            )
+    return errors
 
 
 def parse_source(source: str) -> tuple[str, str] | None:
@@ -955,6 +1025,7 @@ def parse_site(
     errors.extend(entry_errors)
     errors.extend(check_unique_slugs(entries))
     errors.extend(check_unique_titles(entries))
+    errors.extend(check_images(sources.assets))
     stop_if_any(errors)
     assert config is not None
 
@@ -979,6 +1050,7 @@ def parse_site(
     article_entries = [entry for entry in published if entry.source.kind == "articles"]
     for entry in article_entries:
         errors.extend(check_chapter_refs(entry, chapter_slugs))
+    errors.extend(check_authors(article_entries))
     stop_if_any(errors)
     articles = tuple(
         sorted(

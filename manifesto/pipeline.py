@@ -27,7 +27,7 @@ from .pool import gc_frozen
 from .render import PageJob, RenderedPage, RenderOptions, compile_templates, make_env, plan_pages, read_value
 from .render import rendered_pages as render_pages
 from .search import IndexRun, bundle_file, bundle_keys, documents_of, index_part, index_runs, is_bundle_file
-from .write import MemorySink, Sink, Written, check_output_folder, list_output, recover_interrupted, staged
+from .write import MemorySink, Sink, Written, claimed_output, list_output, staged
 
 if TYPE_CHECKING:
     from .pdf import ManifestoPdf
@@ -211,26 +211,27 @@ def build(
     use_cache: bool = True,
     timings: dict[str, float] | None = None,
 ) -> Built:
-    """Build the site into ``out``: staged beside it, published only when complete; with ``pdf``, with
-    the platform printed to PDF (pdf.py)."""
-    check_output_folder(out, root)
-    recover_interrupted(out)
-    store = (
-        DiskStore(root / ".cache", generator_fingerprint(), DISK_SHARDS)
-        if use_cache and not pdf
-        else NullStore()
-    )
-    memo = Memo(store)
-    printed = None
-    if pdf:
-        from .pdf import print_manifesto  # only PDF builds need it (and the HTTP server it prints through)
+    """Build the site into ``out``: staged inside it, published only when complete; with ``pdf``, with
+    the platform printed to PDF (pdf.py). No other build writes into ``out`` meanwhile (claimed_output)."""
+    with claimed_output(out, root) as folder:
+        store = (
+            DiskStore(root / ".cache", generator_fingerprint(), DISK_SHARDS)
+            if use_cache and not pdf
+            else NullStore()
+        )
+        memo = Memo(store)
+        printed = None
+        if pdf:
+            from .pdf import (
+                print_manifesto,
+            )  # only PDF builds need it (and the HTTP server it prints through)
 
-        # The pages link to the PDF with its size, known once it is printed from them.
-        printed = print_manifesto(render_all(root, options, memo=memo).pages, options)
-    # The records of what is in ``out`` belong to that folder: a build into another must not trust them.
-    records = "outputs-" + hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
-    with staged(out, list_output(out)) as staging:
-        built = build_site(root, options, memo, staging, records=records, pdf=printed, timings=timings)
-    if isinstance(store, DiskStore):
-        store.remove_other_formats()
+            # The pages link to the PDF with its size, known once it is printed from them.
+            printed = print_manifesto(render_all(root, options, memo=memo).pages, options)
+        # The records of what is in ``out`` belong to that folder: a build into another must not trust them.
+        records = "outputs-" + hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
+        with staged(folder, list_output(folder)) as staging:
+            built = build_site(root, options, memo, staging, records=records, pdf=printed, timings=timings)
+        if isinstance(store, DiskStore):
+            store.remove_other_formats()
     return built

@@ -67,6 +67,9 @@ class PageJob:
 
 
 def date_text(value: datetime.date) -> str:
+    if not isinstance(value, datetime.date):
+        # Raised inside the template that asked: reported at its line (template_error).
+        raise jinja2.TemplateRuntimeError(f"date_text needs a date, not {value!r}")
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
@@ -312,7 +315,9 @@ def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
 
 
 def template_frame(error: BaseException, templates_dir: Path) -> tuple[Path, int | None] | None:
-    """The template file and line an error was raised from (Jinja puts them in the traceback)."""
+    """The template file and line an error was raised from (Jinja puts them in the traceback, by the
+    templates' absolute paths)."""
+    templates_dir = templates_dir.resolve()
     found: tuple[Path, int | None] | None = None
     for frame in traceback.extract_tb(error.__traceback__):
         filename = Path(frame.filename)
@@ -321,24 +326,41 @@ def template_frame(error: BaseException, templates_dir: Path) -> tuple[Path, int
     return found
 
 
+def shown_path(path: Path, shown_root: Path) -> Path:
+    """``path`` as messages show it: relative to the project folder when it is inside."""
+    real_root = shown_root.resolve()
+    if path.is_absolute() and path.is_relative_to(real_root):
+        return path.relative_to(real_root)
+    return path.relative_to(shown_root) if path.is_relative_to(shown_root) else path
+
+
 def template_error(error: Exception, templates_dir: Path, shown_root: Path) -> BuildError:
     if isinstance(error, jinja2.TemplateSyntaxError):
         path = Path(error.filename or templates_dir)
         return BuildError(
-            path.relative_to(shown_root) if path.is_relative_to(shown_root) else path,
+            shown_path(path, shown_root),
             error.lineno,
             f"template syntax error: {error.message}",
             "check that every {% … %} and {{ … }} is closed and every block has its {% end… %}",
         )
     if isinstance(error, jinja2.TemplateNotFound):
-        return BuildError(templates_dir.relative_to(shown_root), None, f"template not found: {error.name}")
+        return BuildError(shown_path(templates_dir, shown_root), None, f"template not found: {error.name}")
     path, line = template_frame(error, templates_dir) or (templates_dir, None)
-    hint = "a name in the template is misspelt or not available on this page"
+    shown = shown_path(path, shown_root)
+    if isinstance(error, RecursionError):
+        return BuildError(
+            shown,
+            line,
+            "template error: this template extends or includes itself, through others or directly",
+            "check the {% extends %} and {% include %} lines: each must name another template",
+        )
     if isinstance(error, jinja2.UndefinedError):
-        return BuildError(path.relative_to(shown_root), line, f"template error: {error.message}", hint)
-    return BuildError(
-        path.relative_to(shown_root), line, f"template error: {type(error).__name__}: {error}", ""
-    )
+        hint = "a name in the template is misspelt or not available on this page"
+        return BuildError(shown, line, f"template error: {error.message}", hint)
+    if isinstance(error, jinja2.TemplateRuntimeError) and "date_text" in str(error):
+        hint = "show a date only when there is one: {% if article.date %}…{% endif %}"
+        return BuildError(shown, line, f"template error: {error}", hint)
+    return BuildError(shown, line, f"template error: {type(error).__name__}: {error}", "")
 
 
 def compile_templates(env: RecordingEnvironment) -> None:

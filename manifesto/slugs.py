@@ -1,9 +1,13 @@
-"""What a slug is: lowercase ASCII words joined by hyphens, safe as one path segment."""
+"""What a slug is: lowercase ASCII words joined by hyphens, safe as one path segment; and how text and
+names become one."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+
+from anyascii import anyascii
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_WORD = re.compile(r"[a-z0-9]+")
@@ -33,3 +37,17 @@ def slugify(text: str, *, max_words: int | None = None) -> str:
 
 def is_slug(text: str) -> bool:
     return bool(SLUG_PATTERN.match(text))
+
+
+def name_key(name: str) -> str:
+    """What makes two spellings of a name the same name: compatibility forms folded (full-width
+    "Ｊｏ" is "Jo"), spaces collapsed. Nothing else: "Jose" and "José" are different names."""
+    return " ".join(unicodedata.normalize("NFKC", name).split())
+
+
+def name_slug(name: str) -> str:
+    """A slug for a person's name, distinct for distinct names as far as letters allow: transliterated
+    to ASCII (李明 → liming, Αλέξης → alexis), or, when nothing of it is left, a digest of the name."""
+    key = name_key(name)
+    slug = slugify(anyascii(key))
+    return slug or "author-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]

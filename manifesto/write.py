@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -14,12 +16,44 @@ from typing import Protocol
 
 from .errors import BuildError
 
+try:
+    import fcntl
+except ImportError:  # Windows: builds into one folder are not kept apart
+    fcntl = None  # type: ignore[assignment]
+
+# A build works inside its output folder (so that its files move in on the same file system, even when
+# the folder is a mount point), in folders named with these prefixes.
 STAGING_PREFIX = ".staging-"
 PUBLISHING_PREFIX = ".publishing-"
 SITE_FOLDER = "site"  # inside a staging or publishing folder: the new files, laid out as in the site
 REMOVED_LIST = "removed"  # inside a publishing folder: what to remove from the output, one path a line
+# The generator's mark in every output folder it writes into: its first line says so, the others list
+# the files it wrote there. A build replaces or removes nothing else.
+SITE_MARK = ".manifesto-site"
+MARK_HEADER = "# Built by python build.py, which replaces or removes only the files listed below."
+# Names at the top of an output folder that are never part of a site and never touched: the build's own
+# and a file system's (the root of a mounted volume has lost+found).
+OWN_NAMES = (SITE_MARK, "lost+found")
+# Every build writes these. A folder without the mark that holds all of them and nothing but files of
+# the kinds the generator writes is a site built before the mark was (it is taken as the generator's).
+EVERY_SITE_FILE = (
+    "index.html",
+    "404.html",
+    "feed.xml",
+    "sitemap.xml",
+    "robots.txt",
+    "search/index.html",
+    "search/data/documents.json",
+)
+TOP_SITE_FILES = frozenset(EVERY_SITE_FILE[:5]) | {"manifesto.pdf"}
+SITE_FILE_FOLDERS = ("assets/", "images/", "search/data/")
+# How long a build waits for another build into the same folder to finish.
+LOCK_WAIT_SECONDS = 60.0
+LOCK_POLL_SECONDS = 0.1
 # How a failure half-way through moving the new site in begins: the output then holds part of each site.
 PUBLISHING_FAILED = "could not move the new site into place"
+# How the refusal of a folder the build did not make begins: there was no previous site in it.
+FOREIGN_FOLDER = "this folder already holds files that were not built here"
 
 
 def check_output_folder(out: Path, root: Path) -> None:
@@ -76,19 +110,152 @@ def safe_target(folder: Path, relative: str) -> Path:
 
 def output_folder(out: Path) -> Path:
     """The folder the site goes into: ``out``, or the folder it links to (``_site`` linked to a web
-    server's folder), so that the site is staged beside it, on its disk."""
+    server's folder)."""
     return out.resolve() if out.is_symlink() else out.absolute()
 
 
-def recover_interrupted(out: Path) -> None:
-    """Finish publishing a site whose build was killed while moving its files into ``out``.
+def read_mark(folder: Path) -> set[str] | None:
+    """The files the generator wrote into ``folder``, by its mark; None when the folder has no mark (a
+    link, a folder or a file that does not begin with MARK_HEADER is none)."""
+    try:
+        # Not following a link, and not waiting on a pipe put in its place.
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # not on Windows
+        descriptor = os.open(folder / SITE_MARK, flags)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        lines = file.read().decode("utf-8", "replace").split("\n")
+    if lines[0] != MARK_HEADER:
+        return None
+    return {line for line in lines[1:] if line}
 
-    That build had fully succeeded: its new files wait in a publishing folder beside ``out``, with the list
-    of what to remove, so its work is completed (the same files land in the same places) rather than undone.
+
+def mark_text(files: Iterable[str]) -> str:
+    return "".join(f"{line}\n" for line in [MARK_HEADER, *sorted(files)])
+
+
+def write_mark(folder: Path, files: Iterable[str]) -> None:
+    """Mark ``folder`` as the generator's, listing ``files`` as written by it (in one step)."""
+    temporary = folder / f"{SITE_MARK}.new"
+    temporary.unlink(missing_ok=True)
+    temporary.write_text(mark_text(files), encoding="utf-8")
+    os.replace(temporary, folder / SITE_MARK)
+
+
+def is_earlier_site(listing: OutputListing) -> bool:
+    """Whether an unmarked folder holds a site built by a version of the generator from before the mark:
+    every file each build writes, and nothing that is not a file of a kind it writes."""
+    if listing.others or not all(path in listing.files for path in EVERY_SITE_FILE):
+        return False
+    return all(
+        path in TOP_SITE_FILES or path.endswith("/index.html") or path.startswith(SITE_FILE_FOLDERS)
+        for path in listing.files
+    )
+
+
+def adopt_output_folder(folder: Path, shown: Path) -> None:
+    """Mark an output folder that has no mark, if it may be the generator's: an empty one, or a site an
+    earlier version built (its files are then the generator's). Any other is refused, whatever it holds."""
+    listing = list_output(folder)
+    if not listing.files and not listing.others and not listing.folders:
+        write_mark(folder, ())
+    elif is_earlier_site(listing):
+        write_mark(folder, listing.files)
+    else:
+        raise BuildError(
+            shown,
+            None,
+            f"{FOREIGN_FOLDER}, and building into it would replace them",
+            "build into a new or empty folder (e.g. --out _site); to rebuild a site built before, "
+            f"delete that folder first (builds mark their folders with a {SITE_MARK} file)",
+        )
+
+
+@contextmanager
+def claimed_output(out: Path, root: Path) -> Iterator[Path]:
+    """The output folder (made if there is none, checked to be the generator's, marked) for as long as
+    the block runs, with no other build writing into it; a build killed while publishing into it has
+    been finished first (recover_interrupted)."""
+    check_output_folder(out, root)
+    folder = output_folder(out)
+    made = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BuildError(
+            out,
+            None,
+            f"cannot create the output folder: {error.strerror}",
+            "check that the folder above it exists and that you may write to it",
+        ) from None
+    with locked(folder, out):
+        if read_mark(folder) is None:
+            try:
+                adopt_output_folder(folder, out)
+            except OSError as error:
+                raise unwritable(out, error) from None
+        recover_interrupted(folder)
+        remove_leftovers(folder)
+        try:
+            yield folder
+        except BaseException:
+            if made:  # a first build that failed leaves no folder behind (its staging is gone already)
+                with contextlib.suppress(OSError):
+                    (folder / SITE_MARK).unlink()
+                    folder.rmdir()
+            raise
+
+
+def unwritable(out: Path, error: OSError) -> BuildError:
+    return BuildError(
+        out,
+        None,
+        f"cannot write into the output folder: {error.strerror}",
+        "check that you may write to it (a read-only folder or disk cannot take the site); "
+        "the previous site is unchanged",
+    )
+
+
+@contextmanager
+def locked(folder: Path, shown: Path) -> Iterator[None]:
+    """Holds a lock on ``folder`` (the folder itself: nothing is written for it) while the block runs.
+    Another build holding it is waited for, up to LOCK_WAIT_SECONDS. The lock goes with the process,
+    so a killed build never leaves it held."""
+    if fcntl is None:
+        yield
+        return
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise BuildError(
+                        shown,
+                        None,
+                        f"another build has been writing into this folder for over {LOCK_WAIT_SECONDS:.0f} s",
+                        "wait for it to finish, then build again (or build into another folder with --out)",
+                    ) from None
+                time.sleep(LOCK_POLL_SECONDS)
+        yield
+    finally:
+        os.close(descriptor)  # and with it the lock
+
+
+def recover_interrupted(folder: Path) -> None:
+    """Finish publishing a site whose build was killed while moving its files into ``folder``.
+
+    That build had fully succeeded: its new files wait in a publishing folder inside ``folder``, with the
+    list of what to remove, so its work is completed (the same files land in the same places) rather than
+    undone.
     """
-    out = output_folder(out)
-    for publishing in sorted(out.parent.glob(f"{PUBLISHING_PREFIX}{out.name}-*")):
-        finish_publishing(Path(publishing), out)
+    for publishing in sorted(folder.glob(f"{PUBLISHING_PREFIX}*")):
+        finish_publishing(Path(publishing), folder)
 
 
 def finish_publishing(publishing: Path, out: Path) -> None:
@@ -105,20 +272,24 @@ def finish_publishing(publishing: Path, out: Path) -> None:
         ) from None
 
 
-def remove_leftovers(parent: Path, name: str) -> None:
+def remove_leftovers(folder: Path) -> None:
     """Clear the staging folders of builds that were killed half-way."""
-    recover_interrupted(parent / name)
-    for leftover in parent.glob(f"{STAGING_PREFIX}{name}-*"):
+    for leftover in folder.glob(f"{STAGING_PREFIX}*"):
         shutil.rmtree(leftover, ignore_errors=True)
 
 
 @dataclass(frozen=True)
 class OutputListing:
-    """What an output folder holds, found without following any symbolic link."""
+    """What an output folder holds, found without following any symbolic link (the generator's own
+    entries at its top, OWN_NAMES and its working folders, left out)."""
 
     files: dict[str, tuple[int, int]]  # regular file -> (size, modification time in ns)
     folders: list[str]
     others: list[str]  # symbolic links and anything else: never part of a site
+
+
+def is_own_entry(name: str) -> bool:
+    return name in OWN_NAMES or name.startswith((STAGING_PREFIX, PUBLISHING_PREFIX, f"{SITE_MARK}."))
 
 
 def list_output(out: Path) -> OutputListing:
@@ -130,13 +301,15 @@ def list_output(out: Path) -> OutputListing:
     def visit(folder: str, prefix: str) -> None:
         with os.scandir(folder) as entries:
             for entry in entries:
+                if not prefix and is_own_entry(entry.name):
+                    continue
                 relative = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
                     listing.folders.append(relative)
                     visit(entry.path, relative + "/")
                 elif entry.is_file(follow_symlinks=False):
-                    stat = entry.stat(follow_symlinks=False)
-                    listing.files[relative] = (stat.st_size, stat.st_mtime_ns)
+                    info = entry.stat(follow_symlinks=False)
+                    listing.files[relative] = (info.st_size, info.st_mtime_ns)
                 else:
                     listing.others.append(relative)
 
@@ -145,21 +318,44 @@ def list_output(out: Path) -> OutputListing:
     return listing
 
 
-def strays(listing: OutputListing, site_files: set[str]) -> list[str]:
-    """What in a listed folder is not part of a site made of ``site_files``: files first, then folders
-    (written with a trailing slash), deepest first."""
-    needed = set()
-    for path in site_files:
+def folders_of(paths: Iterable[str]) -> set[str]:
+    """Every folder the files ``paths`` are in, by relative path."""
+    found = set()
+    for path in paths:
         folders = path.split("/")[:-1]
-        needed.update("/".join(folders[:end]) for end in range(1, len(folders) + 1))
-    files = sorted([path for path in listing.files if path not in site_files] + listing.others)
-    folders = sorted((f"{folder}/" for folder in listing.folders if folder not in needed), reverse=True)
+        found.update("/".join(folders[:end]) for end in range(1, len(folders) + 1))
+    return found
+
+
+def strays(listing: OutputListing, site_files: set[str], written: set[str]) -> list[str]:
+    """What to remove from a listed folder for it to hold a site made of ``site_files``: files first,
+    then folders (written with a trailing slash), deepest first.
+
+    Only what the generator wrote there (``written``) is removed, and a folder only when that leaves it
+    empty. Anything else in the way of the new site is removed only if it is not a regular file (a
+    link where the site has a folder: the link goes, not what it leads to); see files_in_the_way.
+    """
+    needed = folders_of(site_files)
+    files = sorted(
+        [path for path in listing.files if path not in site_files and path in written]
+        + [path for path in listing.others if path in written or path in needed or path in site_files]
+    )
+    folders = sorted((f"{folder}/" for folder in folders_of(files) if folder not in needed), reverse=True)
     return files + folders
 
 
+def files_in_the_way(listing: OutputListing, site_files: set[str], written: set[str]) -> list[str]:
+    """Regular files the generator did not write where the new site has a file or a folder, and folders
+    where it has a file: publishing would replace or remove them, so the build refuses to."""
+    taken = site_files | folders_of(site_files)
+    files = [path for path in listing.files if path in taken and path not in written]
+    return sorted(files + [folder for folder in listing.folders if folder in site_files])
+
+
 def publish_files(publishing: Path, out: Path) -> None:
-    """Remove what the list in ``publishing`` names from ``out``, move the new files in, and clear the
-    publishing folder. Safe to run again on a folder a killed run had half finished."""
+    """Remove what the list in ``publishing`` names from ``out``, move the new files in, mark ``out`` with
+    the list of files now written there, and clear the publishing folder. Safe to run again on a folder
+    a killed run had half finished."""
     try:
         removed = (publishing / REMOVED_LIST).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -167,12 +363,15 @@ def publish_files(publishing: Path, out: Path) -> None:
     for relative in removed:
         target = safe_target(out, relative)
         if relative.endswith("/"):
-            shutil.rmtree(target, ignore_errors=True)
+            with contextlib.suppress(OSError):  # not empty: what is left was not written by the generator
+                os.rmdir(target)
         else:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(target)
     (publishing / REMOVED_LIST).unlink(missing_ok=True)
     move_files_in(str(publishing / SITE_FOLDER), str(out))
+    if (publishing / SITE_MARK).exists():
+        os.replace(publishing / SITE_MARK, out / SITE_MARK)
     shutil.rmtree(publishing, ignore_errors=True)
 
 
@@ -186,14 +385,16 @@ def holds(folder: str, relative: str, data: bytes) -> bool:
 
 
 def move_files_in(source: str, target: str) -> None:
-    """Move every file under ``source`` to the same place under ``target``, replacing what is there."""
+    """Move every file under ``source`` to the same place under ``target``, replacing what is there (no
+    folder is there that publish_files has not cleared of what is in the way)."""
     os.makedirs(target, exist_ok=True)
     with os.scandir(source) as entries:
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                move_files_in(entry.path, os.path.join(target, entry.name))
-            else:
-                os.replace(entry.path, os.path.join(target, entry.name))
+            destination = os.path.join(target, entry.name)
+            if entry.is_dir(follow_symlinks=False) and os.path.lexists(destination):
+                move_files_in(entry.path, destination)
+            else:  # a file, or a folder the output has not got yet: moved whole
+                os.replace(entry.path, destination)
 
 
 @dataclass(frozen=True)
@@ -229,23 +430,17 @@ class Staging:
         self.out = output_folder(out)
         self.listing = listing  # what ``out`` held when the build began (listed again if not given)
         self.out_name = str(self.out)
-        parent = self.out.parent
         try:
-            parent.mkdir(parents=True, exist_ok=True)
-            remove_leftovers(parent, self.out.name)
-            self.folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{self.out.name}-", dir=parent))
+            # Inside the output folder: on its file system, so that the files move in by renaming them.
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.out))
             # Paths inside it are plain strings: pathlib's objects cost more than the writing, 20,000 times.
             self.site_folder = os.path.join(self.folder, SITE_FOLDER)
             os.mkdir(self.site_folder)
             self.made: set[str] = {self.site_folder}  # folders made inside it so far (by this process)
             self.published = False
         except OSError as error:
-            raise BuildError(
-                parent,
-                None,
-                f"cannot create the output folder: {error.strerror}",
-                "check that the folder exists and that you may write to it",
-            ) from None
+            raise unwritable(out, error) from None
 
     def target(self, relative: str) -> str:
         """Where ``relative`` goes in the staging folder, its folder made. Worker processes may write
@@ -300,26 +495,35 @@ class Staging:
         self.publish(site_files)
 
     def publish(self, site_files: set[str] | None = None) -> None:
-        """Make the new site of ``site_files`` (by default, those written) the output: the whole folder
-        when there is none yet; otherwise file by file, the strays removed and the new files moved in.
+        """Make the new site of ``site_files`` (by default, those written) the output, file by file: the
+        files the generator wrote there that are no longer part of the site removed, the new files moved
+        in, the mark rewritten to list the site's files.
 
-        The list of strays is written first, then the staging folder renamed to a publishing folder in
-        one step: from then on, a killed build's publishing is finished by the next (recover_interrupted).
+        The list of what to remove and the new mark are written first, then the staging folder renamed to
+        a publishing folder in one step: from then on, a killed build's publishing is finished by the
+        next (recover_interrupted).
         """
         if self.published:
             return
-        if not self.out.exists():
-            os.replace(self.site_folder, self.out)
-            shutil.rmtree(self.folder, ignore_errors=True)
-        else:
-            listing = self.listing if self.listing is not None else list_output(self.out)
-            if site_files is None:
-                site_files = set(list_output(Path(self.site_folder)).files)
-            removed = "".join(f"{path}\n" for path in strays(listing, site_files))
-            (self.folder / REMOVED_LIST).write_text(removed, encoding="utf-8")
-            publishing = self.folder.with_name(PUBLISHING_PREFIX + self.folder.name[len(STAGING_PREFIX) :])
-            os.replace(self.folder, publishing)
-            finish_publishing(publishing, self.out)
+        listing = self.listing if self.listing is not None else list_output(self.out)
+        if site_files is None:
+            site_files = set(list_output(Path(self.site_folder)).files)
+        written = read_mark(self.out) or set()
+        in_the_way = files_in_the_way(listing, site_files, written)
+        if in_the_way:
+            raise BuildError(
+                self.out / in_the_way[0],
+                None,
+                "the new site has a file or folder here, and what is here was not written by the build",
+                "move it out of the output folder, then build again",
+            )
+        removed = "".join(f"{path}\n" for path in strays(listing, site_files, written))
+        (self.folder / REMOVED_LIST).write_text(removed, encoding="utf-8")
+        if written != site_files:
+            (self.folder / SITE_MARK).write_text(mark_text(site_files), encoding="utf-8")
+        publishing = self.folder.with_name(PUBLISHING_PREFIX + self.folder.name[len(STAGING_PREFIX) :])
+        os.replace(self.folder, publishing)
+        finish_publishing(publishing, self.out)
         self.published = True
 
     def discard(self) -> None:
@@ -380,10 +584,3 @@ class MemorySink:
             for path in sorted(site_files)
             if path in self.pages or path in self.before
         }
-
-
-def write_site(pages: dict[str, bytes], out: Path) -> None:
-    """Write every page into a staging folder beside ``out``, then publish them."""
-    with staged(out) as staging:
-        for relative in sorted(pages):
-            staging.write(relative, pages[relative])

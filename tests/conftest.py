@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import textwrap
@@ -152,3 +153,12 @@ def write_sample_site(root: Path, changes: dict[str, str | None] | None = None) 
     files: dict[str, str | None] = {**sample_files(), **(changes or {})}
     write_files(root, {path: text for path, text in files.items() if text is not None})
     return root
+
+
+def picture(image_format: str) -> bytes:
+    """A small real picture in ``image_format`` ("PNG", "JPEG", ...), as the build checks pictures."""
+    from PIL import Image
+
+    data = io.BytesIO()
+    Image.new("RGB", (8, 6), "teal").save(data, image_format)
+    return data.getvalue()

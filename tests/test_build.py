@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SITE_YAML, read_tree, run, sample_files, write_files
+from conftest import REPO, SITE_YAML, picture, read_tree, run, sample_files, write_files
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -23,6 +23,7 @@ from manifesto.model import Site
 from manifesto.parse import parse_site
 from manifesto.pool import worker_count
 from manifesto.search import shard_name
+from manifesto.write import SITE_MARK
 
 PAGE_FILES = [
     "index.html",
@@ -45,6 +46,7 @@ PAGE_FILES = [
     "assets/search.js",
     "assets/social-card.png",
     "search/index.html",
+    ".manifesto-site",  # the build's mark: the files it wrote (write.SITE_MARK)
 ]
 
 
@@ -256,6 +258,53 @@ def test_javascript_links_are_refused(
     assert "content/articles/bad.md:10: links with 'javascript:' are not allowed" in capsys.readouterr().err
 
 
+SECOND_OP_ED = "---\n{}\nauthor: Ben Sample\nchapter: fair-funding\nsummary: S.\n---\n\nA second voice.\n"
+LAUGHS = "l0: &l0 lol\n" + "".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in range(1, 10))
+PAGE_TEMPLATE = (
+    "{{% extends 'base.html' %}}{{% set page_title = page.title %}}{{% set description = '' %}}\n{}\n"
+)
+# Mistakes in templates, reported at their line whether --root is given as an absolute or relative path.
+TEMPLATE_MISTAKES = [
+    pytest.param(
+        "templates/page.html",
+        PAGE_TEMPLATE.format("{% block main %}{{ page.titel }}{% endblock %}"),
+        "templates/page.html:2: template error: 'manifesto.model.Page object' has no attribute 'titel'",
+        id="template-typo",
+    ),
+    pytest.param(
+        "templates/page.html",
+        "{% extends 'base.html' %}\n{% block main %}\n{% if x %}\n{% endblock %}\n",
+        "templates/page.html:4: template syntax error",
+        id="template-syntax-error",
+    ),
+    pytest.param(
+        "templates/page.html",
+        PAGE_TEMPLATE.format("{% block main %}{{ 1 // 0 }}{% endblock %}"),
+        "templates/page.html:2: template error: ZeroDivisionError: integer division or modulo by zero",
+        id="template-divides-by-zero",
+    ),
+    pytest.param(
+        "templates/page.html",
+        "{% extends 'page.html' %}\n",
+        "templates/page.html:1: template error: this template extends or includes itself",
+        id="template-extends-itself",
+    ),
+    pytest.param(
+        "templates/page.html",
+        PAGE_TEMPLATE.format(
+            "{% block main %}{% for a in site.articles %}{{ a.date|date_text }}{% endfor %}{% endblock %}"
+        ),
+        "templates/page.html:2: template error: date_text needs a date, not None\n"
+        "  hint: show a date only when there is one: {% if article.date %}…{% endif %}",
+        id="date-text-of-no-date",
+    ),
+    pytest.param(
+        "templates/page.html",
+        "{% extends 'base.html' %}\n{# Caf\xe9 #}\n".encode("latin-1"),
+        "templates/page.html:2: this file is not UTF-8 text (byte 0xe9 at position 32)",
+        id="template-not-utf8",
+    ),
+]
 # (file to change, its new text, the message expected on stderr)
 BAD_INPUTS = [
     pytest.param(
@@ -527,18 +576,133 @@ BAD_INPUTS = [
         "site.yaml:2: invalid YAML",
         id="broken-site-yaml",
     ),
+    *TEMPLATE_MISTAKES,
     pytest.param(
-        "templates/page.html",
-        "{% extends 'base.html' %}{% set page_title = page.title %}{% set description = '' %}\n"
-        "{% block main %}{{ page.titel }}{% endblock %}\n",
-        "templates/page.html:2: template error: 'manifesto.model.Page object' has no attribute 'titel'",
-        id="template-typo",
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format("<<: {title: T}"),
+        "content/articles/second-op-ed.md:2: YAML merge keys (<<) are not supported in front matter or site.yaml",
+        id="yaml-merge-key",
+    ),
+    *(
+        pytest.param(
+            "site.yaml",
+            SITE_YAML.replace("url: /about/", f"url: '{link}'"),
+            f"site.yaml:14: 'url' must be a full address (https://…) or a site path starting with /, not {link!r}",
+            id=f"site-yaml-link-{name}",
+        )
+        for name, link in [
+            ("javascript", "javascript:alert(1)"),
+            ("data", "data:text/html,x"),
+            ("scheme-relative", "//evil.example/"),
+            ("backslash", "/\\evil.example/"),
+        ]
     ),
     pytest.param(
-        "templates/page.html",
-        "{% extends 'base.html' %}\n{% block main %}\n{% if x %}\n{% endblock %}\n",
-        "templates/page.html:4: template syntax error",
-        id="template-syntax-error",
+        "site.yaml",
+        "<<: {title: T}\n",
+        "site.yaml:1: YAML merge keys (<<) are not supported",
+        id="yaml-merge-key-in-site-yaml",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format("!foo title: T"),
+        "content/articles/second-op-ed.md:2: a field name must be plain text, not 'title' (!foo)",
+        id="yaml-tag-on-a-key",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format("title: T\n&a [*a]: x"),
+        "content/articles/second-op-ed.md:3: a field name must be plain text, not a list",
+        id="yaml-recursive-alias-as-key",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format(f"title: T\n{LAUGHS}*l9 : x"),
+        "content/articles/second-op-ed.md:12: a field name must be plain text, not a list",
+        id="yaml-billion-laughs-as-key",
+    ),
+    *(
+        pytest.param(
+            "content/articles/second-op-ed.md",
+            SECOND_OP_ED.format(f"title: T\nsocial: ['@ben', {link!r}]"),
+            f"content/articles/second-op-ed.md:3: 'social' must be a handle such as \"@name\" or a full "
+            f"https:// address, not {link!r}",
+            id=f"social-{name}",
+        )
+        for name, link in [
+            ("javascript", "javascript:alert(1)"),
+            ("data", "data:text/html,<script>alert(1)</script>"),
+            ("scheme-relative", "//evil.example/"),
+            ("no-host", "https:evil.example"),
+            ("handle-with-a-slash", "@ben/../../x"),
+        ]
+    ),
+    pytest.param(
+        "content/articles/third.md",
+        "---\ntitle: T\nauthor: Ann Exämple\nchapter: fair-funding\nsummary: S.\n---\n\nText.\n",
+        "content/articles/third.md:3: the author 'Ann Exämple' would share the page /authors/ann-example/ "
+        "with 'Ann Example' of content/articles/first-op-ed.md\n  hint: if they are one person, spell the "
+        "name the same way in both files; if not, give one of them a page of their own with  "
+        "author_slug: ann-example-2",
+        id="two-names-one-author-page",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format("title: T\nauthor_slug: ben").replace(
+            "author: Ben Sample", "author: Ann Example"
+        ),
+        "content/articles/second-op-ed.md:3: the author 'Ann Example' has the page /authors/ben/ here, but "
+        "/authors/ann-example/ in content/articles/first-op-ed.md",
+        id="one-name-two-author-pages",
+    ),
+    *(
+        pytest.param("content/images/" + name, text, "content/images/" + expected, id=f"image-{name}")
+        for name, text, expected in [
+            (
+                "page.html",
+                "<script>alert(1)</script>",
+                "page.html: only pictures are published from content/images/",
+            ),
+            ("notes.txt", "notes", "notes.txt: only pictures are published from content/images/"),
+            (
+                "fake.png",
+                "<script>alert(1)</script>",
+                "fake.png: this is not a PNG picture, or it is damaged",
+            ),
+            (
+                "script.svg",
+                '<svg xmlns="http://www.w3.org/2000/svg">\n<script>alert(1)</script>\n</svg>\n',
+                "script.svg:2: this SVG cannot be published: <script> is not allowed",
+            ),
+            (
+                "onload.svg",
+                '<svg xmlns="http://www.w3.org/2000/svg"\n     onload="alert(1)">\n</svg>\n',
+                "onload.svg:2: this SVG cannot be published: it has an event handler (onload), which runs script",
+            ),
+            (
+                "foreign.svg",
+                '<svg xmlns="http://www.w3.org/2000/svg">\n<rect width="1" height="1"/>\n'
+                '<foreignObject><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject>\n</svg>\n',
+                "foreign.svg:3: this SVG cannot be published: <foreignObject> is not allowed",
+            ),
+            (
+                "link.svg",
+                '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">\n'
+                '<use xlink:href="javascript:alert(1)"/>\n</svg>\n',
+                "link.svg:2: this SVG cannot be published: it links outside the drawing",
+            ),
+            (
+                "entities.svg",
+                '<!DOCTYPE svg [<!ENTITY a "lol">]>\n<svg xmlns="http://www.w3.org/2000/svg"/>\n',
+                "entities.svg:1: this SVG cannot be published: it declares entities",
+            ),
+        ]
+    ),
+    pytest.param(
+        "content/chapters/local-power.md",
+        "---\ntitle: Local power\norder: " + "9" * 5000 + "\nsummary: S.\n---\n\nIntro.\n",
+        "content/chapters/local-power.md:3: 'order' is too large: whole numbers here go up to 1,000,000,000",
+        id="order-of-5000-digits",
     ),
 ]
 
@@ -548,18 +712,105 @@ def test_bad_input_is_reported_and_the_last_good_site_kept(
     make_site: Callable[..., Path],
     capsys: pytest.CaptureFixture[str],
     relative: str,
-    text: str,
+    text: str | bytes,
     expected: str,
 ) -> None:
     root = make_site()
     assert run(root) == 0
     before = read_tree(root / "_site")
-    (root / relative).write_text(text, encoding="utf-8")
+    (root / relative).parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        (root / relative).write_bytes(text)
+    else:
+        (root / relative).write_text(text, encoding="utf-8")
     capsys.readouterr()
     assert run(root) == 1
     err = capsys.readouterr().err
     assert expected in err
     assert "Traceback" not in err
+    assert read_tree(root / "_site") == before
+
+
+@pytest.mark.parametrize(("relative", "text", "expected"), TEMPLATE_MISTAKES)
+def test_a_template_mistake_is_reported_when_the_root_is_a_relative_path(
+    make_site: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    relative: str,
+    text: str | bytes,
+    expected: str,
+) -> None:
+    root = make_site()
+    (root / relative).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    monkeypatch.chdir(root.parent)
+    assert run(Path(root.name)) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
+def test_names_in_any_script_get_author_pages_of_their_own(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    def op_ed(author: str) -> str:
+        return (
+            f"---\ntitle: By {author}\nauthor: {author}\nchapter: fair-funding\nsummary: S.\n---\n\nText.\n"
+        )
+
+    names = {
+        "li": "李明",
+        "wang": "王芳",
+        "alexis": "Αλέξης",
+        "jo": "Jo Bloggs",
+        "jo-wide": "Ｊｏ  Ｂｌｏｇｇｓ",
+    }
+    root = make_site({f"content/articles/{file}.md": op_ed(name) for file, name in names.items()})
+    assert run(root) == 0
+    pages = {path.parent.name: path.read_text() for path in (root / "_site/authors").glob("*/index.html")}
+    assert {"liming", "wangfang", "alexis", "jo-bloggs"} <= set(pages)
+    assert "By 李明" in pages["liming"] and "By 王芳" not in pages["liming"]
+    assert "By Jo Bloggs" in pages["jo-bloggs"] and "By Ｊｏ Ｂｌｏｇｇｓ" in pages["jo-bloggs"]  # one name
+    (root / "content/articles/dawn.md").write_text(op_ed("黎明"))  # another name, also "liming"
+    capsys.readouterr()
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert (
+        "content/articles/li.md:3: the author '李明' would share the page /authors/liming/ with '黎明' "
+        "of content/articles/dawn.md" in err
+    )
+    (root / "content/articles/dawn.md").write_text(
+        op_ed("黎明").replace("summary:", "author_slug: li-ming-2\nsummary:")
+    )
+    assert run(root) == 0
+    assert "By 黎明" in (root / "_site/authors/li-ming-2/index.html").read_text()
+    (root / "content/articles/private.md").write_text(
+        op_ed("\ue000\ue001")
+    )  # nothing of it has an ASCII reading
+    assert run(root) == 0
+    assert len(list((root / "_site/authors").glob("author-*/index.html"))) == 1
+
+
+def test_pictures_are_published_as_they_are_and_only_when_they_are_what_their_names_say(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    svg = '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 2">\n'
+    svg += '<defs><linearGradient id="g"><stop offset="0"/></linearGradient></defs>\n'
+    svg += '<rect width="2" height="2" fill="url(#g)"/><title>A square</title></svg>\n'
+    root = make_site()
+    images = root / "content/images"
+    images.mkdir()
+    published = {"photo.JPG": picture("JPEG"), "chart.png": picture("PNG"), "logo.svg": svg.encode()}
+    published |= {"anim.gif": picture("GIF"), "photo.webp": picture("WEBP")}
+    for name, data in published.items():
+        (images / name).write_bytes(data)
+    assert run(root) == 0
+    assert {name: (root / "_site/images" / name).read_bytes() for name in published} == published
+    before = read_tree(root / "_site")
+    (images / "misnamed.png").write_bytes(picture("JPEG"))
+    capsys.readouterr()
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert "content/images/misnamed.png: this is a JPEG picture, not the PNG its name says" in err
+    assert "hint: rename it to end in .jpg" in err
     assert read_tree(root / "_site") == before
 
 
@@ -630,10 +881,11 @@ def test_usage_error_exits_2(make_site: Callable[..., Path]) -> None:
 
 def test_leftovers_of_a_killed_build_are_cleared(make_site: Callable[..., Path]) -> None:
     root = make_site()
-    (root / ".staging-_site-abc").mkdir()
-    (root / ".staging-_site-abc/index.html").write_text("half-written")
     assert run(root) == 0
-    assert not (root / ".staging-_site-abc").exists()
+    (root / "_site/.staging-abc/site").mkdir(parents=True)
+    (root / "_site/.staging-abc/site/index.html").write_text("half-written")
+    assert run(root) == 0
+    assert not (root / "_site/.staging-abc").exists()
 
 
 def test_every_field_is_documented_in_the_readme() -> None:
@@ -696,7 +948,9 @@ def test_check_catches_problems(
     text: str | None,
     expected: str,
 ) -> None:
-    root = make_site({"content/articles/draft.md": DRAFT, "content/images/photo.png": "png"})
+    root = make_site({"content/articles/draft.md": DRAFT})
+    (root / "content/images").mkdir()
+    (root / "content/images/photo.png").write_bytes(picture("PNG"))
     (root / relative).write_text(text if text is not None else SITE_YAML.replace("/about/", "/abuot/"))
     assert run(root, "check") == 1
     err = capsys.readouterr().err
@@ -794,7 +1048,8 @@ def test_an_alias_publishes_a_redirect_at_the_old_address_and_nowhere_else(
         assert '<a href="/repo/articles/second-op-ed/">A second &lt;voice&gt;</a>' in page
         assert "script-src 'self'" in page and "<script" not in page and "unsafe-inline" not in page
     assert dead_links(site, "/repo") == []
-    others = {path: data for path, data in site.items() if "second" not in path}
+    # Listed nowhere but in the build's mark (the list of the files it wrote).
+    others = {path: data for path, data in site.items() if "second" not in path and path != SITE_MARK}
     assert not any(b"/a-second-voice/" in data or b"old-second" in data for data in others.values())
     assert run(root, "check", "--base-path", "/repo") == 0
 
@@ -980,7 +1235,8 @@ def test_unchanged_pages_are_reused_and_a_body_edit_rerenders_only_its_readers(
     capsys.readouterr()
     run(root)
     unchanged = int(re.search(r"; (\d+) files unchanged", capsys.readouterr().out).group(1))
-    assert unchanged == len([path for path in (root / "_site").rglob("*") if path.is_file()])
+    site_files = [path for path in (root / "_site").rglob("*") if path.is_file()]
+    assert unchanged == len(site_files) - 1  # all but the build's mark (write.SITE_MARK), not an output
     first = (root / "_site/articles/first-op-ed/index.html").stat().st_ino
     second = root / "content/articles/second-op-ed.md"
     second.write_text(second.read_text().replace("for fair funding.", "for fair funding, loudly."))
@@ -1258,4 +1514,4 @@ def test_a_worker_killed_mid_build_keeps_the_last_site_and_says_so_plainly(
     err = capsys.readouterr().err
     assert "worker processes was killed" in err and "Traceback" not in err
     assert read_tree(root / "_site") == before
-    assert not list(root.glob(".staging-*"))
+    assert not list((root / "_site").glob(".staging-*"))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import FIRST_ARTICLE, SECOND_ARTICLE, SITE_YAML, run
+from conftest import FIRST_ARTICLE, SECOND_ARTICLE, SITE_YAML, picture, run
 
 from manifesto.model import Article, is_present_tense
 from manifesto.parse import best_by_content_words, contact_missing, passage_hint, passage_texts
@@ -239,7 +239,7 @@ def test_a_photo_credit_without_a_photo_is_a_warning_and_not_shown(
     with_photo = credited + "\n![Councillors at a meeting](../images/meeting.png)\n"
     (root / "content/articles/second-op-ed.md").write_text(with_photo)
     (root / "content/images").mkdir()
-    (root / "content/images/meeting.png").write_bytes(b"png")
+    (root / "content/images/meeting.png").write_bytes(picture("PNG"))
     assert run(root) == 0
     assert "warning" not in capsys.readouterr().err
     assert (

@@ -9,7 +9,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -165,10 +166,15 @@ def test_a_build_killed_while_writing_leaves_the_last_site_and_the_next_build_wo
     page.write_text(page.read_text().replace("We are councillors", "We are the councillors"))
     killed = subprocess.run([sys.executable, "-c", KILL_SCRIPT.format(repo=str(REPO), root=str(root))])
     assert killed.returncode == -signal.SIGKILL
-    assert read_tree(root / "_site") == before
+    assert list((root / "_site").glob(".staging-*"))  # the killed build's, inside the output folder
+    assert without_staging(read_tree(root / "_site")) == before
     assert run(root) == 0
     assert "We are the councillors" in (root / "_site/about/index.html").read_text()
-    assert not list(root.glob(".staging-*")) and not list(root.glob(".retired-*"))
+    assert not list((root / "_site").glob(".staging-*")) and not list(root.glob(".staging-*"))
+
+
+def without_staging(tree: dict[str, bytes]) -> dict[str, bytes]:
+    return {path: data for path, data in tree.items() if not path.startswith(".staging-")}
 
 
 KILL_WHILE_PUBLISHING = """
@@ -202,11 +208,11 @@ def test_a_build_killed_while_publishing_is_finished_by_the_next_even_a_failing_
     assert run(root, "build", "--no-cache", "--out", str(clean)) == 0  # the site the killed build made
     script = KILL_WHILE_PUBLISHING.format(repo=str(REPO), root=str(root))
     assert subprocess.run([sys.executable, "-c", script]).returncode == -signal.SIGKILL
-    assert list(root.glob(".publishing-_site-*"))  # half published
+    assert list((root / "_site").glob(".publishing-*"))  # half published
     (root / "content/articles/first-op-ed.md").write_text("---\nbroken: [\n---\n")
     assert run(root) == 1  # fails on its own input, but first finishes what the killed build began
     assert read_tree(root / "_site") == read_tree(clean)
-    assert not list(root.glob(".publishing-*")) and not list(root.glob(".staging-*"))
+    assert not list((root / "_site").glob(".publishing-*")) and not list((root / "_site").glob(".staging-*"))
 
 
 def test_a_failure_while_publishing_is_said_plainly_and_the_next_build_finishes_it(
@@ -241,7 +247,7 @@ def test_a_failure_while_publishing_is_said_plainly_and_the_next_build_finishes_
     assert run(root) == 0
     assert run(root, "build", "--no-cache", "--out", str(tmp_path / "clean")) == 0
     assert read_tree(root / "_site") == read_tree(tmp_path / "clean")
-    assert not list(root.glob(".publishing-*"))
+    assert not list((root / "_site").glob(".publishing-*"))
 
 
 def test_an_output_folder_that_is_a_file_is_refused(
@@ -254,26 +260,28 @@ def test_an_output_folder_that_is_a_file_is_refused(
     assert (root / "_site").read_text() == "not a folder"
 
 
-def test_a_rebuild_in_place_removes_stray_files_and_never_writes_through_a_link(
+def test_a_rebuild_removes_only_files_it_wrote_and_never_writes_through_a_link(
     make_site: Callable[..., Path], tmp_path: Path
 ) -> None:
-    root = make_site()
+    root = make_site({"content/articles/third.md": ARTICLE.format(title="Third", body="Third words.")})
     assert run(root) == 0
     site = root / "_site"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     shutil.move(site / "articles", elsewhere / "articles")
     (site / "articles").symlink_to(elsewhere / "articles")  # the op-eds' folder replaced by a link
-    (site / "stray.html").write_text("not part of the site")
-    (site / "stray-folder/deeper").mkdir(parents=True)
+    (site / "own.html").write_text("put here by hand")
+    (site / "own-folder/deeper").mkdir(parents=True)
+    (site / "authors/own-note.txt").write_text("put here by hand")
     outside = read_tree(elsewhere)
-    page = root / "content/pages/about.md"
-    page.write_text(page.read_text().replace("We are councillors", "We are the councillors"))
+    (root / "content/articles/third.md").unlink()  # its page, written by the build, must go
     assert run(root) == 0
     clean = tmp_path / "clean"
     assert run(root, "build", "--no-cache", "--out", str(clean)) == 0
-    assert read_tree(site) == read_tree(clean)
-    assert not (site / "articles").is_symlink() and not (site / "stray-folder").exists()
+    own = {"own.html": b"put here by hand", "authors/own-note.txt": b"put here by hand"}
+    assert read_tree(site) == read_tree(clean) | own  # the files put there by hand are kept
+    assert (site / "own-folder/deeper").is_dir() and not (site / "articles/third").exists()
+    assert not (site / "articles").is_symlink()
     assert read_tree(elsewhere) == outside  # nothing written or deleted through the link
 
 
@@ -290,7 +298,7 @@ def test_an_output_folder_given_as_a_link_is_built_into_the_folder_it_links_to(
     assert (root / "_site").is_symlink() and not (served / "articles/third").exists()
     assert run(root, "build", "--no-cache", "--out", str(tmp_path / "clean")) == 0
     assert read_tree(served) == read_tree(tmp_path / "clean")
-    assert not list(tmp_path.glob(".staging-*")) and not list(root.glob(".staging-*"))
+    assert not list(tmp_path.glob(".staging-*")) and not list(served.glob(".staging-*"))
 
 
 def test_every_page_forbids_inline_evaluated_and_third_party_script(make_site: Callable[..., Path]) -> None:
@@ -726,3 +734,283 @@ def test_cache_files_that_are_pipes_or_links_to_devices_are_ignored(
     assert subprocess.run(command, timeout=120).returncode == 0
     assert run(root, "build", "--no-cache", "--out", str(tmp_path / "clean")) == 0
     assert read_tree(root / "_site") == read_tree(tmp_path / "clean")
+
+
+def home_folder(folder: Path) -> None:
+    """A folder of someone's own files, as ``--out ~`` would find."""
+    (folder / "Documents").mkdir(parents=True)
+    (folder / "Documents/letter.txt").write_text("Dear councillor")
+    (folder / ".ssh").mkdir()
+    (folder / ".ssh/id_ed25519").write_text("secret key")
+    (folder / ".bashrc").write_text("export PATH")
+
+
+def earlier_site_and_a_letter(folder: Path) -> None:
+    """A site built before output folders were marked, with a file of someone's beside it."""
+    earlier_site(folder)
+    (folder / "letter.txt").write_text("Dear councillor")
+
+
+def earlier_site(folder: Path) -> None:
+    from manifesto.write import EVERY_SITE_FILE
+
+    for relative in (*EVERY_SITE_FILE, "articles/x/index.html", "assets/style.css", "images/a.png"):
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text("from an earlier build")
+
+
+def a_mark_that_is_a_link(folder: Path) -> None:
+    home_folder(folder)
+    (folder / ".manifesto-site").symlink_to(folder / ".bashrc")
+
+
+def a_page_of_ones_own(folder: Path) -> None:
+    (folder / "index.html").write_text("<p>my own home page</p>")
+
+
+# (what the output folder holds before the build, whether it is given as a link to that folder)
+FOREIGN_OUTPUT_FOLDERS = [
+    pytest.param(home_folder, False, id="home-folder"),
+    pytest.param(home_folder, True, id="home-folder-through-a-link"),
+    pytest.param(earlier_site_and_a_letter, False, id="earlier-site-with-another-file"),
+    pytest.param(a_mark_that_is_a_link, False, id="mark-that-is-a-link"),
+    pytest.param(a_page_of_ones_own, False, id="one-own-page"),
+]
+
+
+@pytest.mark.parametrize(("fill", "linked"), FOREIGN_OUTPUT_FOLDERS)
+def test_an_output_folder_not_made_by_the_build_is_refused_and_left_as_it_was(
+    make_site: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fill: Callable[[Path], None],
+    linked: bool,
+) -> None:
+    root = make_site()
+    folder = tmp_path / "home"
+    folder.mkdir()
+    fill(folder)
+    before = read_tree(folder)
+    links = sorted(path for path in folder.rglob("*") if path.is_symlink())
+    out = folder
+    if linked:
+        out = root / "_site"
+        out.symlink_to(folder, target_is_directory=True)
+    assert run(root, "build", "--out", str(out)) == 1
+    err = capsys.readouterr().err
+    assert "this folder already holds files that were not built here" in err
+    assert "hint: build into a new or empty folder" in err and "Traceback" not in err
+    assert "Nothing in that folder was changed." in err
+    assert read_tree(folder) == before
+    assert sorted(path for path in folder.rglob("*") if path.is_symlink()) == links
+    assert not [path for path in folder.iterdir() if path.name.startswith((".staging-", ".publishing-"))]
+
+
+def test_an_empty_folder_and_a_site_built_before_folders_were_marked_are_built_into(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_site()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(root, "build", "--out", str(empty)) == 0
+    assert (empty / "index.html").is_file() and (empty / ".manifesto-site").is_file()
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    earlier_site(earlier)
+    assert run(root, "build", "--out", str(earlier)) == 0
+    assert read_tree(earlier) == read_tree(empty)  # its stale pages (articles/x/) removed
+    assert not (earlier / "articles/x").exists()
+
+
+def test_the_mark_lists_the_files_the_build_wrote(make_site: Callable[..., Path]) -> None:
+    from manifesto.write import read_mark
+
+    root = make_site()
+    assert run(root) == 0
+    site = root / "_site"
+    files = {path for path in read_tree(site) if path != ".manifesto-site"}
+    assert read_mark(site) == files
+    assert (site / ".manifesto-site").read_text().startswith("# Built by python build.py")
+
+
+@pytest.mark.parametrize(
+    ("own", "shown"),
+    [
+        ("extra/index.html", "extra/index.html"),  # where the new page goes
+        ("extra", "extra"),  # a file where the new page's folder goes
+        ("feed.xml/notes.txt", "feed.xml"),  # a folder where the site has a file
+    ],
+)
+def test_a_file_of_ones_own_where_the_new_site_has_one_is_refused_and_kept(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str], own: str, shown: str
+) -> None:
+    root = make_site()
+    assert run(root) == 0
+    (root / "_site/feed.xml").unlink()
+    (root / "_site" / own).parent.mkdir(parents=True, exist_ok=True)
+    (root / "_site" / own).write_text("my own")
+    before = read_tree(root / "_site")
+    (root / "content/pages/extra.md").write_text("---\ntitle: Extra\n---\n\nA new page.\n")
+    capsys.readouterr()
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert f"_site/{shown}: the new site has a file or folder here, and what is here was not written" in err
+    assert read_tree(root / "_site") == before
+
+
+@contextmanager
+def mounted_tmpfs(folder: Path) -> Iterator[Callable[[str], None]]:
+    """A tmpfs mounted on ``folder`` (as a Docker volume would be), unmounted on the way out; the test is
+    skipped where mounting needs rights the tests lack. Yields a way to remount it with options ("ro")."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a file system needs root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+
+    def remount(options: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,{options}", str(folder)], check=True)
+
+    try:
+        yield remount
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_an_output_folder_that_is_a_mount_point_is_built_into_and_rebuilt(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_site({"content/articles/third.md": ARTICLE.format(title="Third", body="Third words.")})
+    with mounted_tmpfs(root / "_site"):
+        assert os.stat(root / "_site").st_dev != os.stat(root).st_dev
+        assert run(root) == 0
+        (root / "content/articles/third.md").unlink()
+        assert run(root) == 0
+        assert run(root, "build", "--no-cache", "--out", str(tmp_path / "clean")) == 0
+        assert read_tree(root / "_site") == read_tree(tmp_path / "clean")
+        assert not [path for path in (root / "_site").iterdir() if path.name.startswith(".staging-")]
+
+
+def test_a_read_only_output_folder_is_said_to_be_read_only(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    with mounted_tmpfs(root / "_site") as remount:
+        assert run(root) == 0
+        before = read_tree(root / "_site")
+        remount("ro")
+        page = root / "content/pages/about.md"
+        page.write_text(page.read_text().replace("We are councillors", "We are the councillors"))
+        capsys.readouterr()
+        assert run(root) == 1
+        err = capsys.readouterr().err
+        assert "_site: cannot write into the output folder: Read-only file system" in err
+        assert "cross-device" not in err and "Traceback" not in err
+        assert "The previous site was left as it was" in err
+        assert read_tree(root / "_site") == before
+
+
+def test_a_build_waits_for_another_into_the_same_folder_and_says_so_when_it_takes_too_long(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    from manifesto import write
+
+    root = make_site()
+    assert run(root) == 0
+    before = read_tree(root / "_site")
+    monkeypatch.setattr(write, "LOCK_WAIT_SECONDS", 0.3)
+    held = os.open(root / "_site", os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as another build holds it
+        capsys.readouterr()
+        assert run(root) == 1
+        err = capsys.readouterr().err
+        assert "_site: another build has been writing into this folder for over 0 s" in err
+        assert read_tree(root / "_site") == before
+    finally:
+        os.close(held)
+    assert run(root) == 0
+
+
+def test_two_builds_at_once_into_the_same_folder_both_succeed(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_site({"content/articles/third.md": ARTICLE.format(title="Third", body="Third words.")})
+    assert run(root) == 0
+    page = root / "content/pages/about.md"
+    page.write_text(page.read_text().replace("We are councillors", "We are the councillors"))
+    command = [sys.executable, str(REPO / "build.py"), "--root", str(root)]
+    for _ in range(3):
+        builds = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        results = [build.communicate() + (build.returncode,) for build in builds]
+        assert [code for _, _, code in results] == [0, 0], results
+    assert run(root, "build", "--no-cache", "--out", str(tmp_path / "clean")) == 0
+    assert read_tree(root / "_site") == read_tree(tmp_path / "clean")
+    assert not [
+        path for path in (root / "_site").iterdir() if path.name.startswith((".staging-", ".publishing-"))
+    ]
+
+
+def refuse_to_open(monkeypatch: pytest.MonkeyPatch, refused: Path) -> None:
+    """Opening ``refused`` (a folder to list or a file to read) fails as it does without permission.
+
+    The tests run as root, whom permissions do not stop, so the system calls are made to fail."""
+    from manifesto import load
+
+    def denied(path: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    real_scandir, real_open = os.scandir, open
+
+    def scandir(path: object) -> object:
+        return denied(path) if Path(str(path)) == refused else real_scandir(path)  # type: ignore[arg-type]
+
+    def open_file(path: object, *args: object, **kwargs: object) -> object:
+        return denied(path) if Path(str(path)) == refused else real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(load.os, "scandir", scandir)
+    monkeypatch.setattr(load, "open", open_file, raising=False)
+
+
+@pytest.mark.parametrize(
+    ("refused", "expected"),
+    [
+        ("content/articles", "content/articles: cannot read this folder: Permission denied"),
+        ("templates", "templates: cannot read this folder: Permission denied"),
+        ("content/images", "content/images: cannot read this folder: Permission denied"),
+        ("templates/page.html", "templates/page.html: cannot read this file: Permission denied"),
+    ],
+)
+def test_an_unreadable_folder_or_template_is_a_clear_error(
+    make_site: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    refused: str,
+    expected: str,
+) -> None:
+    root = make_site()
+    (root / "content/images").mkdir()
+    refuse_to_open(monkeypatch, root / refused)
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root may read any file: the test above fails the calls instead"
+)
+def test_an_unreadable_folder_is_a_clear_error_when_not_root(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    (root / "content/articles").chmod(0)
+    try:
+        assert run(root) == 1
+    finally:
+        (root / "content/articles").chmod(0o755)
+    assert "content/articles: cannot read this folder: Permission denied" in capsys.readouterr().err
