@@ -20,7 +20,9 @@ from manifesto.slugs import slugify
 from manifesto.write import PUBLISHING_FAILED
 
 # The commands other than build import what only they need when they run, so a build starts sooner.
-COMMANDS = ("build", "pdf", "serve", "check", "new", "import")
+COMMANDS = ("build", "formats", "pdf", "serve", "check", "new", "import")
+# Commands that build the site; "pdf" is the older name of "formats".
+BUILD_COMMANDS = ("build", "formats", "pdf")
 
 
 def base_path_arg(text: str) -> str:
@@ -65,8 +67,13 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build_cmd.add_argument("--timings", action="store_true", help=argparse.SUPPRESS)  # for bench/build.py
     commands.add_parser(
-        "pdf", parents=[build_cmd], add_help=False, help="build the site with manifesto.pdf (needs Chromium)"
+        "formats",
+        parents=[build_cmd],
+        add_help=False,
+        help="build the site with every format of the platform: PDF, large-print PDF, EPUB, plain text "
+        "(needs Chromium)",
     )
+    commands.add_parser("pdf", parents=[build_cmd], add_help=False, help="the same as formats")
     serve_cmd = commands.add_parser("serve", help="preview the site with live reload (drafts shown)")
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
@@ -88,7 +95,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 def failure_summary(command: str, problems: list[BuildError]) -> str:
     count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-    if command not in ("build", "pdf"):
+    if command not in BUILD_COMMANDS:
         return f"\n{command.capitalize()} failed: {count}."
     if any(problem.problem.startswith(PUBLISHING_FAILED) for problem in problems):
         return f"\nBuild failed: {count}."
@@ -104,13 +111,15 @@ def run_build(args: argparse.Namespace) -> int:
     root = args.root
     out = args.out if args.out is not None else root / "_site"
     options = RenderOptions(
-        base_path=args.base_path, drafts=args.drafts, updated=source_date(), base_url=args.base_url
+        base_path=args.base_path,
+        drafts=args.drafts,
+        updated=source_date(),
+        base_url=args.base_url,
+        formats=args.command in ("formats", "pdf"),
     )
     timings: dict[str, float] | None = {} if args.timings else None
     started = time.perf_counter()
-    result = build(
-        root, out, options, pdf=args.command == "pdf", use_cache=not args.no_cache, timings=timings
-    )
+    result = build(root, out, options, use_cache=not args.no_cache, timings=timings)
     if timings is not None:
         timings["total in build()"] = time.perf_counter() - started
         print(json.dumps({name: round(seconds, 4) for name, seconds in timings.items()}), file=sys.stderr)
@@ -127,8 +136,10 @@ def run_check(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     options = RenderOptions(base_path=args.base_path, updated=source_date(), base_url=args.base_url)
-    problems = check_site(args.root, options)
-    raise_if_any(problems)
+    checked = check_site(args.root, options)
+    for warning in checked.warnings:
+        print(warning, file=sys.stderr)
+    raise_if_any(checked.problems)
     print(f"No problems found ({time.perf_counter() - started:.2f} s).")
     return 0
 
@@ -196,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command in ("build", "pdf"):
+        if args.command in BUILD_COMMANDS:
             return run_build(args)
         if args.command == "serve":
             from manifesto.serve import serve

@@ -22,6 +22,42 @@ class Imprint:
     promoter: str
     address: str
     on_behalf_of: str = ""
+    printer: str = ""  # printed material (the PDFs) must also name its printer, with the address
+    printer_address: str = ""
+
+
+@dataclass(frozen=True)
+class ListedFormat:
+    """A format the campaign makes itself (Easy Read, audio, BSL video), as site.yaml lists it."""
+
+    label: str
+    kind: str  # one of parse.FORMAT_KINDS
+    language: str
+    file: str  # a file in content/formats/, or ""
+    url: str  # an address elsewhere, or ""
+    line: int  # in site.yaml
+
+
+@dataclass(frozen=True)
+class Format:
+    """A format of the platform as the "Other formats" page lists it: made by the build or the campaign."""
+
+    label: str
+    kind: str
+    type_name: str  # "PDF", "EPUB", "MP3 audio"
+    media_type: str
+    language: str
+    url_path: str  # a site path ("/manifesto.epub") or an absolute address
+    size: int | None  # in bytes; None for a file elsewhere
+
+    @property
+    def size_text(self) -> str:
+        """'1.2 MB', '340 KB': decimal units, as file managers and browsers show them."""
+        if self.size is None:
+            return ""
+        if self.size >= 1_000_000:
+            return f"{self.size / 1_000_000:.1f} MB"
+        return f"{max(1, round(self.size / 1000))} KB"
 
 
 @dataclass(frozen=True)
@@ -34,6 +70,7 @@ class SiteConfig:
     imprint: Imprint
     calls_to_action: tuple[Link, ...]
     nav: tuple[Link, ...]
+    formats: tuple[ListedFormat, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +197,7 @@ class Site:
     # parse.sources_digest: names all of the above but the op-eds' bodies (and site.yaml's base_url,
     # which a build may replace: see config)
     sources_digest: str = field(repr=False)
+    formats: tuple[Format, ...] = ()  # the campaign's own (site.yaml's formats), in site.yaml's order
     index: SiteIndex = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

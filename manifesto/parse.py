@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -30,8 +31,20 @@ from .frontmatter import (
     parse_yaml,
     split_front_matter,
 )
-from .load import KnownSource, SourceFile, Sources
-from .model import Article, Author, Chapter, Imprint, Link, Page, Proposal, Site, SiteConfig
+from .load import FORMAT_FILE_TYPES, FORMATS_FOLDER, KnownSource, SourceFile, Sources
+from .model import (
+    Article,
+    Author,
+    Chapter,
+    Format,
+    Imprint,
+    Link,
+    ListedFormat,
+    Page,
+    Proposal,
+    Site,
+    SiteConfig,
+)
 from .pool import map_in_processes, worker_inputs
 from .slugs import slugify
 
@@ -61,6 +74,58 @@ IMPRINT_FIELDS = {
     "promoter": Field(check_text, required=True, hint="the person or group that publishes this site"),
     "address": Field(check_text, required=True, hint="the promoter's postal address (UK imprint rules)"),
     "on_behalf_of": Field(check_text),
+    "printer": Field(check_text),
+    "printer_address": Field(check_text),
+}
+# What a format the campaign makes itself is; the Electoral Commission asks for Easy Read and audio above all.
+FORMAT_KINDS = {
+    "easy-read": "Easy Read",
+    "audio": "Audio",
+    "bsl": "British Sign Language video",
+    "braille": "Braille",
+    "large-print": "Large print",
+    "translation": "Translation",
+    "other": "Other",
+}
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+def check_kind(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if value not in FORMAT_KINDS:
+        close = difflib.get_close_matches(value, list(FORMAT_KINDS), n=1)
+        raise doc.error(
+            node,
+            f"unknown kind of format {value!r}",
+            f"did you mean '{close[0]}'?" if close else f"known kinds: {', '.join(FORMAT_KINDS)}",
+        )
+    return value
+
+
+def check_language(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if not LANGUAGE_TAG.fullmatch(value):
+        raise doc.error(node, f"'{key}' must be a language code, not {value!r}", "for example  en-GB  or  cy")
+    return value
+
+
+def check_address(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if not value.startswith(("https://", "http://")) or any(c in value for c in ' "<>'):
+        raise doc.error(
+            node,
+            f"'{key}' must be a full address (https://…), not {value!r}",
+            "for a file of your own, put it in content/formats/ and write  file: its-name.pdf",
+        )
+    return value
+
+
+FORMAT_FIELDS = {
+    "label": Field(check_text, required=True, hint='name the format:  label: "Easy Read"'),
+    "kind": Field(check_kind, required=True, hint=f"add  kind: …  (one of {', '.join(FORMAT_KINDS)})"),
+    "file": Field(check_text),
+    "url": Field(check_address),
+    "language": Field(check_language),
 }
 SITE_FIELDS = {
     "title": Field(check_text, required=True),
@@ -71,6 +136,7 @@ SITE_FIELDS = {
     "imprint": Field(check_record(IMPRINT_FIELDS, "the imprint"), required=True),
     "calls_to_action": Field(check_list(check_record(LINK_FIELDS, "a call to action"))),
     "nav": Field(check_list(check_record(LINK_FIELDS, "a navigation link"))),
+    "formats": Field(check_list(check_record(FORMAT_FIELDS, "a format"))),
 }
 ARTICLE_FIELDS = {
     "title": Field(check_text, required=True, hint='add a headline:  title: "…"'),
@@ -115,6 +181,7 @@ RESERVED_PAGE_SLUGS = {
     "images",
     "search",
     "pagefind",
+    "formats",
 }
 
 
@@ -181,16 +248,105 @@ def parse_config(source: SourceFile) -> SiteConfig:
     values, errors = check_fields(doc, doc.root, SITE_FIELDS, "site.yaml")
     raise_if_any(errors)
     imprint = values["imprint"]
+    language = values.get("language", "en-GB")
+    if bool(imprint.get("printer")) != bool(imprint.get("printer_address")):
+        given, missing = (
+            ("printer", "printer_address") if imprint.get("printer") else ("printer_address", "printer")
+        )
+        errors.append(
+            BuildError(
+                source.path,
+                imprint["_line"],
+                f"the imprint has a '{given}' but no '{missing}'",
+                "printed material must carry the printer's name and postal address: give both",
+            )
+        )
+    for listed in values.get("formats", ()):
+        if bool(listed.get("file")) == bool(listed.get("url")):
+            errors.append(
+                BuildError(
+                    source.path,
+                    listed["_line"],
+                    f"the format '{listed['label']}' needs either a 'file' or a 'url', "
+                    + ("not both" if listed.get("file") else "and has neither"),
+                    "file: names a file in content/formats/ (for example  file: easy-read.pdf); "
+                    "url: a full address elsewhere (for example a video's page)",
+                )
+            )
+    raise_if_any(errors)
     return SiteConfig(
         title=values["title"],
         tagline=values["tagline"],
         description=values["description"],
-        language=values.get("language", "en-GB"),
+        language=language,
         base_url=values["base_url"],
-        imprint=Imprint(imprint["promoter"], imprint["address"], imprint.get("on_behalf_of", "")),
+        imprint=Imprint(
+            imprint["promoter"],
+            imprint["address"],
+            imprint.get("on_behalf_of", ""),
+            imprint.get("printer", ""),
+            imprint.get("printer_address", ""),
+        ),
         calls_to_action=tuple(Link(item["label"], item["url"]) for item in values.get("calls_to_action", ())),
         nav=tuple(Link(item["label"], item["url"]) for item in values.get("nav", ())),
+        formats=tuple(
+            ListedFormat(
+                item["label"],
+                item["kind"],
+                item.get("language", language),
+                item.get("file", ""),
+                item.get("url", ""),
+                item["_line"],
+            )
+            for item in values.get("formats", ())
+        ),
     )
+
+
+def campaign_formats(sources: Sources, config: SiteConfig) -> tuple[tuple[Format, ...], list[BuildError]]:
+    """site.yaml's formats, each file found in content/formats/ with its size; a missing file, or one of a
+    type that is not published (load.FORMAT_FILE_TYPES), is an error at its line."""
+    files = {asset.url_path: asset for asset in sources.format_files}
+    formats: list[Format] = []
+    errors: list[BuildError] = []
+    for listed in config.formats:
+        if listed.url:
+            formats.append(
+                Format(listed.label, listed.kind, "Web page", "text/html", listed.language, listed.url, None)
+            )
+            continue
+        name = listed.file.removeprefix(FORMATS_FOLDER + "/")
+        suffix = PurePosixPath(name).suffix.lower()
+        url_path = "/formats/" + name
+        if suffix not in FORMAT_FILE_TYPES:
+            errors.append(
+                BuildError(
+                    sources.config.path,
+                    listed.line,
+                    f"the format '{listed.label}' is a {suffix or 'file without a type'}, which is not published",
+                    f"formats may be files of these types: {', '.join(FORMAT_FILE_TYPES)}",
+                )
+            )
+        elif url_path not in files or ".." in PurePosixPath(name).parts:
+            present = [path.removeprefix("/formats/") for path in files]
+            close = difflib.get_close_matches(name, present, n=1)
+            errors.append(
+                BuildError(
+                    sources.config.path,
+                    listed.line,
+                    f"no file {FORMATS_FOLDER}/{name} for the format '{listed.label}'",
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else f"put the file in {FORMATS_FOLDER}/ and give its name, for example  file: easy-read.pdf",
+                )
+            )
+        else:
+            media_type, type_name = FORMAT_FILE_TYPES[suffix]
+            size = len(files[url_path].data)
+            formats.append(
+                Format(listed.label, listed.kind, type_name, media_type, listed.language, url_path, size)
+            )
+    return tuple(formats), errors
 
 
 def field_lines(doc: Document) -> dict[str, int]:
@@ -681,9 +837,11 @@ def parse_site(
             )
         )
     errors.extend(check_nav(sources.config, config, anchors_by_url))
+    formats, format_errors = campaign_formats(sources, config)
+    errors.extend(format_errors)
     raise_if_any(errors)
     made_from = sources_digest(sources.config, entries, drafts=drafts, base_path=base_path)
-    return Site(config, chapters, articles, pages, authors, made_from)
+    return Site(config, chapters, articles, pages, authors, made_from, formats)
 
 
 def sources_digest(config: SourceFile, entries: list[Entry], *, drafts: bool, base_path: str) -> str:

@@ -21,10 +21,13 @@ from urllib.parse import urlsplit
 
 from .errors import BuildError
 from .linkcheck import output_path_for
-from .render import RenderOptions
+from .render import LARGE_PRINT_PATH, RenderOptions
 
 PDF_URL_PATH = "/manifesto.pdf"
+LARGE_PRINT_PDF_URL_PATH = "/manifesto-large-print.pdf"
 MANIFESTO_URL_PATH = "/manifesto/"
+# Each printed page of the site (render.printed_jobs), by the address of its PDF.
+PRINTED_PAGES = {PDF_URL_PATH: MANIFESTO_URL_PATH, LARGE_PRINT_PDF_URL_PATH: LARGE_PRINT_PATH}
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Needed to run as root in containers and CI; the pages printed are our own, served on loopback.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage"]
@@ -150,8 +153,9 @@ def no_browser_error(problem: str) -> BuildError:
     )
 
 
-def print_manifesto(pages: dict[str, bytes], options: RenderOptions) -> ManifestoPdf:
-    """Print the built /manifesto/ page to PDF with its print style sheet (A4, page numbers, outline)."""
+def print_manifesto(pages: dict[str, bytes], options: RenderOptions) -> tuple[ManifestoPdf, ...]:
+    """Print the built /manifesto/ page and its large-print edition to PDF with their print style sheets
+    (A4, page numbers), tagged and with an outline of their headings."""
     try:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
@@ -176,9 +180,13 @@ def print_manifesto(pages: dict[str, bytes], options: RenderOptions) -> Manifest
                 f"cannot start a browser to print the PDF: {error.message.splitlines()[0]}"
             ) from None
         try:
-            page = browser.new_page()
-            page.goto(site_url + MANIFESTO_URL_PATH.lstrip("/"), wait_until="load")
-            data = page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True)
+            printed = []
+            for pdf_path, page_path in PRINTED_PAGES.items():
+                page = browser.new_page()
+                page.goto(site_url + page_path.lstrip("/"), wait_until="load")
+                data = page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True)
+                printed.append(ManifestoPdf(fixed_dates(data, options.updated), pdf_path))
+                page.close()
         finally:
             browser.close()
-    return ManifestoPdf(fixed_dates(data, options.updated))
+    return tuple(printed)

@@ -37,6 +37,8 @@ MONTHS = [
     "December",
 ]
 FEED_PATH = "/feed.xml"
+FORMATS_PATH = "/formats/"  # the "Other formats" page
+LARGE_PRINT_PATH = "/large-print/"  # printed to the large-print PDF; not a page of the site
 TEMPLATE_SUFFIXES = ["html", "xml", "txt"]  # of the files in templates/ that are templates (not assets/)
 PAGES_A_BATCH = 64  # pages a worker renders before handing them over (to be written, by the build)
 # How often render_page_unless asks whether to stop (the manifesto of 1,000 op-eds takes ~0.1 s).
@@ -49,6 +51,7 @@ class RenderOptions:
     drafts: bool = False  # shown in the preview, marked as drafts
     updated: datetime.datetime | None = None  # the feed's time when no op-ed has a date (SOURCE_DATE_EPOCH)
     base_url: str | None = None  # replaces site.yaml's base_url (GitHub Pages tells the workflow its address)
+    formats: bool = False  # the build makes every format of the platform (python build.py formats)
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,8 @@ def make_env(
         manifesto_body=lambda article: manifesto_body(env, article),
         drafts_shown=options.drafts,
         feed_path=FEED_PATH,
+        formats_path=FORMATS_PATH,
+        other_formats=site.formats,  # with the build's own formats, when it makes them (pipeline.py)
     )
     return env
 
@@ -251,13 +256,28 @@ def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
         yield PageJob(f"authors/{author.slug}/index.html", author.url_path, "author.html", {"author": author})
     for page in site.pages:
         yield PageJob(f"{page.slug}/index.html", page.url_path, "page.html", {"page": page})
-    yield PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {}, every_op_ed=True)
+    yield manifesto_job()
+    if options.formats or site.formats:
+        yield PageJob("formats/index.html", FORMATS_PATH, "formats.html", {})
     yield PageJob("search/index.html", "/search/", "search.html", {})
     yield PageJob("404.html", "/404.html", "404.html", {})
     feed = {"updated": feed_updated(site, options), "entries": feed_entries(site)}
     yield PageJob("feed.xml", FEED_PATH, "feed.xml", feed)
     yield PageJob("sitemap.xml", "/sitemap.xml", "sitemap.xml", {})
     yield PageJob("robots.txt", "/robots.txt", "robots.txt", {})
+
+
+def manifesto_job() -> PageJob:
+    return PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {}, every_op_ed=True)
+
+
+def printed_jobs() -> list[PageJob]:
+    """The pages printed to PDF: the platform on one page, and its large-print edition (clear-print
+    guidance: 18 pt sans-serif, left-aligned, generous spacing), which is printed, not published."""
+    large_print = PageJob(
+        "large-print/index.html", LARGE_PRINT_PATH, "large-print.html", {}, every_op_ed=True
+    )
+    return [manifesto_job(), large_print]
 
 
 def template_frame(error: BaseException, templates_dir: Path) -> tuple[Path, int | None] | None:

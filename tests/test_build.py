@@ -41,6 +41,7 @@ PAGE_FILES = [
     "sitemap.xml",
     "robots.txt",
     "assets/style.css",
+    "assets/large-print.css",
     "assets/favicon.svg",
     "assets/search.js",
     "assets/social-card.png",
@@ -473,10 +474,17 @@ def test_leftovers_of_a_killed_build_are_cleared(make_site: Callable[..., Path])
 
 
 def test_every_field_is_documented_in_the_readme() -> None:
-    from manifesto.parse import ARTICLE_FIELDS, CHAPTER_FIELDS, IMPRINT_FIELDS, PAGE_FIELDS, SITE_FIELDS
+    from manifesto.parse import (
+        ARTICLE_FIELDS,
+        CHAPTER_FIELDS,
+        FORMAT_FIELDS,
+        IMPRINT_FIELDS,
+        PAGE_FIELDS,
+        SITE_FIELDS,
+    )
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    for fields in (SITE_FIELDS, IMPRINT_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS, PAGE_FIELDS):
+    for fields in (SITE_FIELDS, IMPRINT_FIELDS, FORMAT_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS, PAGE_FIELDS):
         for name in fields:
             assert f"`{name}`" in readme, name
 
