@@ -251,9 +251,9 @@ def render_all(root: Path, options: RenderOptions, *, memo: Memo | None = None) 
     return BuildResult(built.site, sink.pages)
 
 
-def printable_pages(root: Path, options: RenderOptions, memo: Memo) -> dict[str, bytes]:
-    """The pages printed to PDF (render.printed_jobs) and the assets they show, in memory; raises
-    BuildError for any mistake in the user's files, as a build would."""
+def printable_pages(root: Path, options: RenderOptions, memo: Memo) -> tuple[Site, dict[str, bytes]]:
+    """The pages printed to PDF (render.printed_jobs) and the assets they show, in memory, with the site;
+    raises BuildError for any mistake in the user's files, as a build would."""
     sources = load_sources(root, lambda path: memo.lookup("source", path))
     site = parse_site(sources, drafts=options.drafts, base_path=options.base_path, memo=memo)
     if options.base_url:
@@ -262,19 +262,21 @@ def printable_pages(root: Path, options: RenderOptions, memo: Memo) -> dict[str,
     pages = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
     for job in printed_jobs():
         pages[job.output_path] = render_page(env, job, root / "templates", root).data
-    return pages
+    return site, pages
 
 
 def print_editions(root: Path, options: RenderOptions, memo: Memo) -> tuple[ManifestoPdf, ...]:
     """The platform printed to PDF, and its large-print edition (pdf.py); printed again only when the
     pages printed have changed (a memo entry holds the PDFs by a digest of those pages)."""
-    from .pdf import print_manifesto  # only PDF builds need it (and the HTTP server it prints through)
+    from .pdf import print_manifesto  # only builds with the formats need it (and the browser it drives)
 
-    pages = printable_pages(root, options, memo)
-    key = digest(
-        repr(options), *(f"{path}:{hashlib.sha256(data).hexdigest()}" for path, data in sorted(pages.items()))
+    site, pages = printable_pages(root, options, memo)
+    address = site.config.base_url  # where the PDFs' links lead
+    files = (f"{path}:{hashlib.sha256(data).hexdigest()}" for path, data in sorted(pages.items()))
+    key = digest(repr(options), address, *files)
+    printed: tuple[ManifestoPdf, ...] = memo.get(
+        "printed", key, lambda: print_manifesto(pages, options, address)
     )
-    printed: tuple[ManifestoPdf, ...] = memo.get("printed", key, lambda: print_manifesto(pages, options))
     return printed
 
 
