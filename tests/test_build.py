@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, read_tree, run, sample_files, write_files
+from conftest import REPO, SITE_YAML, read_tree, run, sample_files, write_files
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -377,6 +377,46 @@ BAD_INPUTS = [
         "templates/page.html:4: template syntax error",
         id="template-syntax-error",
     ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "formats:\n  - label: Easy Read\n    kind: easy-read\n    file: easy-reed.pdf\n",
+        "site.yaml:18: no file content/formats/easy-reed.pdf for the format 'Easy Read'\n"
+        "  hint: did you mean 'easy-read.pdf'?",
+        id="format-file-missing",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "formats:\n  - label: Easy Read\n    kind: easy-read\n    file: easy-read.html\n",
+        "site.yaml:18: the format 'Easy Read' is a .html, which is not published\n"
+        "  hint: formats may be files of these types: .pdf, .docx, .epub, .txt, .mp3, .m4a, .mp4, .webm",
+        id="format-file-type-not-published",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML
+        + "formats:\n  - label: Audio\n    kind: audio\n    file: a.mp3\n    url: https://example.org/a\n",
+        "site.yaml:18: the format 'Audio' needs either a 'file' or a 'url', not both",
+        id="format-file-and-url",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "formats:\n  - label: Easy Read\n    kind: easy-reed\n    file: easy-read.pdf\n",
+        "site.yaml:19: unknown kind of format 'easy-reed'\n  hint: did you mean 'easy-read'?",
+        id="format-unknown-kind",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "formats:\n  - label: BSL\n    kind: bsl\n    url: www.example.org/bsl\n",
+        "site.yaml:20: 'url' must be a full address (https://…), not 'www.example.org/bsl'",
+        id="format-address-not-absolute",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML.replace("AB1 2CD\n", "AB1 2CD\n  printer: Print Co\n", 1),
+        "site.yaml:7: the imprint has a 'printer' but no 'printer_address'\n"
+        "  hint: printed material must carry the printer's name and postal address: give both",
+        id="printer-without-address",
+    ),
 ]
 
 
@@ -584,6 +624,12 @@ EDITS = [
     ("templates/article.html", "Share this op-ed", "Share this"),
     ("site.yaml", "tagline: A platform", "tagline: The platform"),
     ("templates/assets/style.css", "--measure: 40rem;", "--measure: 38rem;"),
+    (
+        "site.yaml",
+        "nav:\n",
+        "formats:\n  - label: Easy Read\n    kind: easy-read\n    file: easy-read.pdf\nnav:\n",
+    ),
+    ("content/formats/easy-read.pdf", "An Easy Read version", "An Easy Read version, revised"),
 ]
 
 
