@@ -1,10 +1,11 @@
 """The whole build, top to bottom: sources → site → a plan of every output → bytes in a sink.
 
-One function, ``build_site``, makes every site: ``build`` into a folder with the memo on disk (``.cache/``),
-``check`` and the PDF's printing in memory, and the preview in memory with a memo that lives as long as its
-session. No stage knows which of these it runs in. What makes a rebuild cheap is the memo layer (memo.py):
-front matter, Markdown, compiled templates and index parts are memo entries, and every output is a traced
-entry, kept as the sink holds it while its key and what it read are as they were.
+One function, ``build_site``, makes every site: ``build`` into a folder with the memo on disk (``.cache/``)
+(with every format of the platform, its PDFs printed first: ``print_editions``), ``check`` in memory, and
+the preview in memory with a memo that lives as long as its session. No stage knows which of these it runs
+in. What makes a rebuild cheap is the memo layer (memo.py): front matter, Markdown, compiled templates,
+index parts and the printed PDFs are memo entries, and every output is a traced entry, kept as the sink
+holds it while its key and what it read are as they were.
 """
 
 from __future__ import annotations
