@@ -91,7 +91,16 @@ def served_build(tmp_path_factory: pytest.TempPathFactory, base_path: str = "") 
     out = tmp_path_factory.mktemp("site") / "_site"
     # As published: with every format of the platform, and the page that lists them. In a process of its
     # own: its printing drives a browser too, which Playwright does not allow inside this module's.
-    command = ["--root", str(REPO), "formats", "--out", str(out), "--base-path", base_path or "/"]
+    command = [
+        "--root",
+        str(REPO),
+        "formats",
+        "--out",
+        str(out),
+        "--base-path",
+        base_path or "/",
+        "--no-cache",
+    ]
     subprocess.run([sys.executable, str(REPO / "build.py"), *command], check=True, capture_output=True)
     pages = {path.relative_to(out).as_posix(): path.read_bytes() for path in out.rglob("*") if path.is_file()}
     with serve_pages(pages, base_path) as site_url:

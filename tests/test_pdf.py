@@ -56,7 +56,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("printed") / "_site"
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("SOURCE_DATE_EPOCH", raising=False)
-        assert build.main(["--root", str(REPO), "pdf", "--out", str(out)]) == 0
+        assert build.main(["--root", str(REPO), "pdf", "--out", str(out), "--no-cache"]) == 0
     yield out
 
 
