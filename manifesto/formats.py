@@ -161,28 +161,37 @@ def text_blocks(
                 + " ".join(inline_text(element, site, options).split())
             )
         elif tag in {"ul", "ol"}:
+            lines = []  # one block: a list's items are not set apart by blank lines
             for number, item in enumerate(element.findall("li"), start=1):
                 mark = f"{number}." if tag == "ol" else "-"
-                inner = list(text_blocks([item], site, options, level))
-                yield from (
+                inner = "\n".join(text_blocks([item], site, options, level)).split("\n")
+                lines += [
                     quote + (mark if index == 0 else "  ") + " " + line for index, line in enumerate(inner)
-                )
+                ]
+            yield "\n".join(lines)
         elif tag == "li":
-            nested = [child for child in element if child.tag in BLOCKS]
-            if nested:
-                yield from text_blocks(nested, site, options, level)
-            else:
-                yield clean(inline_text(element, site, options))
+            # An item's own words first (a tight list's item is text), then any lists or paragraphs in it.
+            lead = [element.text or ""]
+            for child in element:
+                if child.tag not in BLOCKS:
+                    lead += [inline_piece(child, site, options), child.tail or ""]
+            if clean("".join(lead)):
+                yield clean("".join(lead))
+            yield from text_blocks([child for child in element if child.tag in BLOCKS], site, options, level)
         elif tag == "blockquote":
             yield from text_blocks(list(element), site, options, level, quote + "> ")
         elif tag == "div" and "footnote" in (element.get("class") or "").split():
-            yield quote + "Notes:"
+            notes = [quote + "Notes:"]
             for number, item in enumerate(element.iter("li"), start=1):
-                notes = list(text_blocks(list(item), site, options, level))
-                yield quote + f"[{number}] " + " ".join(notes)
+                note = " ".join(text_blocks(list(item), site, options, level))
+                notes.append(quote + f"[{number}] " + note)
+            yield "\n".join(notes)
         elif tag == "table":
-            for row in element.iter("tr"):
-                yield quote + " | ".join(clean(inline_text(cell, site, options)) for cell in row)
+            cells = (
+                " | ".join(clean(inline_text(cell, site, options)) for cell in row)
+                for row in element.iter("tr")
+            )
+            yield "\n".join(quote + row for row in cells)
         elif tag == "dl":
             for child in element:
                 prefix = "" if child.tag == "dt" else "  "
@@ -234,7 +243,7 @@ def text_edition(site: Site, options: RenderOptions) -> bytes:
         lines += [f"  - {article.title}, by {article.author}" for article in site.articles_in(chapter)]
     for number, chapter in enumerate(site.chapters, start=1):
         lines += ["", "", heading(2, f"Chapter {number}. {chapter.title}"), "", clean(chapter.summary), ""]
-        lines += spaced(text_blocks(fragment_elements(chapter.intro_html), site, options, level=2))
+        lines += spaced(text_blocks(fragment_elements(chapter.intro_html), site, options, level=1))
         if chapter.proposals:
             lines += [heading(3, "Key proposals"), ""]
             lines += spaced(proposal_lines(site, chapter, number))

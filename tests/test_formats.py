@@ -49,6 +49,7 @@ Councils should build again, as [the first op-ed](first-op-ed.md) argues and the
 
 - Buy land at fair prices.
 - Borrow to build.
+    - From the Public Works Loan Board.
 
 > A council that builds is a council that plans.
 
@@ -193,9 +194,10 @@ def test_the_text_edition_marks_headings_and_proposals_and_writes_links_out(tmp_
     assert "(https://example.org/platform/articles/first-op-ed/#councils-are-the-last-line-of)" in text
     assert "as the first op-ed (https://example.org/platform/articles/first-op-ed/) argues" in text
     assert "the census (https://example.org/census) shows.[1]" in text
-    assert "[1] Office for National Statistics, 2021." in text
+    assert "\nNotes:\n[1] Office for National Statistics, 2021.\n" in text
     assert "- Buy land at fair prices.\n" in text and "> A council that builds" in text
-    assert "Year | Homes\n\n2020 | 120" in text or "Year | Homes\n2020 | 120" in text
+    assert "- Borrow to build.\n   - From the Public Works Loan Board.\n" in text  # an item's own words kept
+    assert "\nYear | Homes\n2020 | 120\n" in text
     assert "[Image: A street of new council homes]" in text
     assert text.rstrip().endswith("Promoted by Jo Bloggs, 1 High Street, Anytown AB1 2CD.")
     assert "\n\n\n\n" not in text and text.endswith("\n") and "\r" not in text
