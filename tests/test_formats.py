@@ -8,6 +8,7 @@ poppler: those tests are skipped only when they are missing and CI is unset.
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import re
@@ -26,7 +27,7 @@ from lxml import html as lxml_html
 from test_pdf import need_tools, page_texts
 
 from manifesto import formats
-from manifesto.load import load_sources
+from manifesto.load import Asset, load_sources
 from manifesto.memo import Memo
 from manifesto.model import Format, Site
 from manifesto.parse import parse_site
@@ -116,7 +117,7 @@ def rich_site(folder: Path, **changes: str) -> Path:
     return root
 
 
-def model_of(root: Path) -> tuple[Site, tuple]:  # type: ignore[type-arg]
+def model_of(root: Path) -> tuple[Site, tuple[Asset, ...]]:
     sources = load_sources(root)
     return parse_site(sources), sources.assets
 
@@ -244,8 +245,6 @@ def test_the_epub_is_the_same_bytes_every_time_and_its_zip_is_fixed(tmp_path: Pa
         b'<meta property="dcterms:modified">2021-03-04T00:00:00Z</meta>'
         in epub_entries(first)["EPUB/content.opf"]
     )
-    import datetime
-
     later = RenderOptions(updated=datetime.datetime(2024, 7, 4, 12, tzinfo=datetime.UTC))
     opf = epub_entries(formats.epub_edition(site, assets, later))["EPUB/content.opf"]
     assert b"2024-07-04T12:00:00Z" in opf
