@@ -21,7 +21,9 @@ from manifesto.slugs import slugify
 from manifesto.write import FOREIGN_FOLDER, PUBLISHING_FAILED
 
 # The commands other than build import what only they need when they run, so a build starts sooner.
-COMMANDS = ("build", "pdf", "serve", "check", "new", "import")
+COMMANDS = ("build", "formats", "pdf", "serve", "check", "new", "import")
+# Commands that build the site; "pdf" is the older name of "formats".
+BUILD_COMMANDS = ("build", "formats", "pdf")
 
 
 def base_path_arg(text: str) -> str:
@@ -71,8 +73,13 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build_cmd.add_argument("--timings", action="store_true", help=argparse.SUPPRESS)  # for bench/build.py
     commands.add_parser(
-        "pdf", parents=[build_cmd], add_help=False, help="build the site with manifesto.pdf (needs Chromium)"
+        "formats",
+        parents=[build_cmd],
+        add_help=False,
+        help="build the site with every format of the platform: PDF, large-print PDF, EPUB, plain text "
+        "(needs Chromium)",
     )
+    commands.add_parser("pdf", parents=[build_cmd], add_help=False, help="the same as formats")
     serve_cmd = commands.add_parser("serve", help="preview the site with live reload (drafts shown)")
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
@@ -103,7 +110,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 def failure_summary(command: str, problems: list[BuildError]) -> str:
     count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-    if command not in ("build", "pdf"):
+    if command not in BUILD_COMMANDS:
         return f"\n{command.capitalize()} failed: {count}."
     if any(problem.problem.startswith(PUBLISHING_FAILED) for problem in problems):
         return f"\nBuild failed: {count}."
@@ -117,10 +124,10 @@ def source_date() -> datetime.datetime | None:
     return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC) if epoch.isdigit() else None
 
 
-def print_warnings(site: Site) -> None:
-    """What an editor should know (``Site.warnings``) and what must be filled in before the site is
-    published (``Site.unfinished``): shown, but not a failure (see --publish)."""
-    for warning in (*site.warnings, *site.unfinished):
+def print_warnings(site: Site, more: list[BuildError] | None = None) -> None:
+    """What an editor should know (``Site.warnings``, and ``more`` from check) and what must be filled in
+    before the site is published (``Site.unfinished``): shown, but not a failure (see --publish)."""
+    for warning in (*site.warnings, *(more or ()), *site.unfinished):
         print(warning.text("warning"), file=sys.stderr)
     if site.unfinished:
         one = len(site.unfinished) == 1
@@ -137,12 +144,11 @@ def run_build(args: argparse.Namespace) -> int:
         updated=source_date(),
         base_url=args.base_url,
         publish=args.publish,
+        formats=args.command in ("formats", "pdf"),
     )
     timings: dict[str, float] | None = {} if args.timings else None
     started = time.perf_counter()
-    result = build(
-        root, out, options, pdf=args.command == "pdf", use_cache=not args.no_cache, timings=timings
-    )
+    result = build(root, out, options, use_cache=not args.no_cache, timings=timings)
     if timings is not None:
         timings["total in build()"] = time.perf_counter() - started
         print(json.dumps({name: round(seconds, 4) for name, seconds in timings.items()}), file=sys.stderr)
@@ -162,9 +168,9 @@ def run_check(args: argparse.Namespace) -> int:
     options = RenderOptions(
         base_path=args.base_path, updated=source_date(), base_url=args.base_url, publish=args.publish
     )
-    problems, site = check_site(args.root, options)
-    raise_if_any(problems)
-    print_warnings(site)
+    checked = check_site(args.root, options)
+    raise_if_any(checked.problems)
+    print_warnings(checked.site, checked.warnings)
     print(f"No problems found ({time.perf_counter() - started:.2f} s).")
     return 0
 
@@ -236,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command in ("build", "pdf"):
+        if args.command in BUILD_COMMANDS:
             return run_build(args)
         if args.command == "serve":
             from manifesto.serve import serve

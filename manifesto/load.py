@@ -17,6 +17,20 @@ from .errors import BuildError, raise_if_any
 CONTENT_KINDS = ("chapters", "articles", "pages")
 # Files copied to the site as they are: (folder under the project root, URL prefix).
 ASSET_FOLDERS = (("templates/assets", "/assets/"), ("content/images", "/images/"))
+# The campaign's own formats of the platform (Easy Read, audio, BSL video), published when site.yaml
+# lists them, and only of these types: suffix -> (media type, what readers are told the file is).
+FORMATS_FOLDER = "content/formats"
+FORMATS_URL_PREFIX = "/formats/"
+FORMAT_FILE_TYPES = {
+    ".pdf": ("application/pdf", "PDF"),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word document"),
+    ".epub": ("application/epub+zip", "EPUB"),
+    ".txt": ("text/plain", "Plain text"),
+    ".mp3": ("audio/mpeg", "MP3 audio"),
+    ".m4a": ("audio/mp4", "M4A audio"),
+    ".mp4": ("video/mp4", "MP4 video"),
+    ".webm": ("video/webm", "WebM video"),
+}
 # File systems stamp times coarsely (a kernel tick on Linux, 2 s on FAT): a file changed this recently
 # when it was read may change again without its stamp changing, so its stamp is not kept for the next build.
 RACY_NS = 2_000_000_000
@@ -102,6 +116,9 @@ class Sources:
     templates_digest: str = ""  # names every template (what the pages are drawn with)
     # When each op-ed's file was last committed (committed_times), by its shown path; empty without git.
     committed: dict[str, int] = field(default_factory=dict)
+    # content/formats/'s files of a type in FORMAT_FILE_TYPES, sorted by URL path: published only when
+    # site.yaml lists them (parse.py)
+    format_files: tuple[Asset, ...] = ()
 
 
 def decode_text(data: bytes, shown_path: Path) -> str:
@@ -150,10 +167,12 @@ def source_area(path: str) -> str | None:
         return None
     if path == "site.yaml":
         return "site"
-    if path.startswith(("templates/assets/", "content/images/")):
+    if path.startswith(("templates/assets/", "content/images/", FORMATS_FOLDER + "/")):
         return "asset"
     if path.startswith("templates/"):
         return "site"
+    if path.startswith("content/formats/"):
+        return "site"  # the Other formats page shows each file's size
     if path.startswith(("content/articles/", "content/chapters/", "content/pages/")):
         return "site" if parts.suffix.lower() == ".md" else None
     return None
@@ -340,20 +359,24 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
             except BuildError as error:
                 errors.append(error)
     assets: list[Asset] = []
-    for folder, prefix in ASSET_FOLDERS:
+    format_files: list[Asset] = []
+    for folder, prefix in (*ASSET_FOLDERS, (FORMATS_FOLDER, FORMATS_URL_PREFIX)):
         base = root / folder
+        found = format_files if folder == FORMATS_FOLDER else assets
         try:
             listed_assets = list_files(base, root, real_root)
         except BuildError as error:
             errors.append(error)
             continue
         for listed in listed_assets:
+            if found is format_files and listed.path.suffix.lower() not in FORMAT_FILE_TYPES:
+                continue  # never published, so never read
             try:
                 check_regular(listed)
                 if listed.must_check:
                     check_inside(listed.path, real_root, listed.shown)
                 url_path = prefix + listed.path.relative_to(base).as_posix()
-                assets.append(Asset(listed.shown, url_path, listed.path.read_bytes()))
+                found.append(Asset(listed.shown, url_path, listed.path.read_bytes()))
             except BuildError as error:
                 errors.append(error)
             except OSError as error:
@@ -379,4 +402,7 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
     assert config is not None
     assets_in_order = tuple(sorted(assets, key=lambda asset: asset.url_path))
     committed = committed_times(root, "content/articles")
-    return Sources(config, tuple(files), assets_in_order, templates_digest.hexdigest(), committed)
+    formats_in_order = tuple(sorted(format_files, key=lambda asset: asset.url_path))
+    return Sources(
+        config, tuple(files), assets_in_order, templates_digest.hexdigest(), committed, formats_in_order
+    )

@@ -26,6 +26,42 @@ class Imprint:
     address: str
     on_behalf_of: str = ""  # the person or group the site is published for, when not the promoter
     on_behalf_of_address: str = ""
+    printer: str = ""  # printed material (the PDFs) must also name its printer, with the address
+    printer_address: str = ""
+
+
+@dataclass(frozen=True)
+class ListedFormat:
+    """A format the campaign makes itself (Easy Read, audio, BSL video), as site.yaml lists it."""
+
+    label: str
+    kind: str  # one of parse.FORMAT_KINDS
+    language: str
+    file: str  # a file in content/formats/, or ""
+    url: str  # an address elsewhere, or ""
+    line: int  # in site.yaml
+
+
+@dataclass(frozen=True)
+class Format:
+    """A format of the platform as the "Other formats" page lists it: made by the build or the campaign."""
+
+    label: str
+    kind: str
+    type_name: str  # "PDF", "EPUB", "MP3 audio"
+    media_type: str
+    language: str
+    url_path: str  # a site path ("/manifesto.epub") or an absolute address
+    size: int | None  # in bytes; None for a file elsewhere
+
+    @property
+    def size_text(self) -> str:
+        """'1.2 MB', '340 KB': decimal units, as file managers and browsers show them."""
+        if self.size is None:
+            return ""
+        if self.size >= 1_000_000:
+            return f"{self.size / 1_000_000:.1f} MB"
+        return f"{max(1, round(self.size / 1000))} KB"
 
 
 @dataclass(frozen=True)
@@ -43,6 +79,8 @@ class SiteConfig:
     @property
     def contact_href(self) -> str:
         return self.contact if self.contact.startswith("https://") else f"mailto:{self.contact}"
+
+    formats: tuple[ListedFormat, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,6 +253,7 @@ class Site:
     warnings: tuple[BuildError, ...] = field(default=(), repr=False, compare=False)
     # What must be filled in before publishing (parse.unfinished_fields): warnings, or problems with --publish
     unfinished: tuple[BuildError, ...] = field(default=(), repr=False, compare=False)
+    formats: tuple[Format, ...] = ()  # the campaign's own (site.yaml's formats), in site.yaml's order
     index: SiteIndex = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

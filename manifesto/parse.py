@@ -35,8 +35,20 @@ from .frontmatter import (
     split_front_matter,
 )
 from .images import check_images
-from .load import KnownSource, SourceFile, Sources
-from .model import Article, Author, Chapter, Imprint, Link, Page, Proposal, Site, SiteConfig
+from .load import FORMAT_FILE_TYPES, FORMATS_FOLDER, KnownSource, SourceFile, Sources
+from .model import (
+    Article,
+    Author,
+    Chapter,
+    Format,
+    Imprint,
+    Link,
+    ListedFormat,
+    Page,
+    Proposal,
+    Site,
+    SiteConfig,
+)
 from .pool import map_in_processes, worker_inputs
 from .slugs import name_key, name_slug, slugify
 
@@ -124,6 +136,58 @@ IMPRINT_FIELDS = {
     "address": Field(check_text, required=True, hint="the promoter's postal address (UK imprint rules)"),
     "on_behalf_of": Field(check_text),
     "on_behalf_of_address": Field(check_text),
+    "printer": Field(check_text),
+    "printer_address": Field(check_text),
+}
+# What a format the campaign makes itself is; the Electoral Commission asks for Easy Read and audio above all.
+FORMAT_KINDS = {
+    "easy-read": "Easy Read",
+    "audio": "Audio",
+    "bsl": "British Sign Language video",
+    "braille": "Braille",
+    "large-print": "Large print",
+    "translation": "Translation",
+    "other": "Other",
+}
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+def check_kind(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if value not in FORMAT_KINDS:
+        close = difflib.get_close_matches(value, list(FORMAT_KINDS), n=1)
+        raise doc.error(
+            node,
+            f"unknown kind of format {value!r}",
+            f"did you mean '{close[0]}'?" if close else f"known kinds: {', '.join(FORMAT_KINDS)}",
+        )
+    return value
+
+
+def check_language(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if not LANGUAGE_TAG.fullmatch(value):
+        raise doc.error(node, f"'{key}' must be a language code, not {value!r}", "for example  en-GB  or  cy")
+    return value
+
+
+def check_address(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if not value.startswith(("https://", "http://")) or any(c in value for c in ' "<>'):
+        raise doc.error(
+            node,
+            f"'{key}' must be a full address (https://…), not {value!r}",
+            "for a file of your own, put it in content/formats/ and write  file: its-name.pdf",
+        )
+    return value
+
+
+FORMAT_FIELDS = {
+    "label": Field(check_text, required=True, hint='name the format:  label: "Easy Read"'),
+    "kind": Field(check_kind, required=True, hint=f"add  kind: …  (one of {', '.join(FORMAT_KINDS)})"),
+    "file": Field(check_text),
+    "url": Field(check_address),
+    "language": Field(check_language),
 }
 # The mark the sample site.yaml puts in every value a campaign must write before it publishes. A value
 # holding it is a warning in a build, the preview and check, and an error when publishing (--publish).
@@ -138,6 +202,7 @@ SITE_FIELDS = {
     "calls_to_action": Field(check_list(check_record(LINK_FIELDS, "a call to action"))),
     "nav": Field(check_list(check_record(LINK_FIELDS, "a navigation link"))),
     "contact": Field(check_contact),
+    "formats": Field(check_list(check_record(FORMAT_FIELDS, "a format"))),
 }
 ARTICLE_FIELDS = {
     "title": Field(check_text, required=True, hint='add a headline:  title: "…"'),
@@ -192,6 +257,7 @@ RESERVED_PAGE_SLUGS = {
     "images",
     "search",
     "pagefind",
+    "formats",
 }
 
 
@@ -267,21 +333,60 @@ def parse_config(source: SourceFile) -> SiteConfig:
             )
         )
     raise_if_any(errors)
+    language = values.get("language", "en-GB")
+    if bool(imprint.get("printer")) != bool(imprint.get("printer_address")):
+        given, missing = (
+            ("printer", "printer_address") if imprint.get("printer") else ("printer_address", "printer")
+        )
+        errors.append(
+            BuildError(
+                source.path,
+                imprint["_line"],
+                f"the imprint has a '{given}' but no '{missing}'",
+                "printed material must carry the printer's name and postal address: give both",
+            )
+        )
+    for listed in values.get("formats", ()):
+        if bool(listed.get("file")) == bool(listed.get("url")):
+            errors.append(
+                BuildError(
+                    source.path,
+                    listed["_line"],
+                    f"the format '{listed['label']}' needs either a 'file' or a 'url', "
+                    + ("not both" if listed.get("file") else "and has neither"),
+                    "file: names a file in content/formats/ (for example  file: easy-read.pdf); "
+                    "url: a full address elsewhere (for example a video's page)",
+                )
+            )
+    raise_if_any(errors)
     return SiteConfig(
         title=values["title"],
         tagline=values["tagline"],
         description=values["description"],
-        language=values.get("language", "en-GB"),
+        language=language,
         base_url=values["base_url"],
         imprint=Imprint(
             imprint["promoter"],
             imprint["address"],
             imprint.get("on_behalf_of", ""),
             imprint.get("on_behalf_of_address", ""),
+            imprint.get("printer", ""),
+            imprint.get("printer_address", ""),
         ),
         calls_to_action=tuple(Link(item["label"], item["url"]) for item in values.get("calls_to_action", ())),
         nav=tuple(Link(item["label"], item["url"]) for item in values.get("nav", ())),
         contact=values.get("contact", ""),
+        formats=tuple(
+            ListedFormat(
+                item["label"],
+                item["kind"],
+                item.get("language", language),
+                item.get("file", ""),
+                item.get("url", ""),
+                item["_line"],
+            )
+            for item in values.get("formats", ())
+        ),
     )
 
 
@@ -341,6 +446,52 @@ def contact_missing(config: SiteConfig) -> bool:
     """Whether site.yaml says nowhere how to reach the editors (``contact`` left out, or an example
     address): the contribute page and the accessibility statement need it before the site goes live."""
     return not config.contact or is_example_address(config.contact)
+
+
+def campaign_formats(sources: Sources, config: SiteConfig) -> tuple[tuple[Format, ...], list[BuildError]]:
+    """site.yaml's formats, each file found in content/formats/ with its size; a missing file, or one of a
+    type that is not published (load.FORMAT_FILE_TYPES), is an error at its line."""
+    files = {asset.url_path: asset for asset in sources.format_files}
+    formats: list[Format] = []
+    errors: list[BuildError] = []
+    for listed in config.formats:
+        if listed.url:
+            formats.append(
+                Format(listed.label, listed.kind, "Web page", "text/html", listed.language, listed.url, None)
+            )
+            continue
+        name = listed.file.removeprefix(FORMATS_FOLDER + "/")
+        suffix = PurePosixPath(name).suffix.lower()
+        url_path = "/formats/" + name
+        if suffix not in FORMAT_FILE_TYPES:
+            errors.append(
+                BuildError(
+                    sources.config.path,
+                    listed.line,
+                    f"the format '{listed.label}' is a {suffix or 'file without a type'}, which is not published",
+                    f"formats may be files of these types: {', '.join(FORMAT_FILE_TYPES)}",
+                )
+            )
+        elif url_path not in files or ".." in PurePosixPath(name).parts:
+            present = [path.removeprefix("/formats/") for path in files]
+            close = difflib.get_close_matches(name, present, n=1)
+            errors.append(
+                BuildError(
+                    sources.config.path,
+                    listed.line,
+                    f"no file {FORMATS_FOLDER}/{name} for the format '{listed.label}'",
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else f"put the file in {FORMATS_FOLDER}/ and give its name, for example  file: easy-read.pdf",
+                )
+            )
+        else:
+            media_type, type_name = FORMAT_FILE_TYPES[suffix]
+            size = len(files[url_path].data)
+            formats.append(
+                Format(listed.label, listed.kind, type_name, media_type, listed.language, url_path, size)
+            )
+    return tuple(formats), errors
 
 
 def field_lines(doc: Document) -> dict[str, int]:
@@ -510,7 +661,7 @@ def output_path_of(url_path: str) -> str:
 
 
 # Pages the generator makes itself, and folders it writes (render.plan_pages, the assets, the search index).
-GENERATED_PAGES = ("/", "/chapters/", "/authors/", "/manifesto/", "/search/", "/404.html")
+GENERATED_PAGES = ("/", "/chapters/", "/authors/", "/manifesto/", "/formats/", "/search/", "/404.html")
 GENERATED_FOLDERS = ("assets/", "images/", "search/")
 
 
@@ -1097,6 +1248,8 @@ def parse_site(
         )
     errors.extend(check_nav(sources.config, config, anchors_by_url))
     errors.extend(check_aliases(entries, authors))
+    formats, format_errors = campaign_formats(sources, config)
+    errors.extend(format_errors)
     raise_if_any([*blocking, *errors])
     warnings = [
         *(
@@ -1112,7 +1265,15 @@ def parse_site(
     ]
     made_from = sources_digest(sources.config, entries, drafts=drafts, base_path=base_path)
     return Site(
-        config, chapters, articles, pages, authors, made_from, tuple(warnings), unfinished=tuple(unfinished)
+        config,
+        chapters,
+        articles,
+        pages,
+        authors,
+        made_from,
+        warnings=tuple(warnings),
+        unfinished=tuple(unfinished),
+        formats=formats,
     )
 
 

@@ -1,7 +1,10 @@
-"""The whole platform as a PDF: the built /manifesto/ page, printed by headless Chromium.
+"""The whole platform as a PDF: the built /manifesto/ page (and its large-print edition), printed by
+headless Chromium.
 
-The pages are served from memory on a loopback port for the printing (nothing is written before the site
-is), so `python build.py pdf` keeps the build's promise: the previous site survives any failure.
+The browser is handed the pages from memory at the site's own published address (its requests are
+answered by Playwright, none leaves the machine), so a link in the PDF leads to the published page, and
+nothing is written before the site is: `python build.py formats` keeps the build's promise that the
+previous site survives any failure.
 """
 
 from __future__ import annotations
@@ -17,18 +20,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .errors import BuildError
 from .linkcheck import output_path_for
-from .render import RenderOptions
+from .render import LARGE_PRINT_PATH, RenderOptions
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Route
 
 PDF_URL_PATH = "/manifesto.pdf"
+LARGE_PRINT_PDF_URL_PATH = "/manifesto-large-print.pdf"
 MANIFESTO_URL_PATH = "/manifesto/"
+# Each printed page of the site (render.printed_jobs), by the address of its PDF.
+PRINTED_PAGES = {PDF_URL_PATH: MANIFESTO_URL_PATH, LARGE_PRINT_PDF_URL_PATH: LARGE_PRINT_PATH}
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Needed to run as root in containers and CI; the pages printed are our own, served on loopback.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage"]
 PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:[^)]*\)")
+# Chromium names tagged table cells by the browser's own node numbers, which differ from run to run.
+PDF_NODE_ID = re.compile(rb"\(node(\d{8})\)")
 CONTENT_TYPES = {".js": "text/javascript", ".json": "application/json", ".xml": "application/xml"}
 
 
@@ -140,6 +152,33 @@ def fixed_dates(data: bytes, when: datetime.datetime | None) -> bytes:
     return PDF_DATE.sub(replace, data)
 
 
+def answer(route: Route, pages: dict[str, bytes], origin: str, base_path: str) -> None:
+    """A request of the page being printed, answered from ``pages`` as the site would (404 for a file it
+    does not have); nothing is fetched from elsewhere."""
+    address = urlsplit(route.request.url)
+    if f"{address.scheme}://{address.netloc}" != origin:
+        route.abort()
+        return
+    path = output_path_for(address.path, base_path)
+    if path is None or path not in pages:
+        route.fulfill(status=404, body=b"", content_type="text/plain")
+    else:
+        route.fulfill(status=200, body=pages[path], content_type=content_type(path))
+
+
+def fixed_node_ids(data: bytes) -> bytes:
+    """The PDF with Chromium's node numbers (naming table cells in the tags) numbered in the order they
+    first appear: the same pages then print to the same bytes. Each keeps its length, so that the byte
+    offsets in the file's cross-reference table hold."""
+    numbers: dict[bytes, int] = {}
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        number = numbers.setdefault(match.group(1), len(numbers) + 1)
+        return b"(node%08d)" % number
+
+    return PDF_NODE_ID.sub(replace, data)
+
+
 def no_browser_error(problem: str) -> BuildError:
     return BuildError(
         "manifesto.pdf",
@@ -150,8 +189,12 @@ def no_browser_error(problem: str) -> BuildError:
     )
 
 
-def print_manifesto(pages: dict[str, bytes], options: RenderOptions) -> ManifestoPdf:
-    """Print the built /manifesto/ page to PDF with its print style sheet (A4, page numbers, outline)."""
+def print_manifesto(
+    pages: dict[str, bytes], options: RenderOptions, site_url: str
+) -> tuple[ManifestoPdf, ...]:
+    """Print the built /manifesto/ page and its large-print edition to PDF with their print style sheets
+    (A4, page numbers), tagged and with an outline of their headings. ``site_url`` is the site's
+    published address (base_url): the pages are shown at it, so that their links lead there."""
     try:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
@@ -165,7 +208,8 @@ def print_manifesto(pages: dict[str, bytes], options: RenderOptions) -> Manifest
     executable = chromium_executable()
     if executable is not None and not executable.is_file():
         raise no_browser_error(f"no browser program at {executable} (from CHROMIUM_PATH)")
-    with serve_pages(pages, options.base_path) as site_url, sync_playwright() as playwright:
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(site_url))
+    with sync_playwright() as playwright:
         try:
             # Without a system Chromium, Playwright's own (playwright install chromium) is tried.
             browser = playwright.chromium.launch(
@@ -176,9 +220,14 @@ def print_manifesto(pages: dict[str, bytes], options: RenderOptions) -> Manifest
                 f"cannot start a browser to print the PDF: {error.message.splitlines()[0]}"
             ) from None
         try:
-            page = browser.new_page()
-            page.goto(site_url + MANIFESTO_URL_PATH.lstrip("/"), wait_until="load")
-            data = page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True)
+            printed = []
+            for pdf_path, page_path in PRINTED_PAGES.items():
+                page = browser.new_page()
+                page.route("**/*", lambda route: answer(route, pages, origin, options.base_path))
+                page.goto(origin + options.base_path + page_path, wait_until="load")
+                data = page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True)
+                printed.append(ManifestoPdf(fixed_node_ids(fixed_dates(data, options.updated)), pdf_path))
+                page.close()
         finally:
             browser.close()
-    return ManifestoPdf(fixed_dates(data, options.updated))
+    return tuple(printed)

@@ -1,10 +1,11 @@
 """The whole build, top to bottom: sources → site → a plan of every output → bytes in a sink.
 
-One function, ``build_site``, makes every site: ``build`` into a folder with the memo on disk (``.cache/``),
-``check`` and the PDF's printing in memory, and the preview in memory with a memo that lives as long as its
-session. No stage knows which of these it runs in. What makes a rebuild cheap is the memo layer (memo.py):
-front matter, Markdown, compiled templates and index parts are memo entries, and every output is a traced
-entry, kept as the sink holds it while its key and what it read are as they were.
+One function, ``build_site``, makes every site: ``build`` into a folder with the memo on disk (``.cache/``)
+(with every format of the platform, its PDFs printed first: ``print_editions``), ``check`` in memory, and
+the preview in memory with a memo that lives as long as its session. No stage knows which of these it runs
+in. What makes a rebuild cheap is the memo layer (memo.py): front matter, Markdown, compiled templates,
+index parts and the printed PDFs are memo entries, and every output is a traced entry, kept as the sink
+holds it while its key and what it read are as they were.
 """
 
 from __future__ import annotations
@@ -19,12 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .formats import EPUB_PATH, TEXT_PATH, edition_formats, epub_edition, text_edition
 from .load import RACY_NS, Sources, load_sources, source_area
 from .memo import DiskStore, Memo, MemoryStore, NullStore, TracedOutputs, digest, generator_fingerprint
 from .model import Site
 from .parse import parse_site
 from .pool import gc_frozen
-from .render import PageJob, RenderedPage, RenderOptions, compile_templates, make_env, plan_pages, read_value
+from .render import (
+    PageJob,
+    RenderedPage,
+    RenderOptions,
+    compile_templates,
+    make_env,
+    plan_pages,
+    printed_jobs,
+    read_value,
+    render_page,
+)
 from .render import rendered_pages as render_pages
 from .search import IndexRun, bundle_file, bundle_keys, documents_of, index_part, index_runs, is_bundle_file
 from .write import MemorySink, Sink, Written, claimed_output, list_output, staged
@@ -63,21 +75,58 @@ class Plan:
 
     jobs: list[PageJob]  # the pages
     runs: list[IndexRun]  # the parts of the search index, with their text files
-    files: dict[str, bytes]  # files published as they are: assets, the PDF
+    files: dict[str, bytes]  # files published as they are: assets, the PDFs, the campaign's formats
     keys: dict[str, str]  # output path -> key, of every output but the index's bundle files
+    # formats made from the model (formats.py), by output path: made only when they do not stand
+    editions: dict[str, Callable[[], bytes]] = dataclasses.field(default_factory=dict)
 
 
-def plan_outputs(site: Site, sources: Sources, options: RenderOptions, pdf: ManifestoPdf | None) -> Plan:
+def plan_outputs(
+    site: Site, sources: Sources, options: RenderOptions, printed: tuple[ManifestoPdf, ...] = ()
+) -> Plan:
     files = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
-    files |= {pdf.output_path: pdf.data} if pdf is not None else {}
+    files |= {pdf.output_path: pdf.data for pdf in printed}
+    listed = {listed.url_path for listed in site.formats}
+    files |= {
+        asset.url_path.lstrip("/"): asset.data for asset in sources.format_files if asset.url_path in listed
+    }
     keys = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    editions: dict[str, Callable[[], bytes]] = {}
+    if options.formats:
+        editions[EPUB_PATH] = functools.partial(epub_edition, site, sources.assets, options)
+        editions[TEXT_PATH] = functools.partial(text_edition, site, options)
+    # What the editions are made of: the whole model, op-eds' bodies included, and the images they show.
+    edition_made_from = (
+        site.sources_digest,
+        repr(site.config),
+        repr(options),
+        *(f"{path}:{key}" for path, key in keys.items() if path.startswith("images/")),
+        *(article.body_key for article in site.articles),
+    )
+    keys |= {path: digest(path, *edition_made_from) for path in editions}
     made_from = (sources.templates_digest, repr(options), site.sources_digest, repr(site.config))
+    # Every page shares the key of every file (the other-formats page shows their sizes, the footer the PDF's).
     shared = digest(*made_from, *(f"{path}:{key}" for path, key in keys.items()))
     jobs = list(plan_pages(site, options))
     keys |= {job.output_path: digest(shared, job.output_path, job.template, job.made_from) for job in jobs}
     runs = index_runs(documents_of(site))
     keys |= {path: run.key for run in runs for path in run.texts}
-    return Plan(jobs, runs, files, keys)
+    return Plan(jobs, runs, files, keys, editions)
+
+
+def make_editions(plan: Plan, outputs: TracedOutputs, sink: Sink) -> dict[str, int]:
+    """Each edition that does not stand, made and handed to the sink; the size of every edition (kept in
+    the memo, so that one that stands need not be read or made again to show its size)."""
+    sizes: dict[str, int] = {}
+    for path, make in plan.editions.items():
+        key = plan.keys[path]
+        size = outputs.memo.lookup("edition-size", key) if outputs.stand(path, key) else None
+        if size is None:
+            data = make()
+            outputs.keep(sink.accept(path, data), key)
+            outputs.memo.put("edition-size", key, size := len(data))
+        sizes[path] = size
+    return sizes
 
 
 def build_site(
@@ -89,7 +138,7 @@ def build_site(
     records: str = "outputs",
     first: frozenset[str] | None = None,
     stop: Callable[[], bool] | None = None,
-    pdf: ManifestoPdf | None = None,
+    printed: tuple[ManifestoPdf, ...] = (),
     timings: dict[str, float] | None = None,
 ) -> Built:
     """Make every output of the site at ``root`` that does not stand as the last build left it in
@@ -107,10 +156,15 @@ def build_site(
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
     env = make_env(root / "templates", site, sources.assets, options, memo.templates())
-    env.globals["manifesto_pdf"] = pdf  # the download link, shown only when there is a PDF
+    # The download link, shown only when there is a PDF (the first printed: the platform, to print).
+    env.globals["manifesto_pdf"] = printed[0] if printed else None
     with stage(timings, "find what changed"):
-        plan = plan_outputs(site, sources, options, pdf)
+        plan = plan_outputs(site, sources, options, printed)
         outputs = TracedOutputs(memo, sink, records, functools.cache(functools.partial(read_value, site)))
+    with stage(timings, "formats"):
+        sizes = make_editions(plan, outputs, sink) | {pdf.output_path: len(pdf.data) for pdf in printed}
+        env.globals["other_formats"] = edition_formats(sizes) + site.formats
+    with stage(timings, "find what changed"):
         stale_jobs = [
             job for job in plan.jobs if not outputs.stand(job.output_path, plan.keys[job.output_path])
         ]
@@ -193,13 +247,40 @@ class BuildResult:
     pages: dict[str, bytes]  # output path -> bytes, assets included
 
 
-def render_all(
-    root: Path, options: RenderOptions, *, memo: Memo | None = None, pdf: ManifestoPdf | None = None
-) -> BuildResult:
+def render_all(root: Path, options: RenderOptions, *, memo: Memo | None = None) -> BuildResult:
     """Every output of the site, in memory; raises BuildError for any mistake in the user's files."""
     sink = MemorySink()
-    built = build_site(root, options, memo or Memo(), sink, pdf=pdf)
+    built = build_site(root, options, memo or Memo(), sink)
     return BuildResult(built.site, sink.pages)
+
+
+def printable_pages(root: Path, options: RenderOptions, memo: Memo) -> tuple[Site, dict[str, bytes]]:
+    """The pages printed to PDF (render.printed_jobs) and the assets they show, in memory, with the site;
+    raises BuildError for any mistake in the user's files, as a build would."""
+    sources = load_sources(root, lambda path: memo.lookup("source", path))
+    site = parse_site(sources, drafts=options.drafts, base_path=options.base_path, memo=memo)
+    if options.base_url:
+        site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
+    env = make_env(root / "templates", site, sources.assets, options, memo.templates())
+    pages = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
+    for job in printed_jobs():
+        pages[job.output_path] = render_page(env, job, root / "templates", root).data
+    return site, pages
+
+
+def print_editions(root: Path, options: RenderOptions, memo: Memo) -> tuple[ManifestoPdf, ...]:
+    """The platform printed to PDF, and its large-print edition (pdf.py); printed again only when the
+    pages printed have changed (a memo entry holds the PDFs by a digest of those pages)."""
+    from .pdf import print_manifesto  # only builds with the formats need it (and the browser it drives)
+
+    site, pages = printable_pages(root, options, memo)
+    address = site.config.base_url  # where the PDFs' links lead
+    files = (f"{path}:{hashlib.sha256(data).hexdigest()}" for path, data in sorted(pages.items()))
+    key = digest(repr(options), address, *files)
+    printed: tuple[ManifestoPdf, ...] = memo.get(
+        "printed", key, lambda: print_manifesto(pages, options, address)
+    )
+    return printed
 
 
 def build(
@@ -207,31 +288,26 @@ def build(
     out: Path,
     options: RenderOptions,
     *,
-    pdf: bool = False,
     use_cache: bool = True,
     timings: dict[str, float] | None = None,
 ) -> Built:
-    """Build the site into ``out``: staged inside it, published only when complete; with ``pdf``, with
-    the platform printed to PDF (pdf.py). No other build writes into ``out`` meanwhile (claimed_output)."""
+    """Build the site into ``out``: staged inside it, published only when complete; with
+    ``options.formats``, with every format of the platform: printed to PDF (pdf.py), in large print, as
+    an EPUB and as plain text (formats.py). No other build writes into ``out`` meanwhile (claimed_output)."""
     with claimed_output(out, root) as folder:
-        store = (
-            DiskStore(root / ".cache", generator_fingerprint(), DISK_SHARDS)
-            if use_cache and not pdf
-            else NullStore()
-        )
+        store = DiskStore(root / ".cache", generator_fingerprint(), DISK_SHARDS) if use_cache else NullStore()
         memo = Memo(store)
-        printed = None
-        if pdf:
-            from .pdf import (
-                print_manifesto,
-            )  # only PDF builds need it (and the HTTP server it prints through)
-
-            # The pages link to the PDF with its size, known once it is printed from them.
-            printed = print_manifesto(render_all(root, options, memo=memo).pages, options)
+        printed: tuple[ManifestoPdf, ...] = ()
+        if options.formats:
+            # The pages link to the PDFs with their sizes, known once they are printed from them.
+            with stage(timings, "print"):
+                printed = print_editions(root, options, memo)
         # The records of what is in ``out`` belong to that folder: a build into another must not trust them.
         records = "outputs-" + hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
         with staged(folder, list_output(folder)) as staging:
-            built = build_site(root, options, memo, staging, records=records, pdf=printed, timings=timings)
+            built = build_site(
+                root, options, memo, staging, records=records, printed=printed, timings=timings
+            )
         if isinstance(store, DiskStore):
             store.remove_other_formats()
     return built

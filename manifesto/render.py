@@ -37,6 +37,8 @@ MONTHS = [
     "December",
 ]
 FEED_PATH = "/feed.xml"
+FORMATS_PATH = "/formats/"  # the "Other formats" page
+LARGE_PRINT_PATH = "/large-print/"  # printed to the large-print PDF; not a page of the site
 TEMPLATE_SUFFIXES = ["html", "xml", "txt"]  # of the files in templates/ that are templates (not assets/)
 PAGES_A_BATCH = 64  # pages a worker renders before handing them over (to be written, by the build)
 # How often render_page_unless asks whether to stop (the manifesto of 1,000 op-eds takes ~0.1 s).
@@ -52,6 +54,7 @@ class RenderOptions:
     # A placeholder left in site.yaml stops the build (parse_site). Left out of repr, which keys every
     # page: the pages are the same either way.
     publish: bool = field(default=False, repr=False)
+    formats: bool = False  # the build makes every format of the platform (python build.py formats)
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,8 @@ def make_env(
         manifesto_intro=lambda chapter: prefix_ids(chapter.intro_html, f"chapter-{chapter.slug}--"),
         drafts_shown=options.drafts,
         feed_path=FEED_PATH,
+        formats_path=FORMATS_PATH,
+        other_formats=site.formats,  # with the build's own formats, when it makes them (pipeline.py)
     )
     return env
 
@@ -302,7 +307,9 @@ def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
     for alias, target in redirects(site):
         output_path = alias[1:] if alias.endswith(".html") else f"{alias[1:]}index.html"
         yield PageJob(output_path, alias, "alias.html", {"target": target})
-    yield PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {}, every_op_ed=True)
+    yield manifesto_job()
+    if options.formats or site.formats:
+        yield PageJob("formats/index.html", FORMATS_PATH, "formats.html", {})
     yield PageJob("search/index.html", "/search/", "search.html", {})
     yield PageJob("404.html", "/404.html", "404.html", {})
     entries = feed_entries(site)
@@ -312,6 +319,19 @@ def plan_pages(site: Site, options: RenderOptions) -> Iterator[PageJob]:
     yield PageJob("feed.xml", FEED_PATH, "feed.xml", feed, made_from=times)
     yield PageJob("sitemap.xml", "/sitemap.xml", "sitemap.xml", {})
     yield PageJob("robots.txt", "/robots.txt", "robots.txt", {})
+
+
+def manifesto_job() -> PageJob:
+    return PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {}, every_op_ed=True)
+
+
+def printed_jobs() -> list[PageJob]:
+    """The pages printed to PDF: the platform on one page, and its large-print edition (clear-print
+    guidance: 18 pt sans-serif, left-aligned, generous spacing), which is printed, not published."""
+    large_print = PageJob(
+        "large-print/index.html", LARGE_PRINT_PATH, "large-print.html", {}, every_op_ed=True
+    )
+    return [manifesto_job(), large_print]
 
 
 def template_frame(error: BaseException, templates_dir: Path) -> tuple[Path, int | None] | None:

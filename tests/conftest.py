@@ -120,6 +120,8 @@ def sample_files() -> dict[str, str]:
         "content/articles/first-op-ed.md": FIRST_ARTICLE,
         "content/articles/second-op-ed.md": SECOND_ARTICLE,
         "content/pages/about.md": ABOUT_PAGE,
+        # A format of the campaign's own, published only once site.yaml lists it.
+        "content/formats/easy-read.pdf": "%PDF-1.4 An Easy Read version\n",
     }
 
 

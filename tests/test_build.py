@@ -42,6 +42,7 @@ PAGE_FILES = [
     "sitemap.xml",
     "robots.txt",
     "assets/style.css",
+    "assets/large-print.css",
     "assets/favicon.svg",
     "assets/search.js",
     "assets/social-card.png",
@@ -704,6 +705,46 @@ BAD_INPUTS = [
         "content/chapters/local-power.md:3: 'order' is too large: whole numbers here go up to 1,000,000,000",
         id="order-of-5000-digits",
     ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "formats:\n  - label: Easy Read\n    kind: easy-read\n    file: easy-reed.pdf\n",
+        "site.yaml:19: no file content/formats/easy-reed.pdf for the format 'Easy Read'\n"
+        "  hint: did you mean 'easy-read.pdf'?",
+        id="format-file-missing",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "formats:\n  - label: Easy Read\n    kind: easy-read\n    file: easy-read.html\n",
+        "site.yaml:19: the format 'Easy Read' is a .html, which is not published\n"
+        "  hint: formats may be files of these types: .pdf, .docx, .epub, .txt, .mp3, .m4a, .mp4, .webm",
+        id="format-file-type-not-published",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML
+        + "formats:\n  - label: Audio\n    kind: audio\n    file: a.mp3\n    url: https://example.org/a\n",
+        "site.yaml:19: the format 'Audio' needs either a 'file' or a 'url', not both",
+        id="format-file-and-url",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "formats:\n  - label: Easy Read\n    kind: easy-reed\n    file: easy-read.pdf\n",
+        "site.yaml:20: unknown kind of format 'easy-reed'\n  hint: did you mean 'easy-read'?",
+        id="format-unknown-kind",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "formats:\n  - label: BSL\n    kind: bsl\n    url: www.example.org/bsl\n",
+        "site.yaml:21: 'url' must be a full address (https://…), not 'www.example.org/bsl'",
+        id="format-address-not-absolute",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML.replace("AB1 2CD\n", "AB1 2CD\n  printer: Print Co\n", 1),
+        "site.yaml:7: the imprint has a 'printer' but no 'printer_address'\n"
+        "  hint: printed material must carry the printer's name and postal address: give both",
+        id="printer-without-address",
+    ),
 ]
 
 
@@ -889,10 +930,17 @@ def test_leftovers_of_a_killed_build_are_cleared(make_site: Callable[..., Path])
 
 
 def test_every_field_is_documented_in_the_readme() -> None:
-    from manifesto.parse import ARTICLE_FIELDS, CHAPTER_FIELDS, IMPRINT_FIELDS, PAGE_FIELDS, SITE_FIELDS
+    from manifesto.parse import (
+        ARTICLE_FIELDS,
+        CHAPTER_FIELDS,
+        FORMAT_FIELDS,
+        IMPRINT_FIELDS,
+        PAGE_FIELDS,
+        SITE_FIELDS,
+    )
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    for fields in (SITE_FIELDS, IMPRINT_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS, PAGE_FIELDS):
+    for fields in (SITE_FIELDS, IMPRINT_FIELDS, FORMAT_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS, PAGE_FIELDS):
         for name in fields:
             assert f"`{name}`" in readme, name
 
@@ -1011,13 +1059,15 @@ def test_publishing_reports_a_placeholder_with_the_other_problems_of_the_run(
     assert "Check failed: 3 problems." in err
 
 
-def test_a_filled_in_site_yaml_publishes_without_warnings(
+def test_a_filled_in_site_yaml_publishes_with_nothing_left_to_fill_in(
     make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = make_site()
     assert run(root, "check", "--publish") == 0
     assert run(root, "build", "--publish") == 0
-    assert "warning" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "placeholder" not in err and "contact" not in err and "before publishing" not in err
+    assert "warning" not in err.replace("warning: no Easy Read or audio version", "")  # check's advice only
     assert "Promoted by Jo Bloggs, 1 High Street, Anytown AB1 2CD." in (root / "_site/index.html").read_text()
 
 
@@ -1093,6 +1143,12 @@ EDITS = [
     ("templates/article.html", "Share this op-ed", "Share this"),
     ("site.yaml", "tagline: A platform", "tagline: The platform"),
     ("templates/assets/style.css", "--measure: 40rem;", "--measure: 38rem;"),
+    (
+        "site.yaml",
+        "nav:\n",
+        "formats:\n  - label: Easy Read\n    kind: easy-read\n    file: easy-read.pdf\nnav:\n",
+    ),
+    ("content/formats/easy-read.pdf", "An Easy Read version", "An Easy Read version, revised"),
 ]
 
 

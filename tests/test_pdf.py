@@ -60,7 +60,7 @@ def printed(project: Path) -> Iterator[Path]:
     out = project / "_site"
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("SOURCE_DATE_EPOCH", raising=False)
-        assert build.main(["--root", str(project), "pdf", "--out", str(out)]) == 0
+        assert build.main(["--root", str(project), "pdf", "--out", str(out), "--no-cache"]) == 0
     yield out
 
 

@@ -98,7 +98,7 @@ def test_the_pages_workflow_checks_builds_and_deploys_and_nothing_else() -> None
     assert not any(step.get("uses", "").startswith("actions/setup-node") for step in steps)
     assert "pip install -e '.[pdf]'" in scripts
     build = build_step_script()
-    assert "python build.py check" in build and "python build.py pdf" in build and "--publish" in build
+    assert "python build.py check" in build and "python build.py formats" in build and "--publish" in build
 
 
 def test_uses_the_official_actions_at_their_current_releases() -> None:
@@ -183,7 +183,7 @@ def test_build_steps_stop_on_a_placeholder_imprint_only_when_publishing(
     env = {**os.environ, "PYTHONPATH": str(REPO), "EVENT": event, "CHROMIUM_PATH": str(root / "none")}
     env.pop("BASE_URL", None)
     result = subprocess.run(
-        ["bash", "-e", "-c", build_step_script().replace("python build.py pdf", "python build.py build")],
+        ["bash", "-e", "-c", build_step_script().replace("python build.py formats", "python build.py build")],
         cwd=root,
         env=env,
         capture_output=True,
