@@ -3,7 +3,7 @@
 The articles come from the shared peer harness's generator (`../shared/bench/make_corpus.py`) when it is
 beside the repository, so that our figures and the peers' are measured on the same text; the canonical
 corpus is then laid out as a project: site.yaml, one chapter file per chapter, the articles without the
-`tags` field (this project has no tags), and the repository's own templates.
+`tags` field (this project has no tags) and with distinct titles, and the repository's own templates.
 """
 
 from __future__ import annotations
@@ -58,10 +58,26 @@ def layout_project(canonical: Path, root: Path) -> Path:
     chapters = re.findall(r'^(\w+): "(.*)"$', (canonical / "chapters.yaml").read_text(), re.M)
     for order, (slug, title) in enumerate(chapters, start=1):
         (root / "content/chapters" / f"{slug}.md").write_text(chapter_file(slug, title, order))
+    titles_seen: set[str] = set()
     for source in sorted((canonical / "articles").glob("*.md")):
         text = re.sub(r"^tags: .*\n", "", source.read_text(encoding="utf-8"), count=1, flags=re.M)
+        text = distinct_title(text, source.name[:5], titles_seen)
         (root / "content/articles" / source.name).write_text(text, encoding="utf-8")
     return root
+
+
+def distinct_title(text: str, number: str, seen: set[str]) -> str:
+    """The article with its title made distinct (the generator repeats titles; this project refuses two
+    op-eds with one title): a title seen before gets the article's number."""
+    match = re.search(r'^title: "(.*)"$', text, re.M)
+    if match is None:
+        return text
+    title = match[1]
+    if title.casefold() in seen:
+        title = f"{title} ({number})"
+        text = text.replace(match[0], f'title: "{title}"', 1)
+    seen.add(title.casefold())
+    return text
 
 
 def make_project(articles: int, root: Path) -> Path:
