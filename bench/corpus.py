@@ -25,6 +25,7 @@ base_url: https://bench.example.org/
 imprint:
   promoter: Benchmark
   address: Nowhere
+contact: https://bench.invalid/contact
 nav:
   - label: The platform
     url: /manifesto/
