@@ -654,11 +654,6 @@ DEBRIS_RULES = (
 )
 
 
-def debris_reason(block: Block) -> str | None:
-    """Why this block is not part of the op-ed, judged by its own look, or None."""
-    return next((rule.reason for rule in DEBRIS_RULES if rule.alone(block)), None)
-
-
 def mark_debris(blocks: tuple[Block, ...]) -> dict[int, str]:
     """Every block that is debris alone, then the neighbours each rule takes with it.
 

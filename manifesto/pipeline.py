@@ -28,6 +28,7 @@ from .parse import parse_site
 from .pool import gc_frozen
 from .render import (
     PageJob,
+    RecordingEnvironment,
     RenderedPage,
     RenderOptions,
     compile_templates,
@@ -129,6 +130,21 @@ def make_editions(plan: Plan, outputs: TracedOutputs, sink: Sink) -> dict[str, i
     return sizes
 
 
+def read_site(
+    root: Path, options: RenderOptions, memo: Memo, timings: dict[str, float] | None = None
+) -> tuple[Sources, Site, RecordingEnvironment]:
+    """The first steps of every build: the sources, the site model and the templates' environment."""
+    with stage(timings, "load"):
+        sources = load_sources(root, lambda path: memo.lookup("source", path))
+    with stage(timings, "parse and Markdown"):
+        site = parse_site(
+            sources, drafts=options.drafts, base_path=options.base_path, memo=memo, publish=options.publish
+        )
+    if options.base_url:
+        site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
+    return sources, site, make_env(root / "templates", site, sources.assets, options, memo.templates())
+
+
 def build_site(
     root: Path,
     options: RenderOptions,
@@ -147,15 +163,7 @@ def build_site(
     With ``first`` (the preview's open pages), out-of-date outputs outside it that the sink holds from
     before are left as they are for a later call; ``stop()`` ends the rendering early. Both are
     ``Built.deferred``."""
-    with stage(timings, "load"):
-        sources = load_sources(root, lambda path: memo.lookup("source", path))
-    with stage(timings, "parse and Markdown"):
-        site = parse_site(
-            sources, drafts=options.drafts, base_path=options.base_path, memo=memo, publish=options.publish
-        )
-    if options.base_url:
-        site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
-    env = make_env(root / "templates", site, sources.assets, options, memo.templates())
+    sources, site, env = read_site(root, options, memo, timings)
     # The download link, shown only when there is a PDF (the first printed: the platform, to print).
     env.globals["manifesto_pdf"] = printed[0] if printed else None
     with stage(timings, "find what changed"):
@@ -257,11 +265,7 @@ def render_all(root: Path, options: RenderOptions, *, memo: Memo | None = None) 
 def printable_pages(root: Path, options: RenderOptions, memo: Memo) -> tuple[Site, dict[str, bytes]]:
     """The pages printed to PDF (render.printed_jobs) and the assets they show, in memory, with the site;
     raises BuildError for any mistake in the user's files, as a build would."""
-    sources = load_sources(root, lambda path: memo.lookup("source", path))
-    site = parse_site(sources, drafts=options.drafts, base_path=options.base_path, memo=memo)
-    if options.base_url:
-        site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
-    env = make_env(root / "templates", site, sources.assets, options, memo.templates())
+    sources, site, env = read_site(root, options, memo)
     pages = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
     for job in printed_jobs():
         pages[job.output_path] = render_page(env, job, root / "templates", root).data
