@@ -28,16 +28,23 @@ if TYPE_CHECKING:
 
 EPUB_PATH = "manifesto.epub"
 TEXT_PATH = "manifesto.txt"
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for a word marked for the catalogue)
+    """Marks a label for the interface's catalogue (pybabel finds it); the page that shows it translates it."""
+    return message
+
+
 # The formats the build makes, by output path: (label, kind, type name, media type). The PDFs are printed
 # (pdf.py); the others are made here.
 EDITIONS = {
-    "manifesto.pdf": ("The full platform, to print", "print", "PDF", "application/pdf"),
-    "manifesto-large-print.pdf": ("Large print (18 point)", "large-print", "PDF", "application/pdf"),
-    EPUB_PATH: ("E-book, for reading apps and screen readers", "ebook", "EPUB", "application/epub+zip"),
+    "manifesto.pdf": (N_("The full platform, to print"), "print", "PDF", "application/pdf"),
+    "manifesto-large-print.pdf": (N_("Large print (18 point)"), "large-print", "PDF", "application/pdf"),
+    EPUB_PATH: (N_("E-book, for reading apps and screen readers"), "ebook", "EPUB", "application/epub+zip"),
     TEXT_PATH: (
-        "Plain text, also for Braille transcription",
+        N_("Plain text, also for Braille transcription"),
         "plain-text",
-        "Plain text (UTF-8)",
+        N_("Plain text (UTF-8)"),
         "text/plain",
     ),
 }
@@ -102,8 +109,8 @@ def imprint_text(site: Site) -> str:
     return f"Promoted by {imprint.promoter}{behalf}, {imprint.address}."
 
 
-def byline_text(article: Article) -> str:
-    return f"By {article.author}" + (f", {date_text(article.date)}" if article.date else "")
+def byline_text(article: Article, language: str) -> str:
+    return f"By {article.author}" + (f", {date_text(article.date, language)}" if article.date else "")
 
 
 # The plain-text edition.
@@ -253,7 +260,13 @@ def text_edition(site: Site, options: RenderOptions) -> bytes:
             lines += [heading(3, "Key proposals"), ""]
             lines += spaced(proposal_lines(site, chapter, number))
         for article in site.articles_in(chapter):
-            lines += ["", heading(3, f"Op-ed: {article.title}"), "", byline_text(article), ""]
+            lines += [
+                "",
+                heading(3, f"Op-ed: {article.title}"),
+                "",
+                byline_text(article, site.config.language),
+                "",
+            ]
             lines += spaced(text_blocks(fragment_elements(article.body_html), site, options, level=2))
             if article.bio:
                 lines += [f"About the author: {article.bio}", ""]
@@ -365,7 +378,7 @@ def epub_documents(site: Site, options: RenderOptions, images: dict[str, str]) -
                 EpubDocument(
                     article_file(article),
                     article.title,
-                    f'<article><h1>{esc(article.title)}</h1><p class="byline">{esc(byline_text(article))}</p>'
+                    f'<article><h1>{esc(article.title)}</h1><p class="byline">{esc(byline_text(article, site.config.language))}</p>'
                     + epub_body(article.body_html, site, options, images)
                     + bio
                     + "</article>",

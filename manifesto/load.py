@@ -19,6 +19,9 @@ CONTENT_KINDS = ("chapters", "articles", "pages")
 ASSET_FOLDERS = (("templates/assets", "/assets/"), ("content/images", "/images/"))
 # The campaign's own formats of the platform (Easy Read, audio, BSL video), published when site.yaml
 # lists them, and only of these types: suffix -> (media type, what readers are told the file is).
+# The interface's translations: templates/locales/<language code>/LC_MESSAGES/messages.po (catalogues.py)
+LOCALES_FOLDER = "templates/locales"
+CATALOGUE_NAME = "LC_MESSAGES/messages.po"
 FORMATS_FOLDER = "content/formats"
 FORMATS_URL_PREFIX = "/formats/"
 FORMAT_FILE_TYPES = {
@@ -109,6 +112,15 @@ class Asset:
 
 
 @dataclass(frozen=True)
+class CatalogueFile:
+    """A language's catalogue of the interface's words, as the campaign edits it (a gettext .po file)."""
+
+    path: Path  # relative to the project root
+    language: str  # its folder's name: a language code, as site.yaml gives it
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Sources:
     config: SourceFile
     files: tuple[SourceFile, ...]  # sorted by path
@@ -119,6 +131,7 @@ class Sources:
     # content/formats/'s files of a type in FORMAT_FILE_TYPES, sorted by URL path: published only when
     # site.yaml lists them (parse.py)
     format_files: tuple[Asset, ...] = ()
+    catalogues: tuple[CatalogueFile, ...] = ()  # sorted by language code; part of templates_digest
 
 
 def decode_text(data: bytes, shown_path: Path) -> str:
@@ -382,6 +395,7 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
             except OSError as error:
                 errors.append(BuildError(listed.shown, None, f"cannot read this file: {error.strerror}"))
     templates_digest = hashlib.sha256()
+    catalogues: list[CatalogueFile] = []
     try:
         templates = list_files(root / "templates", root, real_root)
     except BuildError as error:
@@ -398,11 +412,29 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
                 errors.append(error)
             else:
                 templates_digest.update(listed.shown.as_posix().encode() + b"\0" + data)
+                language = catalogue_language(listed.shown)
+                if language is not None:
+                    catalogues.append(CatalogueFile(listed.shown, language, data))
     raise_if_any(errors)
     assert config is not None
     assets_in_order = tuple(sorted(assets, key=lambda asset: asset.url_path))
     committed = committed_times(root, "content/articles")
     formats_in_order = tuple(sorted(format_files, key=lambda asset: asset.url_path))
     return Sources(
-        config, tuple(files), assets_in_order, templates_digest.hexdigest(), committed, formats_in_order
+        config,
+        tuple(files),
+        assets_in_order,
+        templates_digest.hexdigest(),
+        committed,
+        formats_in_order,
+        tuple(sorted(catalogues, key=lambda catalogue: catalogue.language)),
     )
+
+
+def catalogue_language(shown: Path) -> str | None:
+    """The language whose catalogue a file of templates/ is (LOCALES_FOLDER), or None."""
+    locales = Path(LOCALES_FOLDER)
+    if not shown.is_relative_to(locales):
+        return None
+    parts = shown.relative_to(locales).parts
+    return parts[0] if len(parts) == 3 and "/".join(parts[1:]) == CATALOGUE_NAME else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gettext
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .catalogues import interface_translations
 from .formats import EPUB_PATH, TEXT_PATH, edition_formats, epub_edition, text_edition
 from .load import RACY_NS, Sources, load_sources, source_area
 from .memo import DiskStore, Memo, MemoryStore, NullStore, TracedOutputs, digest, generator_fingerprint
@@ -83,8 +85,13 @@ class Plan:
 
 
 def plan_outputs(
-    site: Site, sources: Sources, options: RenderOptions, printed: tuple[ManifestoPdf, ...] = ()
+    site: Site,
+    sources: Sources,
+    options: RenderOptions,
+    printed: tuple[ManifestoPdf, ...] = (),
+    translations: gettext.NullTranslations | None = None,
 ) -> Plan:
+    translations = translations or gettext.NullTranslations()
     files = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
     files |= {pdf.output_path: pdf.data for pdf in printed}
     listed = {listed.url_path for listed in site.formats}
@@ -110,7 +117,7 @@ def plan_outputs(
     shared = digest(*made_from, *(f"{path}:{key}" for path, key in keys.items()))
     jobs = list(plan_pages(site, options))
     keys |= {job.output_path: digest(shared, job.output_path, job.template, job.made_from) for job in jobs}
-    runs = index_runs(documents_of(site))
+    runs = index_runs(documents_of(site, translations))
     keys |= {path: run.key for run in runs for path in run.texts}
     return Plan(jobs, runs, files, keys, editions)
 
@@ -142,7 +149,10 @@ def read_site(
         )
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
-    return sources, site, make_env(root / "templates", site, sources.assets, options, memo.templates())
+    language = site.config.language
+    translations = interface_translations(sources.catalogues, language, language, memo)
+    env = make_env(root / "templates", site, sources.assets, options, memo.templates(), translations)
+    return sources, site, env
 
 
 def build_site(
@@ -167,7 +177,7 @@ def build_site(
     # The download link, shown only when there is a PDF (the first printed: the platform, to print).
     env.globals["manifesto_pdf"] = printed[0] if printed else None
     with stage(timings, "find what changed"):
-        plan = plan_outputs(site, sources, options, printed)
+        plan = plan_outputs(site, sources, options, printed, env.translations)
         outputs = TracedOutputs(memo, sink, records, functools.cache(functools.partial(read_value, site)))
     with stage(timings, "formats"):
         sizes = make_editions(plan, outputs, sink) | {pdf.output_path: len(pdf.data) for pdf in printed}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import gettext
 import hashlib
 import time
 import traceback
@@ -17,25 +18,12 @@ import jinja2
 from markupsafe import Markup
 
 from .body import nested_body, prefix_ids
+from .catalogues import long_date
 from .errors import BuildError
 from .load import Asset
 from .model import BODY_MEASURES, BODY_TEXT, Article, Chapter, Page, Site
 from .pool import imap_in_processes, runs, worker_inputs
 
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 FEED_PATH = "/feed.xml"
 FORMATS_PATH = "/formats/"  # the "Other formats" page
 LARGE_PRINT_PATH = "/large-print/"  # printed to the large-print PDF; not a page of the site
@@ -69,24 +57,30 @@ class PageJob:
     made_from: str = ""  # what the page shows that the site model does not name (pipeline.plan_outputs)
 
 
-def date_text(value: datetime.date) -> str:
+def date_text(value: datetime.date, language: str) -> str:
     if not isinstance(value, datetime.date):
         # Raised inside the template that asked: reported at its line (template_error).
         raise jinja2.TemplateRuntimeError(f"date_text needs a date, not {value!r}")
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return long_date(value, language)
 
 
-def first_appeared(article: Article) -> str:
+def first_appeared(article: Article, language: str, translations: gettext.NullTranslations) -> str:
     """Where and when an op-ed first appeared, as the editors know it: "undated" when they do not know
-    when (a date is never guessed)."""
-    when = (
-        f"on {date_text(article.date)}" if article.date else f"in {article.period}" if article.period else ""
-    )
-    if article.outlet:
-        return f"First published in {article.outlet}" + (f", {when}." if when else " (undated).")
-    if article.date:
-        return f"First published {when}."
-    return f"Written {when}." if when else "Undated."
+    when (a date is never guessed). Whole sentences go to the translators: word order differs."""
+    _ = translations.gettext
+    outlet, period = article.outlet, article.period
+    date = date_text(article.date, language) if article.date else ""
+    if outlet and date:
+        return _("First published in %(outlet)s, on %(date)s.") % {"outlet": outlet, "date": date}
+    if outlet and period:
+        return _("First published in %(outlet)s, in %(period)s.") % {"outlet": outlet, "period": period}
+    if outlet:
+        return _("First published in %(outlet)s (undated).") % {"outlet": outlet}
+    if date:
+        return _("First published on %(date)s.") % {"date": date}
+    if period:
+        return _("Written in %(period)s.") % {"period": period}
+    return _("Undated.")
 
 
 def fingerprint(data: bytes) -> str:
@@ -100,6 +94,7 @@ class RecordingEnvironment(jinja2.Environment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
+        self.translations: gettext.NullTranslations = gettext.NullTranslations()  # the interface's words
         self.reads: set[str] = set()
         self.shows_bodies = False  # the page shows an op-ed's body in full (it is then a long page)
 
@@ -148,16 +143,24 @@ def make_env(
     assets: tuple[Asset, ...],
     options: RenderOptions,
     bytecode_cache: jinja2.BytecodeCache | None = None,
+    translations: gettext.NullTranslations | None = None,
 ) -> RecordingEnvironment:
     env = RecordingEnvironment(
         loader=jinja2.FileSystemLoader(templates_dir.resolve()),
         bytecode_cache=bytecode_cache,
+        extensions=["jinja2.ext.i18n"],
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # The interface's words ({% trans %}, _()) in the site's language (catalogues.py); newstyle gettext
+    # escapes the values put into a translation, as autoescape does everywhere else.
+    env.policies["ext.i18n.trimmed"] = True
+    env.translations = translations or gettext.NullTranslations()
+    env.install_gettext_translations(env.translations, newstyle=True)  # type: ignore[attr-defined]
+    language = site.config.language
     versions = {asset.url_path: fingerprint(asset.data) for asset in assets}
 
     def link(url_path: str) -> str:
@@ -186,18 +189,24 @@ def make_env(
     def absolute(context: jinja2.runtime.Context, url_path: str) -> str:
         return site.config.base_url + url_path
 
+    @jinja2.pass_context
+    def date_in_language(context: jinja2.runtime.Context, value: datetime.date) -> str:
+        return date_text(value, language)
+
     env.filters.update(
         href=href,
         absolute=absolute,
-        date_text=date_text,
+        date_text=date_in_language,
         urlquote=lambda text: quote(str(text), safe=""),
+        # A translated text is markup, its values escaped in it (newstyle gettext); JSON wants the text.
+        plain=lambda value: value.unescape() if isinstance(value, Markup) else value,
     )
     env.globals.update(
         site=site,
         asset=asset_href,
         has_asset=lambda url_path: url_path in versions,
         manifesto_body=lambda article: manifesto_body(env, article),
-        first_appeared=first_appeared,
+        first_appeared=lambda article: first_appeared(article, language, env.translations),
         # Two chapters' introductions may open with the same words: on the one-page manifesto their
         # passages' ids are made unique, as the op-eds' are.
         manifesto_intro=lambda chapter: prefix_ids(chapter.intro_html, f"chapter-{chapter.slug}--"),

@@ -21,6 +21,7 @@ costs a fraction of the build, and its input (``SearchDocument``) is cheap to co
 
 from __future__ import annotations
 
+import gettext
 import hashlib
 import html
 import json
@@ -75,16 +76,19 @@ def plain_text(body_html: str) -> str:
     return "\n".join(filter(None, (" ".join(block.split()) for block in blocks)))
 
 
-def documents_of(site: Site) -> list[SearchDocument]:
+def documents_of(site: Site, translations: gettext.NullTranslations) -> list[SearchDocument]:
     """What search covers: each op-ed's text, each chapter's summary, intro and proposals, each page.
 
     Not the home page, lists, author pages or the one-page manifesto, which only repeat these words.
+    Each result's line under its title is in the site's language (``translations``).
     """
+    _ = translations.gettext
     documents = [
         SearchDocument(
             article.url_path,
             article.title,
-            f"Op-ed by {article.author} · chapter: {site.chapter(article.chapter).title}",
+            _("Op-ed by %(author)s · chapter: %(chapter)s")
+            % {"author": article.author, "chapter": site.chapter(article.chapter).title},
             (article.body_html,),
             article.body_key,
         )
@@ -94,13 +98,13 @@ def documents_of(site: Site) -> list[SearchDocument]:
         SearchDocument(
             chapter.url_path,
             chapter.title,
-            "Chapter and its proposals",
+            _("Chapter and its proposals"),
             (chapter.summary, chapter.intro_html, *(proposal.text for proposal in chapter.proposals)),
         )
         for chapter in site.chapters
     ]
     documents += [
-        SearchDocument(page.url_path, page.title, "Page", (page.summary, page.body_html))
+        SearchDocument(page.url_path, page.title, _("Page"), (page.summary, page.body_html))
         for page in site.pages
     ]
     return sorted(documents, key=lambda document: document.url_path)

@@ -7,6 +7,7 @@ only when no Chromium is installed and CI is unset; in CI a missing browser fail
 
 from __future__ import annotations
 
+import gettext
 import os
 import string
 import subprocess
@@ -327,7 +328,7 @@ def expected_results(site: Site, words: list[str]) -> list[str]:
     """The pages whose title or text has a term starting with each of ``words``, by the Python side's
     own terms: the browser must split and fold text exactly as the index does."""
     found = []
-    for document in documents_of(site):
+    for document in documents_of(site, gettext.NullTranslations()):
         terms = terms_of(f"{document.title}\n{document.text}")
         if all(any(term.startswith(word) for term in terms) for word in words):
             found.append(document.url_path)

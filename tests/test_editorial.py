@@ -5,6 +5,7 @@ the op-eds they cite agree; site.yaml's contact reaches the pages that ask for i
 from __future__ import annotations
 
 import datetime
+import gettext
 import json
 import os
 import re
@@ -138,7 +139,7 @@ def article(**fields: object) -> Article:
     ],
 )
 def test_first_appeared_says_only_what_is_known(fields: dict[str, object], text: str) -> None:
-    assert first_appeared(article(**fields)) == text
+    assert first_appeared(article(**fields), "en-GB", gettext.NullTranslations()) == text
 
 
 # --- The feed's times: never invented ----------------------------------------------------------------------

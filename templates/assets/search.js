@@ -18,6 +18,11 @@ const TERM = /[\p{L}\p{N}]+/gu;
 const WORD_IN_TEXT = /[\p{L}\p{M}\p{N}]+/gu;
 const fetched = new Map();
 
+// The page's words, in its language (the search form's data-text-* attributes, from the catalogue).
+function said(name, values = {}) {
+  return form.dataset[name].replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+}
+
 function fold(text) {
   return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
 }
@@ -144,27 +149,25 @@ async function search(query) {
   }
   const words = queryWords(query);
   if (words.length === 0) {
-    status.textContent = "Type a word of at least two letters or digits.";
+    status.textContent = said("textShort");
     return;
   }
-  status.textContent = "Searching…";
+  status.textContent = said("textSearching");
   let found;
   let items;
   try {
     found = await rank(words);
     items = await Promise.all(found.slice(0, MAX_RESULTS).map((document) => resultItem(document, words)));
   } catch (error) {
-    status.textContent = "Search is not available here: the search index is made by “python build.py”.";
+    status.textContent = said("textUnavailable");
     console.error(error);
     return;
   }
   list.replaceChildren(...items);
   const count = found.length;
-  const shown = count > MAX_RESULTS ? ` (the first ${MAX_RESULTS} are shown)` : "";
-  status.textContent =
-    count === 0
-      ? `Nothing found for “${query}”. Try fewer or other words.`
-      : `${count} result${count === 1 ? "" : "s"} for “${query}”${shown}.`;
+  const message =
+    count === 0 ? "textNone" : count === 1 ? "textOne" : count > MAX_RESULTS ? "textManyShown" : "textMany";
+  status.textContent = said(message, { query, count, max: MAX_RESULTS });
 }
 
 form.addEventListener("submit", (event) => {
