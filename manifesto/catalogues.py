@@ -38,8 +38,10 @@ def read_catalogue(catalogue: CatalogueFile) -> Catalog:
     try:
         messages = read_po(io.BytesIO(catalogue.data), abort_invalid=True)
     except PoFileError as error:
+        problem = str(error).removesuffix(f" on {error.lineno}")  # Babel counts lines from 0 there
+        problem = problem[:1].lower() + problem[1:]
         raise BuildError(
-            catalogue.path, error.lineno, f"this catalogue cannot be read: {error}", PO_HINT
+            catalogue.path, error.lineno + 1, f"this catalogue cannot be read: {problem}", PO_HINT
         ) from None
     except UnicodeDecodeError as error:
         line = catalogue.data[: error.start].count(b"\n") + 1

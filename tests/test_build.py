@@ -745,6 +745,28 @@ BAD_INPUTS = [
         "  hint: printed material must carry the printer's name and postal address: give both",
         id="printer-without-address",
     ),
+    pytest.param(
+        "templates/locales/cy/LC_MESSAGES/messages.po",
+        'msgid "Home"\nmsgstr "Hafan"\nHafan yw hon\n',
+        "templates/locales/cy/LC_MESSAGES/messages.po:3: this catalogue cannot be read: "
+        "unknown or misformatted keyword\n"
+        '  hint: a .po file is pairs of  msgid "…"  and  msgstr "…"  lines',
+        id="catalogue-not-po",
+    ),
+    pytest.param(
+        "templates/locales/cy/LC_MESSAGES/messages.po",
+        'msgid "Home"\nmsgstr "Hafan"\n\nmsgid "Op-eds by %(name)s"\nmsgstr "Erthyglau barn gan %(enw)s"\n',
+        "templates/locales/cy/LC_MESSAGES/messages.po:4: the translation of 'Op-eds by %(name)s' does not "
+        "fit it: unknown named placeholder 'enw'\n"
+        "  hint: keep every  %(name)s  of the msgid in the msgstr",
+        id="catalogue-placeholder-renamed",
+    ),
+    pytest.param(
+        "templates/locales/cy/LC_MESSAGES/messages.po",
+        'msgid "Home"\nmsgstr "Caf\xe9"\n'.encode("latin-1"),
+        "templates/locales/cy/LC_MESSAGES/messages.po:2: this file is not UTF-8 text",
+        id="catalogue-not-utf8",
+    ),
 ]
 
 
@@ -1143,6 +1165,7 @@ EDITS = [
     ("templates/article.html", "Share this op-ed", "Share this"),
     ("site.yaml", "tagline: A platform", "tagline: The platform"),
     ("templates/assets/style.css", "--measure: 40rem;", "--measure: 38rem;"),
+    ("templates/locales/en-GB/LC_MESSAGES/messages.po", 'msgstr "Key proposals"', 'msgstr "Our proposals"'),
     (
         "site.yaml",
         "nav:\n",
