@@ -11,7 +11,7 @@ import datetime
 import gettext
 import hashlib
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
 from babel import Locale, UnknownLocaleError
@@ -70,11 +70,11 @@ def compiled_catalogue(catalogue: CatalogueFile) -> bytes:
 
 
 def interface_translations(
-    catalogues: Iterable[CatalogueFile], language: str, default_language: str, memo: Memo
-) -> gettext.NullTranslations:
-    """The translations of the interface into ``language``: its catalogue, then the default language's,
-    then the templates' own (English) words. Every catalogue is compiled, so that a broken one is
-    reported whichever language it is for."""
+    catalogues: Iterable[CatalogueFile], languages: Sequence[str], memo: Memo
+) -> dict[str, gettext.NullTranslations]:
+    """The interface's words in each of ``languages`` (the default first): its catalogue, then the
+    default language's, then the templates' own (English) words. Every catalogue is compiled, so that a
+    broken one is reported whichever language it is for."""
     compiled: dict[str, bytes] = {}
     errors: list[BuildError] = []
     for catalogue in catalogues:
@@ -86,13 +86,26 @@ def interface_translations(
         except BuildError as error:
             errors.append(error)
     raise_if_any(errors)
-    translations = gettext.NullTranslations()
-    for code in dict.fromkeys((default_language, language)):  # the fallback first
-        if code in compiled:
-            found = gettext.GNUTranslations(io.BytesIO(compiled[code]))
-            found.add_fallback(translations)
-            translations = found
-    return translations
+    found: dict[str, gettext.NullTranslations] = {}
+    for language in languages:
+        translations = gettext.NullTranslations()
+        for code in dict.fromkeys((languages[0], language)):  # the fallback first
+            if code in compiled:
+                chained = gettext.GNUTranslations(io.BytesIO(compiled[code]))
+                chained.add_fallback(translations)
+                translations = chained
+        found[language] = translations
+    return found
+
+
+def catalogue_digest(catalogues: Iterable[CatalogueFile], languages: Sequence[str]) -> str:
+    """Names the catalogues a language's pages take their words from (its own and the default's)."""
+    wanted = {languages[0], languages[-1]}
+    digest = hashlib.sha256()
+    for catalogue in catalogues:
+        if catalogue.language in wanted:
+            digest.update(catalogue.path.as_posix().encode() + b"\0" + catalogue.data + b"\0")
+    return digest.hexdigest()
 
 
 def babel_locale(language: str) -> Locale | None:

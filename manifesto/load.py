@@ -131,7 +131,7 @@ class Sources:
     # content/formats/'s files of a type in FORMAT_FILE_TYPES, sorted by URL path: published only when
     # site.yaml lists them (parse.py)
     format_files: tuple[Asset, ...] = ()
-    catalogues: tuple[CatalogueFile, ...] = ()  # sorted by language code; part of templates_digest
+    catalogues: tuple[CatalogueFile, ...] = ()  # sorted by language code; not in templates_digest
 
 
 def decode_text(data: bytes, shown_path: Path) -> str:
@@ -411,10 +411,11 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
             except BuildError as error:
                 errors.append(error)
             else:
-                templates_digest.update(listed.shown.as_posix().encode() + b"\0" + data)
                 language = catalogue_language(listed.shown)
-                if language is not None:
+                if language is not None:  # each language's pages name their catalogues (pipeline.py)
                     catalogues.append(CatalogueFile(listed.shown, language, data))
+                else:
+                    templates_digest.update(listed.shown.as_posix().encode() + b"\0" + data)
     raise_if_any(errors)
     assert config is not None
     assets_in_order = tuple(sorted(assets, key=lambda asset: asset.url_path))

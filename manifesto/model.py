@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from dataclasses import dataclass, field
@@ -65,6 +66,20 @@ class Format:
 
 
 @dataclass(frozen=True)
+class LanguageVersion:
+    """One language of a site in more than one (site.yaml's ``languages:``): its words where they
+    differ from the top-level fields, which it otherwise inherits (parse.parse_config)."""
+
+    code: str  # "en-GB", "cy"
+    title: str
+    tagline: str
+    description: str
+    nav: tuple[Link, ...]
+    calls_to_action: tuple[Link, ...]
+    own_links: bool = False  # it gives its own nav (else the top-level nav, led to this language's pages)
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     title: str
     tagline: str
@@ -81,6 +96,17 @@ class SiteConfig:
         return self.contact if self.contact.startswith("https://") else f"mailto:{self.contact}"
 
     formats: tuple[ListedFormat, ...] = ()
+    # Every language of the site, the default first; empty for a site in one language (``language``).
+    languages: tuple[LanguageVersion, ...] = ()
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0].code if self.languages else self.language
+
+    @property
+    def language_prefix(self) -> str:
+        """Where this language's pages are: "" for the default language, "/cy" for Welsh."""
+        return "" if self.language == self.default_language else f"/{self.language}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +114,9 @@ class Proposal:
     text: str
     article_slug: str
     anchor: str
+    # The language of the passage it cites, when not the page's: a translated chapter that keeps the
+    # default language's proposals cites that language's op-ed (parse.language_site).
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,10 +131,13 @@ class Chapter:
     draft: bool = False
     cited: tuple[str, ...] = ()  # op-eds its introduction or proposals cite, in the order first cited
     aliases: tuple[str, ...] = ()  # old addresses that send readers here (frontmatter.check_alias)
+    language: str = ""  # of its text ("" in a site of one language)
+    address: str = ""  # its page in a language other than the default (/cy/chapters/…/); else ""
+    translation_status: str = ""  # "draft": a translation not yet checked, said so on the page
 
     @property
     def url_path(self) -> str:
-        return f"/chapters/{self.slug}/"
+        return self.address or f"/chapters/{self.slug}/"
 
 
 @dataclass(frozen=True)
@@ -139,10 +171,13 @@ class Article:
     committed_at: int | None = field(default=None, repr=False, compare=False)
     modified_at: int = field(default=0, repr=False, compare=False)
     aliases: tuple[str, ...] = ()  # old addresses that send readers here (frontmatter.check_alias)
+    language: str = ""  # of its text ("" in a site of one language)
+    address: str = ""  # its page in a language other than the default (/cy/articles/…/); else ""
+    translation_status: str = ""  # "draft": a translation not yet checked, said so on the page
 
     @property
     def url_path(self) -> str:
-        return f"/articles/{self.slug}/"
+        return self.address or f"/articles/{self.slug}/"
 
     @property
     def bio_as_of_writing(self) -> bool:
@@ -187,10 +222,13 @@ class Page:
     draft: bool = False
     show_contact: bool = False  # the page ends with how to reach the editors (site.yaml's contact)
     aliases: tuple[str, ...] = ()  # old addresses that send readers here (frontmatter.check_alias)
+    language: str = ""  # of its text ("" in a site of one language)
+    address: str = ""  # its page in a language other than the default (/cy/about/); else ""
+    translation_status: str = ""  # "draft": a translation not yet checked, said so on the page
 
     @property
     def url_path(self) -> str:
-        return f"/{self.slug}/"
+        return self.address or f"/{self.slug}/"
 
 
 @dataclass(frozen=True)
@@ -254,6 +292,8 @@ class Site:
     # What must be filled in before publishing (parse.unfinished_fields): warnings, or problems with --publish
     unfinished: tuple[BuildError, ...] = field(default=(), repr=False, compare=False)
     formats: tuple[Format, ...] = ()  # the campaign's own (site.yaml's formats), in site.yaml's order
+    # The site in each other language (parse.language_site), by code: the default language's site holds them.
+    in_languages: dict[str, Site] = field(default_factory=dict, repr=False, compare=False)
     index: SiteIndex = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -275,3 +315,15 @@ class Site:
 
     def articles_by(self, author: Author) -> tuple[Article, ...]:
         return tuple(self.article(slug) for slug in author.article_slugs)
+
+    def cited(self, proposal: Proposal) -> Article:
+        """The op-ed a proposal cites, in the language of the passage it cites (Proposal.language)."""
+        if proposal.language and proposal.language != self.config.language:
+            article = self.in_languages[proposal.language].article(proposal.article_slug)
+            return dataclasses.replace(article, language=proposal.language)
+        return self.article(proposal.article_slug)
+
+    def in_own_language(self, item: Article | Chapter | Page) -> bool:
+        """Whether an op-ed, chapter or page is written in this site's language (else it is shown in
+        the default language's words, marked with its ``lang``)."""
+        return not item.language or item.language == self.config.language

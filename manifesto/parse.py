@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import re
@@ -42,6 +43,7 @@ from .model import (
     Chapter,
     Format,
     Imprint,
+    LanguageVersion,
     Link,
     ListedFormat,
     Page,
@@ -51,6 +53,7 @@ from .model import (
 )
 from .pool import map_in_processes, worker_inputs
 from .slugs import name_key, name_slug, slugify
+from .translations import NAME_LANGUAGE, TRANSLATED_FIELDS, TranslationName, translation_name
 
 
 def check_url(doc: Document, key: str, node: yaml.Node) -> str:
@@ -192,6 +195,14 @@ FORMAT_FIELDS = {
 # The mark the sample site.yaml puts in every value a campaign must write before it publishes. A value
 # holding it is a warning in a build, the preview and check, and an error when publishing (--publish).
 PLACEHOLDER_MARK = "(set it in site.yaml)"
+LANGUAGE_FIELDS = {
+    "code": Field(check_language, required=True, hint="name the language:  code: cy  (or en-GB, and so on)"),
+    "title": Field(check_text),
+    "tagline": Field(check_text),
+    "description": Field(check_text),
+    "calls_to_action": Field(check_list(check_record(LINK_FIELDS, "a call to action"))),
+    "nav": Field(check_list(check_record(LINK_FIELDS, "a navigation link"))),
+}
 SITE_FIELDS = {
     "title": Field(check_text, required=True),
     "tagline": Field(check_text, required=True),
@@ -203,6 +214,7 @@ SITE_FIELDS = {
     "nav": Field(check_list(check_record(LINK_FIELDS, "a navigation link"))),
     "contact": Field(check_contact),
     "formats": Field(check_list(check_record(FORMAT_FIELDS, "a format"))),
+    "languages": Field(check_list(check_record(LANGUAGE_FIELDS, "a language"))),
 }
 ARTICLE_FIELDS = {
     "title": Field(check_text, required=True, hint='add a headline:  title: "…"'),
@@ -246,6 +258,28 @@ PAGE_FIELDS = {
     "aliases": Field(check_list(check_alias)),
 }
 FIELDS_BY_KIND = {"articles": ARTICLE_FIELDS, "chapters": CHAPTER_FIELDS, "pages": PAGE_FIELDS}
+
+
+def check_translation_status(doc: Document, key: str, node: yaml.Node) -> str:
+    value = check_text(doc, key, node)
+    if value != "draft":
+        raise doc.error(
+            node,
+            f"'{key}' can only be 'draft', not {value!r}",
+            "mark a translation not yet checked by a fluent reader  translation_status: draft ; remove the line once it is",
+        )
+    return value
+
+
+# A translation's front matter (translations.py): what it translates, none of it required, and its own.
+TRANSLATION_FIELDS_BY_KIND = {
+    kind: {
+        **{name: dataclasses.replace(fields[name], required=False) for name in TRANSLATED_FIELDS[kind]},
+        "translation_status": Field(check_translation_status),
+        "translated_from": Field(check_text),
+    }
+    for kind, fields in FIELDS_BY_KIND.items()
+}
 KIND_NAMES = {"articles": "op-ed", "chapters": "chapter", "pages": "page"}
 # Top-level paths the generator writes itself; a plain page may not take them.
 RESERVED_PAGE_SLUGS = {
@@ -282,6 +316,7 @@ class Entry:
     body_digest: str  # body_digest's: names the body in the keys of its conversion
     body_first_line: int
     given_body: str | None = field(default=None, repr=False)  # else split from the file when asked for
+    translation: TranslationName | None = None  # what the file translates, by its name (translations.py)
 
     @cached_property
     def body(self) -> str:
@@ -333,7 +368,9 @@ def parse_config(source: SourceFile) -> SiteConfig:
             )
         )
     raise_if_any(errors)
-    language = values.get("language", "en-GB")
+    languages = values.get("languages", ())
+    errors.extend(language_problems(source, values))
+    language = languages[0]["code"] if languages else values.get("language", "en-GB")
     if bool(imprint.get("printer")) != bool(imprint.get("printer_address")):
         given, missing = (
             ("printer", "printer_address") if imprint.get("printer") else ("printer_address", "printer")
@@ -359,7 +396,23 @@ def parse_config(source: SourceFile) -> SiteConfig:
                 )
             )
     raise_if_any(errors)
+
+    def links(items: Iterable[dict[str, Any]]) -> tuple[Link, ...]:
+        return tuple(Link(item["label"], item["url"]) for item in items)
+
     return SiteConfig(
+        languages=tuple(
+            LanguageVersion(
+                item["code"],
+                item.get("title", values["title"]),
+                item.get("tagline", values["tagline"]),
+                item.get("description", values["description"]),
+                links(item.get("nav", values.get("nav", ()))),
+                links(item.get("calls_to_action", values.get("calls_to_action", ()))),
+                own_links="nav" in item,
+            )
+            for item in languages
+        ),
         title=values["title"],
         tagline=values["tagline"],
         description=values["description"],
@@ -388,6 +441,35 @@ def parse_config(source: SourceFile) -> SiteConfig:
             for item in values.get("formats", ())
         ),
     )
+
+
+def language_problems(source: SourceFile, values: dict[str, Any]) -> list[BuildError]:
+    """``languages:`` names each language once, the default first; ``language:``, if given too, is it."""
+    languages = values.get("languages", ())
+    errors: list[BuildError] = []
+    seen: dict[str, int] = {}
+    for item in languages:
+        code = item["code"]
+        if code.casefold() in seen:
+            errors.append(
+                BuildError(
+                    source.path,
+                    item["_line"],
+                    f"the language '{code}' is listed twice (first at line {seen[code.casefold()]})",
+                    "list each language once under  languages:",
+                )
+            )
+        seen.setdefault(code.casefold(), item["_line"])
+    if languages and "language" in values and values["language"] != languages[0]["code"]:
+        errors.append(
+            BuildError(
+                source.path,
+                None,
+                f"'language: {values['language']}' is not the first of 'languages:' ({languages[0]['code']})",
+                "the first language listed is the site's default: remove  language:  or make them the same",
+            )
+        )
+    return errors
 
 
 def unfinished_fields(source: SourceFile) -> list[BuildError]:
@@ -502,14 +584,19 @@ def field_lines(doc: Document) -> dict[str, int]:
     return lines
 
 
-def parse_front_matter(source: SourceFile, split: SplitSource) -> FrontMatter:
+def parse_front_matter(
+    source: SourceFile, split: SplitSource, translation: TranslationName | None = None
+) -> FrontMatter:
     doc = parse_yaml(split.yaml_text, source.path, split.yaml_first_line)
     what = f"the {KIND_NAMES[source.kind]}'s front matter"
-    values, errors = check_fields(doc, doc.root, FIELDS_BY_KIND[source.kind], what)
-    if doc.root is None:
+    fields = (TRANSLATION_FIELDS_BY_KIND if translation else FIELDS_BY_KIND)[source.kind]
+    values, errors = check_fields(doc, doc.root, fields, what)
+    if doc.root is None and not translation:  # a translation of the body alone inherits every field
         errors = [BuildError(source.path, 1, f"{what} is empty", "add the fields between the two --- lines")]
     raise_if_any(errors)
-    slug = values.get("slug") or slugify(Path(source.path).stem)
+    # A translation's ``slug`` is its own address; the op-ed it is, its source's (language_site).
+    name = translation.source_path if translation else Path(source.path)
+    slug = (None if translation else values.get("slug")) or slugify(name.stem)
     if not slug:
         raise BuildError(
             source.path,
@@ -520,9 +607,12 @@ def parse_front_matter(source: SourceFile, split: SplitSource) -> FrontMatter:
     return FrontMatter(slug, values, field_lines(doc), doc.first_line)
 
 
-def front_matter_key(source: SourceFile, split: SplitSource) -> str:
+def front_matter_key(
+    source: SourceFile, split: SplitSource, translation: TranslationName | None = None
+) -> str:
     """Everything a file's FrontMatter is made from, as one digest."""
-    parts = (source.path.as_posix(), source.kind, str(split.yaml_first_line), split.yaml_text)
+    what = f"{source.kind} in {translation.language}" if translation else source.kind
+    parts = (source.path.as_posix(), what, str(split.yaml_first_line), split.yaml_text)
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -565,27 +655,41 @@ class Unmemoised:
         return
 
 
-def parse_entries(files: Sequence[SourceFile], memo: Memo) -> tuple[list[Entry], list[BuildError]]:
+def parse_entries(
+    files: Sequence[SourceFile], memo: Memo, languages: tuple[str, ...] = ()
+) -> tuple[list[Entry], list[BuildError]]:
     """Each file's entry, and every file's problems. Checked front matter is memoised by
     front_matter_key ("front-matter"); a file the last build knew (``SourceFile.known``, kept as
     "source" by its path) is not read when its front matter is kept. Front matter with mistakes is not
-    kept: it is parsed again, with the same errors."""
+    kept: it is parsed again, with the same errors. With ``languages`` (the site's, the default first),
+    a file named for another (translations.py) is that language's translation of another file."""
     entries: list[Entry] = []
     errors: list[BuildError] = []
     for source in files:
         try:
-            record = source.known
+            translation = translation_name(source.path, languages)
+            # Whether a file is a translation depends on site.yaml too: a name that may say a language
+            # is never taken on the last build's word.
+            record = None if NAME_LANGUAGE.search(source.path.stem) else source.known
             kept = memo.lookup("front-matter", record.front_matter_key) if record is not None else None
             if record is not None and kept is not None:
                 entry = Entry(
-                    source, kept, record.front_matter_key, record.body_digest, record.body_first_line
+                    source,
+                    kept,
+                    record.front_matter_key,
+                    record.body_digest,
+                    record.body_first_line,
+                    translation=translation,
                 )
             else:
                 split = split_front_matter(source.text, source.path)
-                key = front_matter_key(source, split)
-                front_matter = memo.get("front-matter", key, partial(parse_front_matter, source, split))
+                key = front_matter_key(source, split, translation)
+                make = partial(parse_front_matter, source, split, translation)
+                front_matter = memo.get("front-matter", key, make)
                 digest = body_digest(split.body)
-                entry = Entry(source, front_matter, key, digest, split.body_first_line, split.body)
+                entry = Entry(
+                    source, front_matter, key, digest, split.body_first_line, split.body, translation
+                )
             if source.stamp is not None:
                 known = KnownSource(
                     source.stamp, entry.front_matter_key, entry.body_digest, entry.body_first_line
@@ -1172,8 +1276,11 @@ def parse_site(
         if found:
             raise_if_any([*blocking, *found])
 
-    entries, entry_errors = parse_entries(sources.files, memo)
+    codes = tuple(language.code for language in config.languages) if config else ()
+    all_entries, entry_errors = parse_entries(sources.files, memo, codes)
     errors.extend(entry_errors)
+    entries = [entry for entry in all_entries if entry.translation is None]
+    translated = [entry for entry in all_entries if entry.translation is not None]
     errors.extend(check_unique_slugs(entries))
     errors.extend(check_unique_titles(entries))
     errors.extend(check_images(sources.assets))
@@ -1264,7 +1371,7 @@ def parse_site(
         ),
     ]
     made_from = sources_digest(sources.config, entries, drafts=drafts, base_path=base_path)
-    return Site(
+    site = Site(
         config,
         chapters,
         articles,
@@ -1274,6 +1381,199 @@ def parse_site(
         warnings=tuple(warnings),
         unfinished=tuple(unfinished),
         formats=formats,
+    )
+    if not config.languages:
+        return site
+    in_languages: dict[str, Site] = {}
+    for version in config.languages[1:]:
+        own = [
+            entry for entry in translated if entry.translation and entry.translation.language == version.code
+        ]
+        found, language_errors = language_site(site, version, entries, own, sources, base_path, memo, drafts)
+        in_languages[version.code] = found
+        errors.extend(language_errors)
+    raise_if_any([*blocking, *errors])
+    return dataclasses.replace(site, in_languages=in_languages)
+
+
+def merged_entry(source: Entry, translation: Entry) -> Entry:
+    """A translation with what it does not set taken from its source (translations.TRANSLATED_FIELDS):
+    its own title, summary and body, its source's author, date and chapter. Inherited fields are reported
+    at the translation's first line."""
+    values = {**source.values, **translation.values}
+    values.pop("slug", None)  # the translation's address is its own (language_site), its slug its source's
+    front_matter = FrontMatter(
+        source.slug,
+        values,
+        translation.front_matter.field_lines,
+        translation.front_matter.first_line,
+    )
+    key = hashlib.sha256(f"{source.front_matter_key}\0{translation.front_matter_key}".encode()).hexdigest()
+    return dataclasses.replace(translation, front_matter=front_matter, front_matter_key=key)
+
+
+def language_site(
+    site: Site,
+    version: LanguageVersion,
+    entries: list[Entry],
+    translated: list[Entry],
+    sources: Sources,
+    base_path: str,
+    memo: Memo,
+    drafts: bool,
+) -> tuple[Site, list[BuildError]]:
+    """The site in another language: each op-ed, chapter and page with a translation in it (published,
+    as its source is) in that language, at /<code>/…; the others as the default language has them,
+    marked with its code (``language``), their pages not made again. Translated bodies and proposals
+    are checked here; the rest was checked in the default language."""
+    code, default = version.code, site.config.default_language
+    errors: list[BuildError] = []
+    by_path = {entry.source.path: entry for entry in entries}
+    merged: dict[Path, Entry] = {}
+    addresses: dict[str, str] = {}  # an item's address in the default language -> its address in this one
+    for translation in translated:
+        assert translation.translation is not None
+        source = by_path.get(translation.translation.source_path)
+        if source is None:
+            errors.append(
+                BuildError(
+                    translation.source.path,
+                    None,
+                    f"this is named as a translation of {translation.translation.source_path.name}, "
+                    "but there is no such file",
+                    f"a translation lies beside the file it translates, named as it is with  .{code}  "
+                    "before .md; rename it, or add the file in the default language",
+                )
+            )
+            continue
+        if (source.draft or translation.draft) and not drafts:
+            continue  # not published: the reader sees the default language's text, or nothing
+        entry = merged_entry(source, translation)
+        merged[source.source.path] = entry
+        kind = source.source.kind
+        address = f"/{code}" + url_path_of(kind, translation.values.get("slug") or source.slug)
+        if address in addresses.values():
+            errors.append(
+                BuildError(
+                    translation.source.path,
+                    translation.field_line("slug"),
+                    f"the address {address} is already another translation's",
+                    "give one of them another  slug: …",
+                )
+            )
+        addresses[url_path_of(kind, source.slug)] = address
+    errors.extend(check_unique_titles(list(merged.values())))
+    url_for_source = {
+        entry.source.path.as_posix(): addresses.get(url_path_of(entry.source.kind, entry.slug))
+        or url_path_of(entry.source.kind, entry.slug)
+        for entry in entries
+    }
+    url_for_source |= {
+        entry.source.path.as_posix(): url_for_source[path.as_posix()] for path, entry in merged.items()
+    }
+    keyed_bodies = render_bodies(list(merged.values()), url_for_source, base_path, memo)
+
+    def made(item: Article | Chapter | Page, maker: Callable[[Entry, str, RenderedBody], Any]) -> Any:
+        entry = merged.get(item.source_path)
+        if entry is None and isinstance(item, Chapter):
+            cites = tuple(dataclasses.replace(p, language=default) for p in item.proposals)
+            return dataclasses.replace(item, language=default, proposals=cites)
+        if entry is None:
+            return dataclasses.replace(item, language=default)
+        neutral = url_path_of(entry.source.kind, entry.slug)
+        key, body = keyed_bodies[neutral]
+        return dataclasses.replace(
+            maker(entry, key, body),
+            language=code,
+            address=addresses[neutral],
+            translation_status=entry.values.get("translation_status", ""),
+        )
+
+    def chapter_of(entry: Entry, key: str, body: RenderedBody) -> Chapter:
+        chapter = make_chapter(entry, body)
+        if "proposals" in by_translation(entry).values:
+            return chapter
+        # Proposals not translated cite the default language's passages, where they were checked.
+        return dataclasses.replace(
+            chapter, proposals=tuple(dataclasses.replace(p, language=default) for p in chapter.proposals)
+        )
+
+    def by_translation(entry: Entry) -> Entry:
+        return next(t for t in translated if t.source.path == entry.source.path)
+
+    def article_of(entry: Entry, key: str, body: RenderedBody) -> Article:
+        committed = sources.committed.get(entry.source.path.as_posix())
+        return make_article(entry, key, body, committed)
+
+    def page_of(entry: Entry, key: str, body: RenderedBody) -> Page:
+        return Page(
+            slug=entry.slug,
+            title=entry.values["title"],
+            summary=entry.values.get("summary", ""),
+            body_html=body.html,
+            source_path=entry.source.path,
+            draft=entry.draft,
+            show_contact=entry.values.get("show_contact", False),
+        )
+
+    chapters = tuple(made(chapter, chapter_of) for chapter in site.chapters)
+    articles = tuple(made(article, article_of) for article in site.articles)
+    pages = tuple(made(page, page_of) for page in site.pages)
+    # made() looks items up by their source file; a translation's model names its own file.
+    authors = collect_authors(articles)
+    by_slug = {article.slug: article for article in articles}
+    anchors_by_url = {article.url_path: article.anchors for article in articles}
+    anchors_by_url |= {article.url_path: article.anchors for article in site.articles}
+    anchors_by_url |= {
+        item.url_path: frozenset() for item in (*site.chapters, *site.pages, *chapters, *pages)
+    }
+    anchors_by_url |= generated_paths(authors) | generated_paths(site.authors)
+    anchors_by_url |= {f"/{code}{path}": frozenset() for path in (*GENERATED_PAGES, "/feed.xml")}
+    anchors_by_url |= {asset.url_path: frozenset() for asset in sources.assets}
+    for entry in merged.values():
+        neutral = url_path_of(entry.source.kind, entry.slug)
+        errors.extend(check_body_links(entry, keyed_bodies[neutral][1], anchors_by_url, set()))
+        if entry.source.kind == "chapters" and "proposals" in by_translation(entry).values:
+            errors.extend(check_proposal_sources(entry, by_slug, set()))
+
+    def localized(link: Link) -> Link:
+        path, hash_mark, fragment = link.url.partition("#")
+        if path in addresses:
+            return Link(link.label, addresses[path] + hash_mark + fragment)
+        if path in (*GENERATED_PAGES, "/feed.xml"):
+            return Link(link.label, f"/{code}{path}{hash_mark}{fragment}")
+        return link
+
+    config = dataclasses.replace(
+        site.config,
+        language=code,
+        title=version.title,
+        tagline=version.tagline,
+        description=version.description,
+        nav=version.nav if version.own_links else tuple(map(localized, version.nav)),
+        calls_to_action=version.calls_to_action
+        if version.own_links
+        else tuple(map(localized, version.calls_to_action)),
+    )
+    if version.own_links:
+        errors.extend(check_nav(sources.config, config, anchors_by_url))
+    digest = hashlib.sha256(f"{site.sources_digest}\0{code}\0".encode())
+    for entry in merged.values():
+        digest.update(f"{entry.front_matter_key}\0".encode())
+        if entry.source.kind != "articles":
+            digest.update(f"{entry.body_digest}\0".encode())
+    return (
+        Site(
+            config,
+            chapters,
+            articles,
+            pages,
+            authors,
+            digest.hexdigest(),
+            formats=site.formats,
+            in_languages={default: site},  # the passages a proposal cites in the default language
+        ),
+        errors,
     )
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .catalogues import interface_translations
+from .catalogues import catalogue_digest, interface_translations
 from .formats import EPUB_PATH, TEXT_PATH, edition_formats, epub_edition, text_edition
 from .load import RACY_NS, Sources, load_sources, source_area
 from .memo import DiskStore, Memo, MemoryStore, NullStore, TracedOutputs, digest, generator_fingerprint
@@ -33,7 +33,10 @@ from .render import (
     RecordingEnvironment,
     RenderedPage,
     RenderOptions,
+    alternate_pages,
     compile_templates,
+    language_jobs,
+    language_sites,
     make_env,
     plan_pages,
     printed_jobs,
@@ -82,6 +85,7 @@ class Plan:
     keys: dict[str, str]  # output path -> key, of every output but the index's bundle files
     # formats made from the model (formats.py), by output path: made only when they do not stand
     editions: dict[str, Callable[[], bytes]] = dataclasses.field(default_factory=dict)
+    index_prefixes: tuple[str, ...] = ("",)  # the folder of each language's search index ("", "cy/")
 
 
 def plan_outputs(
@@ -89,9 +93,9 @@ def plan_outputs(
     sources: Sources,
     options: RenderOptions,
     printed: tuple[ManifestoPdf, ...] = (),
-    translations: gettext.NullTranslations | None = None,
+    translations: dict[str, gettext.NullTranslations] | None = None,
 ) -> Plan:
-    translations = translations or gettext.NullTranslations()
+    translations = translations or {}
     files = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
     files |= {pdf.output_path: pdf.data for pdf in printed}
     listed = {listed.url_path for listed in site.formats}
@@ -113,13 +117,32 @@ def plan_outputs(
     )
     keys |= {path: digest(path, *edition_made_from) for path in editions}
     made_from = (sources.templates_digest, repr(options), site.sources_digest, repr(site.config))
-    # Every page shares the key of every file (the other-formats page shows their sizes, the footer the PDF's).
-    shared = digest(*made_from, *(f"{path}:{key}" for path, key in keys.items()))
-    jobs = list(plan_pages(site, options))
-    keys |= {job.output_path: digest(shared, job.output_path, job.template, job.made_from) for job in jobs}
-    runs = index_runs(documents_of(site, translations))
+    # Every page shares the key of every file (the other-formats page shows their sizes, the footer the
+    # PDF's), and of the addresses of every language's versions of each page (its alternates, switcher).
+    alternates = repr(sorted(alternate_pages(site).items()))
+    shared = digest(*made_from, *(f"{path}:{key}" for path, key in keys.items()), alternates)
+    languages = [other.config.language for other in language_sites(site)]
+    jobs: list[PageJob] = []
+    runs: list[IndexRun] = []
+    for other in language_sites(site):
+        # A page in another language is made from that language's site and catalogue too.
+        code = other.config.language
+        in_language = digest(shared, other.sources_digest, repr(other.config))
+        words = catalogue_digest(sources.catalogues, [languages[0], code])
+        made = list(language_jobs(other, options) if other is not site else plan_pages(site, options))
+        keys |= {
+            job.output_path: digest(in_language, words, job.output_path, job.template, job.made_from)
+            for job in made
+        }
+        jobs += made
+        documents = documents_of(other, translations.get(code) or gettext.NullTranslations())
+        prefix = other.config.language_prefix[1:] + "/" if other is not site else ""
+        runs += index_runs(documents, prefix)
     keys |= {path: run.key for run in runs for path in run.texts}
-    return Plan(jobs, runs, files, keys, editions)
+    prefixes = tuple(
+        other.config.language_prefix[1:] + "/" if other is not site else "" for other in language_sites(site)
+    )
+    return Plan(jobs, runs, files, keys, editions, prefixes)
 
 
 def make_editions(plan: Plan, outputs: TracedOutputs, sink: Sink) -> dict[str, int]:
@@ -149,8 +172,8 @@ def read_site(
         )
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
-    language = site.config.language
-    translations = interface_translations(sources.catalogues, language, language, memo)
+    languages = [other.config.language for other in language_sites(site)]
+    translations = interface_translations(sources.catalogues, languages, memo)
     env = make_env(root / "templates", site, sources.assets, options, memo.templates(), translations)
     return sources, site, env
 
@@ -213,7 +236,7 @@ def build_site(
             for written in made:
                 outputs.keep(written, plan.keys[written.path], reads)
     with stage(timings, "search index"):
-        bundle = write_bundle(outputs, sink, plan.runs, ready=stop is None or not stop())
+        bundle = write_bundle(outputs, sink, plan.runs, plan.index_prefixes, ready=stop is None or not stop())
     for path, data in plan.files.items():
         if not outputs.stand(path, plan.keys[path]):
             outputs.keep(sink.accept(path, data), plan.keys[path])
@@ -239,21 +262,28 @@ def accept_page(sink: Sink, page: RenderedPage) -> Made:
 def write_index_run(sink: Sink, run: IndexRun) -> Made:
     """Index one part's documents and hand their text files to the sink (a render worker's task)."""
     part, texts = index_part(run.documents)
-    return [sink.accept(path, data) for path, data in texts.items()], frozenset(), (run.key, part)
+    made = [sink.accept(run.prefix + path, data) for path, data in texts.items()]
+    return made, frozenset(), (run.key, part)
 
 
-def write_bundle(outputs: TracedOutputs, sink: Sink, runs: list[IndexRun], *, ready: bool) -> dict[str, bool]:
+def write_bundle(
+    outputs: TracedOutputs, sink: Sink, runs: list[IndexRun], prefixes: tuple[str, ...], *, ready: bool
+) -> dict[str, bool]:
     """The files that list every document (search.bundle_keys), those whose key changed joined again
     from the parts: each file, and whether it stood as it was. Not ``ready``, or with parts left for
     later, the last build's files are left as they are."""
     parts = [outputs.memo.lookup("index-part", run.key) for run in runs]
     if not ready or any(part is None for part in parts):
         return dict.fromkeys(outputs.leave(is_bundle_file), False)
-    keys = bundle_keys(parts, [run.key for run in runs])
-    stands = {path: outputs.stand(path, key) for path, key in keys.items()}
-    for path, key in keys.items():
-        if not stands[path]:
-            outputs.keep(sink.accept(path, bundle_file(path, parts)), key)
+    stands: dict[str, bool] = {}
+    for prefix in prefixes:  # each language's index on its own
+        own = [(run, part) for run, part in zip(runs, parts, strict=True) if run.prefix == prefix]
+        own_parts = [part for _, part in own]
+        keys = bundle_keys(own_parts, [run.key for run, _ in own])
+        for path, key in keys.items():
+            stands[prefix + path] = outputs.stand(prefix + path, key)
+            if not stands[prefix + path]:
+                outputs.keep(sink.accept(prefix + path, bundle_file(path, own_parts)), key)
     return stands
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import gettext
 import hashlib
@@ -18,7 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from .body import nested_body, prefix_ids
-from .catalogues import long_date
+from .catalogues import babel_locale, long_date
 from .errors import BuildError
 from .load import Asset
 from .model import BODY_MEASURES, BODY_TEXT, Article, Chapter, Page, Site
@@ -94,19 +95,26 @@ class RecordingEnvironment(jinja2.Environment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.translations: gettext.NullTranslations = gettext.NullTranslations()  # the interface's words
+        # The interface's words in each language of the site, by code (catalogues.py)
+        self.translations: dict[str, gettext.NullTranslations] = {}
         self.reads: set[str] = set()
         self.shows_bodies = False  # the page shows an op-ed's body in full (it is then a long page)
 
-    def start_page(self) -> None:
+    def start_page(self, job: PageJob | None = None) -> None:
         self.reads, self.shows_bodies = set(), False
+        # The page's language is its site's (language_jobs): macros, which see the globals rather than
+        # the page's context, and the interface's words follow it.
+        if job is not None and "site" in job.context:
+            self.globals["site"] = job.context["site"]
+        elif "default_site" in self.globals:
+            self.globals["site"] = self.globals["default_site"]
 
     def note_body_read(self, obj: Any, attribute: Any) -> None:
         if isinstance(obj, Article):
             if attribute in BODY_TEXT:
-                self.reads.add(f"text:{obj.slug}")
+                self.reads.add(read_name("text", obj))
             elif attribute in BODY_MEASURES:
-                self.reads.add(f"{attribute}:{obj.slug}")
+                self.reads.add(read_name(attribute, obj))
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         self.note_body_read(obj, attribute)
@@ -117,11 +125,21 @@ class RecordingEnvironment(jinja2.Environment):
         return super().getitem(obj, argument)
 
 
+def read_name(what: str, article: Article) -> str:
+    """The name of a read of an op-ed's body (read_value); a translation's names its language."""
+    return f"{what}:{article.slug}@{article.language}" if article.address else f"{what}:{article.slug}"
+
+
 def read_value(site: Site, name: str) -> str:
     """The value now of what a page read (RecordingEnvironment): "text:<slug>", the op-ed's body, named
-    by the key it was converted under; "<figure>:<slug>", a figure measured from it. "" when the op-ed
-    is gone."""
+    by the key it was converted under; "<figure>:<slug>", a figure measured from it; with "@<code>",
+    of its translation into that language. "" when the op-ed is gone."""
     what, _, slug = name.partition(":")
+    slug, _, language = slug.partition("@")
+    if language:
+        if language not in site.in_languages:
+            return ""
+        site = site.in_languages[language]
     article = site.index.by_slug.get(slug)
     if article is None:
         return ""
@@ -143,7 +161,7 @@ def make_env(
     assets: tuple[Asset, ...],
     options: RenderOptions,
     bytecode_cache: jinja2.BytecodeCache | None = None,
-    translations: gettext.NullTranslations | None = None,
+    translations: dict[str, gettext.NullTranslations] | None = None,
 ) -> RecordingEnvironment:
     env = RecordingEnvironment(
         loader=jinja2.FileSystemLoader(templates_dir.resolve()),
@@ -155,13 +173,27 @@ def make_env(
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    # The interface's words ({% trans %}, _()) in the site's language (catalogues.py); newstyle gettext
-    # escapes the values put into a translation, as autoescape does everywhere else.
+    # The interface's words ({% trans %}, _()) in the language of the page's ``site`` (a page in another
+    # language is given that language's site: language_jobs); newstyle gettext escapes the values put
+    # into a translation, as autoescape does everywhere else.
     env.policies["ext.i18n.trimmed"] = True
-    env.translations = translations or gettext.NullTranslations()
-    env.install_gettext_translations(env.translations, newstyle=True)  # type: ignore[attr-defined]
-    language = site.config.language
+    env.translations = translations or {}
+
+    def words(context: jinja2.runtime.Context) -> gettext.NullTranslations:
+        return env.translations.get(context["site"].config.language) or gettext.NullTranslations()
+
+    @jinja2.pass_context
+    def translated(context: jinja2.runtime.Context, message: str) -> str:
+        return words(context).gettext(message)
+
+    @jinja2.pass_context
+    def translated_plural(context: jinja2.runtime.Context, singular: str, plural: str, count: int) -> str:
+        return words(context).ngettext(singular, plural, count)
+
+    env.install_gettext_callables(translated, translated_plural, newstyle=True)  # type: ignore[attr-defined]
     versions = {asset.url_path: fingerprint(asset.data) for asset in assets}
+    alternates = alternate_pages(site)
+    switcher = language_switcher(site, alternates)
 
     def link(url_path: str) -> str:
         return (
@@ -181,17 +213,33 @@ def make_env(
     # Compiled templates are kept between builds (TemplateCache), so their code must depend on the
     # templates alone. Jinja runs a filter at compile time when its argument is a constant, unless the
     # filter takes the context: so every filter that reads the build's options or settings takes it.
+    # In another language, the pages every language has (home, lists, search…) are its own: /cy/….
+    # Op-eds, chapters and pages carry their own addresses (model: ``address``). With ``False``, a
+    # path is left as it is (alternates and switchers name pages of every language).
     @jinja2.pass_context
-    def href(context: jinja2.runtime.Context, url_path: str) -> str:
-        return link(url_path)
+    def href(context: jinja2.runtime.Context, url_path: str, in_language: bool = True) -> str:
+        return link(in_page_language(context, url_path) if in_language else url_path)
 
     @jinja2.pass_context
-    def absolute(context: jinja2.runtime.Context, url_path: str) -> str:
-        return site.config.base_url + url_path
+    def absolute(context: jinja2.runtime.Context, url_path: str, in_language: bool = True) -> str:
+        return site.config.base_url + (in_page_language(context, url_path) if in_language else url_path)
 
     @jinja2.pass_context
     def date_in_language(context: jinja2.runtime.Context, value: datetime.date) -> str:
-        return date_text(value, language)
+        return date_text(value, context["site"].config.language)
+
+    @jinja2.pass_context
+    def first_appeared_in_language(context: jinja2.runtime.Context, article: Article) -> str:
+        return first_appeared(article, context["site"].config.language, words(context))
+
+    @jinja2.pass_context
+    def language_name(context: jinja2.runtime.Context, code: str) -> str:
+        """A language's name in the page's language ("English" on an English page, "Saesneg" in Welsh)."""
+        return name_of_language(code, context["site"].config.language)
+
+    @jinja2.pass_context
+    def languages_of(context: jinja2.runtime.Context, url_path: str) -> list[LanguageChoice]:
+        return switcher(context["site"].config.language, url_path)
 
     env.filters.update(
         href=href,
@@ -203,10 +251,15 @@ def make_env(
     )
     env.globals.update(
         site=site,
+        default_site=site,
         asset=asset_href,
         has_asset=lambda url_path: url_path in versions,
         manifesto_body=lambda article: manifesto_body(env, article),
-        first_appeared=lambda article: first_appeared(article, language, env.translations),
+        first_appeared=first_appeared_in_language,
+        language_name=language_name,
+        languages_of=languages_of,  # the language switcher's links (language_switcher)
+        alternates_of=lambda url_path: alternates.get(url_path, ()),
+        every_language=language_sites(site),
         # Two chapters' introductions may open with the same words: on the one-page manifesto their
         # passages' ids are made unique, as the op-eds' are.
         manifesto_intro=lambda chapter: prefix_ids(chapter.intro_html, f"chapter-{chapter.slug}--"),
@@ -216,6 +269,130 @@ def make_env(
         other_formats=site.formats,  # with the build's own formats, when it makes them (pipeline.py)
     )
     return env
+
+
+def in_page_language(context: jinja2.runtime.Context, url_path: str) -> str:
+    """A site path as the page's language has it: the pages every language has are under its prefix."""
+    prefix = context["site"].config.language_prefix
+    path = url_path.partition("#")[0]
+    if prefix and (path in EVERY_LANGUAGE_PAGES or path.startswith(("/authors/", "/search/"))):
+        return prefix + url_path
+    return url_path
+
+
+# The pages each language of a site has, at its prefix (language_jobs); authors' pages and the search
+# index's files too.
+EVERY_LANGUAGE_PAGES = (
+    "/",
+    "/chapters/",
+    "/authors/",
+    "/manifesto/",
+    FORMATS_PATH,
+    "/search/",
+    "/404.html",
+    FEED_PATH,
+)
+
+
+def language_sites(site: Site) -> list[Site]:
+    """The site in each of its languages, the default first."""
+    return [site, *site.in_languages.values()] if site.config.languages else [site]
+
+
+def alternate_pages(site: Site) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each page with versions in other languages -> every version, as (language, site path), the
+    default language first: the same op-ed, chapter or page translated, or a page every language has."""
+    if not site.config.languages:
+        return {}
+    found: dict[str, tuple[tuple[str, str], ...]] = {}
+    default = site.config.default_language
+    for item in (*site.chapters, *site.articles, *site.pages):
+        versions = [(default, item.url_path)]
+        for other in site.in_languages.values():
+            translated = {"chapters": other.index.chapters_by_slug, "articles": other.index.by_slug}
+            if isinstance(item, Page):
+                same = next((page for page in other.pages if page.slug == item.slug), None)
+            else:
+                same = translated["chapters" if isinstance(item, Chapter) else "articles"].get(item.slug)
+            if same is not None and same.address:
+                versions.append((other.config.language, same.url_path))
+        if len(versions) > 1:
+            found |= dict.fromkeys((path for _, path in versions), tuple(versions))
+    generated = [*EVERY_LANGUAGE_PAGES[:-2], *(author.url_path for author in site.authors)]
+    for path in generated:
+        versions = [
+            (other.config.language, other.config.language_prefix + path) for other in language_sites(site)
+        ]
+        found |= dict.fromkeys((version for _, version in versions), tuple(versions))
+    return found
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    """A link of the language switcher: to this page in another language, or to that language's home."""
+
+    code: str
+    name: str  # the language's name in itself: "Cymraeg"
+    url_path: str
+    same_page: bool  # False: the page is not in that language, and the link leads to its home page
+
+
+def name_of_language(code: str, in_language: str) -> str:
+    locale, shown_in = babel_locale(code), babel_locale(in_language)
+    if locale is None:
+        return code
+    return (locale.get_language_name(shown_in) if shown_in else None) or code
+
+
+def language_switcher(
+    site: Site, alternates: dict[str, tuple[tuple[str, str], ...]]
+) -> Callable[[str, str], list[LanguageChoice]]:
+    """The switcher's links on a page in ``language`` at ``url_path`` (site paths)."""
+
+    def choices(language: str, url_path: str) -> list[LanguageChoice]:
+        versions = dict(alternates.get(url_path, ()))
+        return [
+            LanguageChoice(
+                other.config.language,
+                name_of_language(other.config.language, other.config.language),
+                versions.get(other.config.language, other.config.language_prefix + "/"),
+                other.config.language in versions,
+            )
+            for other in language_sites(site)
+            if other.config.language != language
+        ]
+
+    return choices
+
+
+def language_jobs(site: Site, options: RenderOptions) -> Iterator[PageJob]:
+    """The pages of the site in another language (``site`` is it in that language, from parse.language_site):
+    every page every language has, under its prefix; the op-eds, chapters and pages translated into it, at
+    their own addresses. The others are not made again: their one page is the default language's."""
+    prefix = site.config.language_prefix
+    items = {"chapter.html": "chapter", "article.html": "article", "page.html": "page"}
+    for job in plan_pages(site, options):
+        if job.template in ("alias.html", "sitemap.xml", "robots.txt"):
+            continue
+        context = {**job.context, "site": site}
+        item = job.context.get(items.get(job.template, ""))
+        if item is not None:
+            if item.address:
+                yield dataclasses.replace(
+                    job, output_path=output_file(item.url_path), url_path=item.url_path, context=context
+                )
+            continue
+        yield dataclasses.replace(
+            job,
+            output_path=f"{prefix[1:]}/{job.output_path}",
+            url_path=prefix + job.url_path,
+            context=context,
+        )
+
+
+def output_file(url_path: str) -> str:
+    """The file a site path is written to: /x/ is x/index.html."""
+    return url_path[1:] if url_path.endswith((".html", ".xml")) else url_path[1:] + "index.html"
 
 
 def neighbours(site: Site) -> dict[str, tuple[Article | None, Article | None]]:
@@ -271,7 +448,7 @@ MANIFESTO_LEVELS = 2  # an op-ed's h2 is an h4 on the manifesto (under its chapt
 
 def manifesto_body(env: RecordingEnvironment, article: Article) -> Markup:
     """An op-ed's body as shown on the one-page manifesto: ids made unique, headings nested."""
-    env.reads.add(f"text:{article.slug}")
+    env.reads.add(read_name("text", article))
     env.shows_bodies = True
     return manifesto_text(article)
 
@@ -420,7 +597,7 @@ def render_page_unless(
 ) -> RenderedPage | None:
     """render_page; with ``stop``, asked every STOP_CHECK_SECONDS while the page is made, None as soon
     as it says so (the preview leaves a long page such as the manifesto for later when a file is saved)."""
-    env.start_page()
+    env.start_page(job)
     try:
         template = env.get_template(job.template)
         data = joined(

@@ -80,9 +80,11 @@ def documents_of(site: Site, translations: gettext.NullTranslations) -> list[Sea
     """What search covers: each op-ed's text, each chapter's summary, intro and proposals, each page.
 
     Not the home page, lists, author pages or the one-page manifesto, which only repeat these words.
-    Each result's line under its title is in the site's language (``translations``).
+    Each result's line under its title is in the site's language (``translations``). In a language
+    other than the default, only what is translated into it: a query searches the reader's language.
     """
     _ = translations.gettext
+    own = site.in_own_language if site.config.language_prefix else (lambda item: True)
     documents = [
         SearchDocument(
             article.url_path,
@@ -93,6 +95,7 @@ def documents_of(site: Site, translations: gettext.NullTranslations) -> list[Sea
             article.body_key,
         )
         for article in site.articles
+        if own(article)
     ]
     documents += [
         SearchDocument(
@@ -102,10 +105,12 @@ def documents_of(site: Site, translations: gettext.NullTranslations) -> list[Sea
             (chapter.summary, chapter.intro_html, *(proposal.text for proposal in chapter.proposals)),
         )
         for chapter in site.chapters
+        if own(chapter)
     ]
     documents += [
         SearchDocument(page.url_path, page.title, _("Page"), (page.summary, page.body_html))
         for page in site.pages
+        if own(page)
     ]
     return sorted(documents, key=lambda document: document.url_path)
 
@@ -204,8 +209,10 @@ def index_part(documents: Sequence[SearchDocument]) -> tuple[IndexPart, dict[str
 
 
 def is_bundle_file(path: str) -> bool:
-    """Whether ``path`` is one of the files that list every document (not a document's text file)."""
-    return path.startswith(f"{BUNDLE_FOLDER}/") and not path.startswith(f"{TEXT_FOLDER}/")
+    """Whether ``path`` is one of the files that list every document (not a document's text file), of
+    the index of any language (cy/search/data/…)."""
+    start = path.find(f"{BUNDLE_FOLDER}/")
+    return start in (0, path.find("/") + 1) and not path[start:].startswith(f"{TEXT_FOLDER}/")
 
 
 def term_file(shard: str) -> str:
@@ -279,12 +286,14 @@ class IndexRun:
 
     key: str  # search.documents_digest of its documents
     documents: list[SearchDocument]
-    texts: tuple[str, ...]
+    texts: tuple[str, ...]  # output paths, ``prefix`` included
+    prefix: str = ""  # "cy/": the index of the site in another language, under its folder
 
 
-def index_runs(documents: list[SearchDocument]) -> list[IndexRun]:
+def index_runs(documents: list[SearchDocument], prefix: str = "") -> list[IndexRun]:
     runs = []
     for start in range(0, len(documents), INDEX_DOCUMENTS_A_PART):
         part = documents[start : start + INDEX_DOCUMENTS_A_PART]
-        runs.append(IndexRun(documents_digest(part), part, tuple(text_path(doc.url_path) for doc in part)))
+        texts = tuple(prefix + text_path(doc.url_path) for doc in part)
+        runs.append(IndexRun(documents_digest(part), part, texts, prefix))
     return runs

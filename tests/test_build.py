@@ -957,12 +957,15 @@ def test_every_field_is_documented_in_the_readme() -> None:
         CHAPTER_FIELDS,
         FORMAT_FIELDS,
         IMPRINT_FIELDS,
+        LANGUAGE_FIELDS,
         PAGE_FIELDS,
         SITE_FIELDS,
+        TRANSLATION_FIELDS_BY_KIND,
     )
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    for fields in (SITE_FIELDS, IMPRINT_FIELDS, FORMAT_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS, PAGE_FIELDS):
+    tables = (SITE_FIELDS, IMPRINT_FIELDS, FORMAT_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS, PAGE_FIELDS)
+    for fields in (*tables, LANGUAGE_FIELDS, *TRANSLATION_FIELDS_BY_KIND.values()):
         for name in fields:
             assert f"`{name}`" in readme, name
 
