@@ -656,18 +656,21 @@ class Unmemoised:
 
 
 def parse_entries(
-    files: Sequence[SourceFile], memo: Memo, languages: tuple[str, ...] = ()
+    files: Sequence[SourceFile], memo: Memo, languages: tuple[str, ...] | None = ()
 ) -> tuple[list[Entry], list[BuildError]]:
     """Each file's entry, and every file's problems. Checked front matter is memoised by
     front_matter_key ("front-matter"); a file the last build knew (``SourceFile.known``, kept as
     "source" by its path) is not read when its front matter is kept. Front matter with mistakes is not
     kept: it is parsed again, with the same errors. With ``languages`` (the site's, the default first),
-    a file named for another (translations.py) is that language's translation of another file."""
+    a file named for another (translations.py) is that language's translation of another file; with
+    None (site.yaml could not be read), a file that may be one is left for the next run."""
     entries: list[Entry] = []
     errors: list[BuildError] = []
     for source in files:
+        if languages is None and NAME_LANGUAGE.search(source.path.stem):
+            continue
         try:
-            translation = translation_name(source.path, languages)
+            translation = translation_name(source.path, languages or ())
             # Whether a file is a translation depends on site.yaml too: a name that may say a language
             # is never taken on the last build's word.
             record = None if NAME_LANGUAGE.search(source.path.stem) else source.known
@@ -1276,7 +1279,7 @@ def parse_site(
         if found:
             raise_if_any([*blocking, *found])
 
-    codes = tuple(language.code for language in config.languages) if config else ()
+    codes = tuple(language.code for language in config.languages) if config else None
     all_entries, entry_errors = parse_entries(sources.files, memo, codes)
     errors.extend(entry_errors)
     entries = [entry for entry in all_entries if entry.translation is None]
