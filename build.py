@@ -14,6 +14,7 @@ from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
 from manifesto.errors import BuildError, flatten, raise_if_any
+from manifesto.load import SourceFile
 from manifesto.model import Site
 from manifesto.pipeline import build
 from manifesto.render import RenderOptions
@@ -21,7 +22,7 @@ from manifesto.slugs import slugify
 from manifesto.write import FOREIGN_FOLDER, PUBLISHING_FAILED
 
 # The commands other than build import what only they need when they run, so a build starts sooner.
-COMMANDS = ("build", "formats", "pdf", "serve", "check", "new", "import")
+COMMANDS = ("build", "formats", "pdf", "serve", "check", "new", "import", "translations")
 # Commands that build the site; "pdf" is the older name of "formats".
 BUILD_COMMANDS = ("build", "formats", "pdf")
 
@@ -101,10 +102,24 @@ def make_parser() -> argparse.ArgumentParser:
     )
     import_cmd.add_argument("--chapter", default=None, help="the chapter slug to file the op-eds under")
     import_cmd.add_argument("--force", action="store_true", help="overwrite existing articles")
-    new_cmd = commands.add_parser("new", help="start a new op-ed or chapter from a commented template")
-    new_cmd.add_argument("kind", choices=["article", "chapter"])
-    new_cmd.add_argument("title")
+    new_cmd = commands.add_parser(
+        "new", help="start a new op-ed or chapter from a commented template, or a translation of a file"
+    )
+    new_cmd.add_argument("kind", choices=["article", "chapter", "translation"])
+    new_cmd.add_argument("title", help="the title; for a translation, the file to translate")
     new_cmd.add_argument("--chapter", default=None, help="the op-ed's chapter slug (for new article)")
+    new_cmd.add_argument("--language", default=None, help="the translation's language code, e.g. cy")
+    translations_cmd = commands.add_parser(
+        "translations", help="list the pages not translated, and translations whose source has changed"
+    )
+    translations_cmd.add_argument(
+        "--mark",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="record that these translations are up to date with their sources as they are now",
+    )
     return parser
 
 
@@ -205,8 +220,111 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def site_languages(root: Path) -> tuple[list[str], dict[Path, SourceFile]]:
+    """The site's languages (the default first) and its content files by path; an error for a site
+    in one language."""
+    from manifesto.load import load_sources
+    from manifesto.parse import parse_config
+
+    sources = load_sources(root)
+    languages = [version.code for version in parse_config(sources.config).languages]
+    if len(languages) < 2:
+        raise BuildError(
+            "site.yaml",
+            None,
+            "the site has one language",
+            "list its languages under  languages:  (README: The site in more than one language)",
+        )
+    return languages, {source.path: source for source in sources.files}
+
+
+def shown_file(root: Path, given: Path) -> Path:
+    """A file named on the command line, as the build names it: relative to the project folder."""
+    for candidate in (given, Path.cwd() / given):
+        if candidate.is_absolute() and candidate.resolve().is_relative_to(root.resolve()):
+            return candidate.resolve().relative_to(root.resolve())
+    return given
+
+
+def run_translations(args: argparse.Namespace) -> int:
+    from manifesto.render import name_of_language
+    from manifesto.translations import (
+        language_reports,
+        report_text,
+        source_record,
+        translation_name,
+        with_record,
+    )
+
+    languages, files = site_languages(args.root)
+    if args.mark is None:
+        reports = language_reports(list(files.values()), languages)
+        print(report_text(reports, lambda code: name_of_language(code, languages[0])))
+        return 0
+    problems = []
+    for given in args.mark:
+        path = shown_file(args.root, given)
+        name = translation_name(path, tuple(languages)) if path in files else None
+        source = files.get(name.source_path) if name is not None else None
+        if source is None:
+            problems.append(
+                BuildError(
+                    path,
+                    None,
+                    "this is not a translation of a file of the site",
+                    "name a translation, e.g. content/articles/fair-funding.cy.md",
+                )
+            )
+            continue
+        (args.root / path).write_text(
+            with_record(files[path].text, source_record(source.text)), encoding="utf-8"
+        )
+        print(f"Marked {path.as_posix()} as translated from {source.path.as_posix()} as it is now.")
+    raise_if_any(problems)
+    return 0
+
+
+def run_new_translation(args: argparse.Namespace) -> int:
+    from manifesto.importer import yaml_text
+    from manifesto.render import name_of_language
+    from manifesto.translations import new_translation_text
+
+    languages, files = site_languages(args.root)
+    language = args.language or (languages[1] if len(languages) == 2 else None)
+    if language not in languages[1:]:
+        raise BuildError(
+            "--language",
+            None,
+            f"the site has no language {language!r} to translate into" if language else "which language?",
+            f"give one of  --language {'  --language '.join(languages[1:])}",
+        )
+    path = shown_file(args.root, Path(args.title))
+    if path not in files:
+        raise BuildError(
+            path,
+            None,
+            "no such content file to translate",
+            "name a file in content/, e.g. content/articles/fair-funding.md",
+        )
+    target = path.with_name(f"{path.stem}.{language}.md")
+    if (args.root / target).exists():
+        raise BuildError(
+            target,
+            None,
+            "this translation already exists",
+            "edit it; python build.py translations says whether its source has changed",
+        )
+    text = new_translation_text(files[path], name_of_language(language, languages[0]), yaml_text)
+    (args.root / target).write_text(text, encoding="utf-8")
+    print(f"Created {target.as_posix()}: translate it, then run  python build.py serve")
+    return 0
+
+
 def run_new(args: argparse.Namespace) -> int:
     from manifesto.importer import scaffold_article, scaffold_chapter
+
+    if args.kind == "translation":
+        return run_new_translation(args)
 
     slug = slugify(args.title, max_words=8)
     if not slug:
@@ -252,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_check(args)
         if args.command == "import":
             return run_import(args)
+        if args.command == "translations":
+            return run_translations(args)
         return run_new(args)
     except (BuildError, ExceptionGroup) as error:
         problems = flatten(error)

@@ -108,6 +108,19 @@ def catalogue_digest(catalogues: Iterable[CatalogueFile], languages: Sequence[st
     return digest.hexdigest()
 
 
+def untranslated_messages(template: CatalogueFile, catalogue: CatalogueFile | None) -> list[str]:
+    """The words of the templates (messages.pot) that ``catalogue`` does not translate: shown in English."""
+    wanted = [message.id for message in read_catalogue(template) if message.id]
+    if catalogue is None:
+        return [str(message) for message in wanted]
+    done = {
+        message.id
+        for message in read_catalogue(catalogue)
+        if message.id and message.string and not message.fuzzy
+    }
+    return [str(message) for message in wanted if message not in done]
+
+
 def babel_locale(language: str) -> Locale | None:
     """Babel's data for a language code (``en-GB``, ``cy``), or None for one it does not know."""
     try:

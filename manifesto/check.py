@@ -6,11 +6,14 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .catalogues import untranslated_messages
 from .errors import BuildError
 from .linkcheck import dead_links
+from .load import LOCALES_FOLDER, Sources, load_sources
 from .model import Site
-from .pipeline import render_all
+from .pipeline import language_sites, render_all
 from .render import RenderOptions
+from .translations import language_reports
 
 XML_OUTPUTS = ("feed.xml", "sitemap.xml")
 # The kinds of format (site.yaml's formats) that check asks for, by name: the build cannot make them.
@@ -44,6 +47,49 @@ def missing_formats(site: Site) -> list[BuildError]:
             "Adding an Easy Read, audio or BSL version)",
         )
     ]
+
+
+def translation_warnings(sources: Sources, site: Site) -> list[BuildError]:
+    """Translations whose source changed since they were made, and, for each language of the site that
+    is not English, the interface's words its catalogue lacks (they are shown in English)."""
+    warnings: list[BuildError] = []
+    languages = [other.config.language for other in language_sites(site)]
+    if len(languages) > 1:
+        for report in language_reports(sources.files, languages):
+            warnings += [
+                BuildError(
+                    behind.path,
+                    None,
+                    f"this translation is out of date: {behind.source_path.as_posix()} has changed since it was "
+                    f"translated ({len(behind.changed)} paragraph{'' if len(behind.changed) == 1 else 's'})",
+                    "python build.py translations  shows what changed; once the translation is brought up to "
+                    f"date:  python build.py translations --mark {behind.path.as_posix()}",
+                )
+                for behind in report.behind
+            ]
+    if sources.catalogue_template is None:
+        return warnings
+    catalogues = {catalogue.language: catalogue for catalogue in sources.catalogues}
+    for code in languages:
+        if code.split("-")[0] == "en":
+            continue  # the templates' own words are English
+        missing = untranslated_messages(sources.catalogue_template, catalogues.get(code))
+        if missing:
+            path = (
+                catalogues[code].path
+                if code in catalogues
+                else Path(LOCALES_FOLDER) / code / "LC_MESSAGES" / "messages.po"
+            )
+            shown = ", ".join(repr(message) for message in missing[:3]) + (", …" if len(missing) > 3 else "")
+            warnings.append(
+                BuildError(
+                    path,
+                    None,
+                    f"{len(missing)} of the interface's words have no translation into '{code}' and are shown in English: {shown}",
+                    "add them to the catalogue (README: The site in more than one language)",
+                )
+            )
+    return warnings
 
 
 def malformed_xml(pages: dict[str, bytes]) -> list[BuildError]:
@@ -80,4 +126,5 @@ def check_site(root: Path, options: RenderOptions) -> Checked:
                 "a link in a template or in site.yaml leads nowhere",
             )
         )
-    return Checked(problems, result.site, missing_formats(result.site))
+    warnings = missing_formats(result.site) + translation_warnings(load_sources(root), result.site)
+    return Checked(problems, result.site, warnings)

@@ -132,6 +132,7 @@ class Sources:
     # site.yaml lists them (parse.py)
     format_files: tuple[Asset, ...] = ()
     catalogues: tuple[CatalogueFile, ...] = ()  # sorted by language code; not in templates_digest
+    catalogue_template: CatalogueFile | None = None  # templates/locales/messages.pot: every word to translate
 
 
 def decode_text(data: bytes, shown_path: Path) -> str:
@@ -396,6 +397,7 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
                 errors.append(BuildError(listed.shown, None, f"cannot read this file: {error.strerror}"))
     templates_digest = hashlib.sha256()
     catalogues: list[CatalogueFile] = []
+    catalogue_template: CatalogueFile | None = None
     try:
         templates = list_files(root / "templates", root, real_root)
     except BuildError as error:
@@ -416,6 +418,8 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
                     catalogues.append(CatalogueFile(listed.shown, language, data))
                 else:
                     templates_digest.update(listed.shown.as_posix().encode() + b"\0" + data)
+                if listed.shown == Path(LOCALES_FOLDER) / "messages.pot":
+                    catalogue_template = CatalogueFile(listed.shown, "", data)
     raise_if_any(errors)
     assert config is not None
     assets_in_order = tuple(sorted(assets, key=lambda asset: asset.url_path))
@@ -429,6 +433,7 @@ def load_sources(root: Path, known: Callable[[str], KnownSource | None] | None =
         committed,
         formats_in_order,
         tuple(sorted(catalogues, key=lambda catalogue: catalogue.language)),
+        catalogue_template,
     )
 
 

@@ -391,3 +391,75 @@ def test_cached_builds_equal_clean_builds_after_edits_in_either_language(
         assert run(root) == 0  # with the cache
         assert run(root, "build", "--out", str(tmp_path / "clean"), "--no-cache") == 0
         assert read_tree(root / "_site") == read_tree(tmp_path / "clean"), (relative, new)
+
+
+def test_the_translations_report_lists_what_is_missing_and_what_fell_behind(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site(BILINGUAL)
+    assert run(root, "translations") == 0
+    report = capsys.readouterr().out
+    assert "Welsh (cy):\n  not translated (2):\n    content/chapters/local-power.md\n" in report
+    assert "    content/articles/second-op-ed.md\n" in report
+    assert (
+        "  not saying what they were translated from (3):\n    content/articles/first-op-ed.cy.md\n" in report
+    )
+    assert run(root, "translations", "--mark", "content/articles/first-op-ed.cy.md") == 0
+    assert 'translated_from: "' in (root / "content/articles/first-op-ed.cy.md").read_text()
+    assert run(root) == 0  # the record is a field of the translation's front matter
+    capsys.readouterr()
+    assert run(root, "translations") == 0
+    assert "out of date" not in capsys.readouterr().out
+    # An edit of the English op-ed: its Welsh translation is out of date, and the paragraph is named.
+    source = root / "content/articles/first-op-ed.md"
+    source.write_text(source.read_text().replace("that line is thinning.", "that line is thinning fast."))
+    assert run(root, "translations") == 0
+    report = capsys.readouterr().out
+    assert (
+        "  out of date: the source changed since it was translated (1):\n"
+        "    content/articles/first-op-ed.cy.md (from content/articles/first-op-ed.md):\n"
+        "      content/articles/first-op-ed.md:12: Councils are the last line of defence for people in need, "
+        "and that line"
+    ) in report
+    assert run(root, "check") == 0
+    err = capsys.readouterr().err
+    assert (
+        "content/articles/first-op-ed.cy.md: warning: this translation is out of date: "
+        "content/articles/first-op-ed.md has changed since it was translated (1 paragraph)"
+    ) in err
+    assert run(root, "translations", "--mark", "content/articles/first-op-ed.cy.md") == 0
+    assert run(root, "check") == 0
+    assert "out of date" not in capsys.readouterr().err
+
+
+def test_new_starts_a_translation_that_records_its_source(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site(BILINGUAL)
+    assert run(root, "new", "translation", "content/articles/second-op-ed.md") == 0
+    created = (root / "content/articles/second-op-ed.cy.md").read_text()
+    assert 'title: "A second voice"' in created and "translation_status: draft" in created
+    assert created.endswith("A second voice joins the argument for fair funding.\n")
+    assert run(root) == 0
+    assert (root / "_site/cy/articles/second-op-ed/index.html").is_file()
+    capsys.readouterr()
+    assert run(root, "translations") == 0
+    report = capsys.readouterr().out
+    assert "second-op-ed" not in report.split("not saying")[0]  # translated, recorded, up to date
+    assert run(root, "new", "translation", "content/articles/second-op-ed.md") == 1
+    assert "this translation already exists" in capsys.readouterr().err
+    assert run(root, "new", "translation", "content/articles/second-op-ed.md", "--language", "fr") == 1
+    assert "the site has no language 'fr' to translate into" in capsys.readouterr().err
+
+
+def test_check_lists_the_words_a_catalogue_lacks(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site(BILINGUAL)
+    catalogue = root / "templates/locales/cy/LC_MESSAGES/messages.po"
+    catalogue.write_text(re.sub(r'msgid "Key proposals"\nmsgstr "[^"]*"\n', "", catalogue.read_text()))
+    assert run(root, "check") == 0
+    assert (
+        "templates/locales/cy/LC_MESSAGES/messages.po: warning: 1 of the interface's words have no translation "
+        "into 'cy' and are shown in English: 'Key proposals'"
+    ) in capsys.readouterr().err
