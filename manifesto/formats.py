@@ -78,11 +78,19 @@ h1, h2, h3, h4 { line-height: 1.25; }
 
 def edition_formats(sizes: dict[str, int]) -> tuple[Format, ...]:
     """The build's own formats, as the "Other formats" page lists them, with their sizes."""
-    return tuple(
+    own = tuple(
         Format(label, kind, type_name, media_type, "", "/" + path, sizes[path])
         for path, (label, kind, type_name, media_type) in EDITIONS.items()
         if path in sizes
     )
+    # The platform printed in each other language of the site: cy/manifesto.pdf.
+    label, kind, type_name, media_type = EDITIONS["manifesto.pdf"]
+    in_languages = tuple(
+        Format(label, kind, type_name, media_type, path.split("/")[0], "/" + path, size)
+        for path, size in sorted(sizes.items())
+        if path.endswith("/manifesto.pdf")
+    )
+    return own + in_languages
 
 
 def publication_date(site: Site, options: RenderOptions) -> datetime.datetime:

@@ -190,7 +190,7 @@ def no_browser_error(problem: str) -> BuildError:
 
 
 def print_manifesto(
-    pages: dict[str, bytes], options: RenderOptions, site_url: str
+    pages: dict[str, bytes], options: RenderOptions, site_url: str, languages: tuple[str, ...] = ()
 ) -> tuple[ManifestoPdf, ...]:
     """Print the built /manifesto/ page and its large-print edition to PDF with their print style sheets
     (A4, page numbers), tagged and with an outline of their headings. ``site_url`` is the site's
@@ -221,7 +221,9 @@ def print_manifesto(
             ) from None
         try:
             printed = []
-            for pdf_path, page_path in PRINTED_PAGES.items():
+            # The platform in each other language of the site too (/cy/manifesto/ to /cy/manifesto.pdf).
+            in_languages = {f"/{code}{PDF_URL_PATH}": f"/{code}{MANIFESTO_URL_PATH}" for code in languages}
+            for pdf_path, page_path in (PRINTED_PAGES | in_languages).items():
                 page = browser.new_page()
                 page.route("**/*", lambda route: answer(route, pages, origin, options.base_path))
                 page.goto(origin + options.base_path + page_path, wait_until="load")

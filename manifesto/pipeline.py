@@ -199,6 +199,7 @@ def build_site(
     sources, site, env = read_site(root, options, memo, timings)
     # The download link, shown only when there is a PDF (the first printed: the platform, to print).
     env.globals["manifesto_pdf"] = printed[0] if printed else None
+    env.printed = printed_by_language(site, printed)
     with stage(timings, "find what changed"):
         plan = plan_outputs(site, sources, options, printed, env.translations)
         outputs = TracedOutputs(memo, sink, records, functools.cache(functools.partial(read_value, site)))
@@ -248,6 +249,16 @@ def build_site(
     with stage(timings, "cache"):
         memo.save()
     return Built(site, tuple(sorted(site_files)), tuple(sorted(outputs.made)), tuple(sorted(deferred)))
+
+
+def printed_by_language(site: Site, printed: tuple[ManifestoPdf, ...]) -> dict[str, ManifestoPdf]:
+    """The printed platform (not the large print) in each language of the site, by code."""
+    by_path = {pdf.url_path: pdf for pdf in printed}
+    return {
+        other.config.language: by_path[f"{other.config.language_prefix}/manifesto.pdf"]
+        for other in language_sites(site)
+        if f"{other.config.language_prefix}/manifesto.pdf" in by_path
+    }
 
 
 # A render worker's result: the files it handed to the sink, what they read, and the index part it made.
@@ -307,7 +318,7 @@ def printable_pages(root: Path, options: RenderOptions, memo: Memo) -> tuple[Sit
     raises BuildError for any mistake in the user's files, as a build would."""
     sources, site, env = read_site(root, options, memo)
     pages = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
-    for job in printed_jobs():
+    for job in printed_jobs(site):
         pages[job.output_path] = render_page(env, job, root / "templates", root).data
     return site, pages
 
@@ -318,11 +329,12 @@ def print_editions(root: Path, options: RenderOptions, memo: Memo) -> tuple[Mani
     from .pdf import print_manifesto  # only builds with the formats need it (and the browser it drives)
 
     site, pages = printable_pages(root, options, memo)
+    languages = tuple(other.config.language for other in site.in_languages.values())
     address = site.config.base_url  # where the PDFs' links lead
     files = (f"{path}:{hashlib.sha256(data).hexdigest()}" for path, data in sorted(pages.items()))
     key = digest(repr(options), address, *files)
     printed: tuple[ManifestoPdf, ...] = memo.get(
-        "printed", key, lambda: print_manifesto(pages, options, address)
+        "printed", key, lambda: print_manifesto(pages, options, address, languages)
     )
     return printed
 

@@ -98,16 +98,20 @@ class RecordingEnvironment(jinja2.Environment):
         # The interface's words in each language of the site, by code (catalogues.py)
         self.translations: dict[str, gettext.NullTranslations] = {}
         self.reads: set[str] = set()
+        self.printed: dict[str, Any] = {}  # the printed platform (pdf.ManifestoPdf) in each language, by code
         self.shows_bodies = False  # the page shows an op-ed's body in full (it is then a long page)
 
     def start_page(self, job: PageJob | None = None) -> None:
         self.reads, self.shows_bodies = set(), False
         # The page's language is its site's (language_jobs): macros, which see the globals rather than
-        # the page's context, and the interface's words follow it.
+        # the page's context, and the interface's words follow it, and the printed platform it links to.
         if job is not None and "site" in job.context:
             self.globals["site"] = job.context["site"]
         elif "default_site" in self.globals:
             self.globals["site"] = self.globals["default_site"]
+        language = self.globals["site"].config.language if "site" in self.globals else ""
+        if self.printed:
+            self.globals["manifesto_pdf"] = self.printed.get(language) or next(iter(self.printed.values()))
 
     def note_body_read(self, obj: Any, attribute: Any) -> None:
         if isinstance(obj, Article):
@@ -511,13 +515,20 @@ def manifesto_job() -> PageJob:
     return PageJob("manifesto/index.html", "/manifesto/", "manifesto.html", {}, every_op_ed=True)
 
 
-def printed_jobs() -> list[PageJob]:
+def printed_jobs(site: Site) -> list[PageJob]:
     """The pages printed to PDF: the platform on one page, and its large-print edition (clear-print
-    guidance: 18 pt sans-serif, left-aligned, generous spacing), which is printed, not published."""
+    guidance: 18 pt sans-serif, left-aligned, generous spacing), which is printed, not published; the
+    platform on one page in each other language of the site too."""
     large_print = PageJob(
         "large-print/index.html", LARGE_PRINT_PATH, "large-print.html", {}, every_op_ed=True
     )
-    return [manifesto_job(), large_print]
+    in_languages = [
+        job
+        for other in site.in_languages.values()
+        for job in language_jobs(other, RenderOptions())
+        if job.template == "manifesto.html"
+    ]
+    return [manifesto_job(), large_print, *in_languages]
 
 
 def template_frame(error: BaseException, templates_dir: Path) -> tuple[Path, int | None] | None:

@@ -149,3 +149,22 @@ def test_without_a_browser_the_pdf_command_fails_clearly_and_keeps_the_last_site
     assert "hint: install Chromium" in err
     assert "The previous site was left as it was." in err
     assert sorted(p.relative_to(root / "_site") for p in (root / "_site").rglob("*")) == before
+
+
+def test_each_language_has_its_printed_platform(tmp_path: Path) -> None:
+    """A site in English and Welsh prints the Welsh platform too, linked from the Welsh pages."""
+    need_tools()
+    from test_languages import BILINGUAL
+
+    project = write_sample_site(tmp_path / "project", BILINGUAL)
+    assert build.main(["--root", str(project), "formats"]) == 0
+    welsh = project / "_site/cy/manifesto.pdf"
+    text = "".join(page_texts(welsh))
+    assert "Cynghorau yw’r llinell amddiffyn olaf" in text and "Cynigion allweddol" in text
+    assert "Cynghorau yw’r llinell" not in "".join(page_texts(project / "_site/manifesto.pdf"))
+    home = (project / "_site/cy/index.html").read_text()
+    assert 'href="/cy/manifesto.pdf" type="application/pdf">Lawrlwytho’r platfform (PDF, ' in home
+    assert (
+        'href="/manifesto.pdf" type="application/pdf">Download the platform'
+        in (project / "_site/index.html").read_text()
+    )

@@ -127,6 +127,8 @@ def test_a_title_edit_makes_every_page_again_and_no_change_makes_nothing(
         ("content/articles/2024/x.md", "site"),
         ("content/chapters/x.md", "site"),
         ("content/pages/about.md", "site"),
+        ("content/articles/x.cy.md", "site"),
+        ("templates/locales/cy/LC_MESSAGES/messages.po", "site"),
         ("content/articles/.x.md.swp", None),
         ("content/articles/x.md~", None),
         ("content/articles/4913", None),  # vim's test write
@@ -209,6 +211,34 @@ def test_rebuilds_after_a_sequence_of_edits_equal_a_clean_render(make_site: Call
     assert served_files(preview, search=False) == clean_render(root, search=False)
     step(edited(root, "templates/article.html", "Share this op-ed", "Pass it on"))
     step(edited(root, "site.yaml", "Councils First", "Councils Second"), search=True)
+
+
+def test_the_preview_follows_edits_of_either_language_and_of_the_catalogues(
+    make_site: Callable[..., Path],
+) -> None:
+    from test_languages import BILINGUAL
+
+    root = make_site(BILINGUAL)
+    preview = Preview(root)
+    assert preview.rebuild().failure is None and served_files(preview) == clean_render(root)
+
+    def step(changes: dict[str, str | None]) -> frozenset[str]:
+        outcome = preview.rebuild(apply(root, changes))
+        assert outcome.failure is None, outcome.failure
+        assert served_files(preview) == clean_render(root)
+        return outcome.rendered
+
+    welsh = "content/articles/first-op-ed.cy.md"
+    assert "cy/articles/y-llinell-olaf/index.html" in step(
+        edited(root, welsh, "honno’n teneuo", "honno’n teneuo’n gyflym")
+    )
+    step(edited(root, "content/articles/first-op-ed.md", "that line is thinning", "that line is *thinning*"))
+    rendered = step(
+        edited(root, "templates/locales/cy/LC_MESSAGES/messages.po", 'msgstr "Hafan"', 'msgstr "Cartref"')
+    )
+    assert "cy/index.html" in rendered and "index.html" not in rendered  # the English pages stand
+    assert "Cartref" in preview.pages["cy/articles/y-llinell-olaf/index.html"].decode()
+    step({"content/pages/about.cy.md": None})
 
 
 def test_a_bug_of_ours_is_reported_with_its_traceback_and_the_pages_stay(
