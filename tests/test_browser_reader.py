@@ -389,3 +389,68 @@ def test_screenshots_at_phone_and_desktop_width_without_sideways_scrolling(
             page.screenshot(path=str(target), full_page=True)
             assert target.stat().st_size > 10_000
         context.close()
+
+
+# --- The site in Welsh -------------------------------------------------------------------------------
+
+WELSH_PAGES = {
+    "home": "cy/",
+    "chapters index": "cy/chapters/",
+    "chapter": "cy/chapters/fair-funding/",
+    "op-ed": "cy/articles/y-llinell-olaf/",
+    "authors index": "cy/authors/",
+    "author": "cy/authors/ann-example/",
+    "manifesto": "cy/manifesto/",
+    "plain page": "cy/about/",
+    "404": "cy/404.html",
+    "search results": "cy/search/?q=cynghorau",
+    "an English page pointing to Welsh": "articles/second-op-ed/",
+}
+
+
+@pytest.fixture(scope="module")
+def welsh_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from test_languages import BILINGUAL
+
+    project = write_sample_site(tmp_path_factory.mktemp("welsh") / "project", BILINGUAL)
+    yield from served_build(tmp_path_factory, project)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_axe_finds_no_violations_on_the_welsh_pages(
+    browser: Browser, welsh_site_url: str, width: int, scheme: str
+) -> None:
+    if not AXE.is_file():
+        pytest.fail("axe-core is not installed: run  npm ci")
+    context = browser.new_context(
+        viewport={"width": width, "height": 800}, color_scheme=scheme, bypass_csp=True
+    )
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    problems = []
+    for name, path in WELSH_PAGES.items():
+        page.goto(welsh_site_url + path, wait_until="load")
+        if name == "search results":
+            wait_for_results(page)
+        expected = "en-GB" if path.startswith("articles/") else "cy"
+        assert page.evaluate("document.documentElement.lang") == expected, path
+        problems += [f"{name} (/{path}): {violation}" for violation in page.evaluate(AXE_RUN)]
+    context.close()
+    assert problems == []
+
+
+def test_a_welsh_search_finds_the_welsh_op_ed(browser: Browser, welsh_site_url: str) -> None:
+    context = browser.new_context()
+    errors: list[str] = []
+    page = new_page(context, errors)
+    page.goto(welsh_site_url + "cy/search/", wait_until="load")
+    page.get_by_label("Geiriau i’w canfod yn yr erthyglau barn, y penodau a’r cynigion").fill("teneuo")
+    page.get_by_role("button", name="Chwilio").click()
+    wait_for_results(page)
+    assert page.inner_text("#search-status") == "1 canlyniad ar gyfer “teneuo”."
+    page.locator("#search-results a").first.click()
+    page.wait_for_load_state("load")
+    assert page.url == welsh_site_url + "cy/articles/y-llinell-olaf/"
+    context.close()
+    assert errors == []
