@@ -1492,17 +1492,16 @@ def language_site(
             translation_status=entry.values.get("translation_status", ""),
         )
 
+    own_fields = {entry.source.path: entry.values for entry in translated}  # what each translation sets
+
     def chapter_of(entry: Entry, key: str, body: RenderedBody) -> Chapter:
         chapter = make_chapter(entry, body)
-        if "proposals" in by_translation(entry).values:
+        if "proposals" in own_fields[entry.source.path]:
             return chapter
         # Proposals not translated cite the default language's passages, where they were checked.
         return dataclasses.replace(
             chapter, proposals=tuple(dataclasses.replace(p, language=default) for p in chapter.proposals)
         )
-
-    def by_translation(entry: Entry) -> Entry:
-        return next(t for t in translated if t.source.path == entry.source.path)
 
     def article_of(entry: Entry, key: str, body: RenderedBody) -> Article:
         committed = sources.committed.get(entry.source.path.as_posix())
@@ -1522,7 +1521,6 @@ def language_site(
     chapters = tuple(made(chapter, chapter_of) for chapter in site.chapters)
     articles = tuple(made(article, article_of) for article in site.articles)
     pages = tuple(made(page, page_of) for page in site.pages)
-    # made() looks items up by their source file; a translation's model names its own file.
     authors = collect_authors(articles)
     by_slug = {article.slug: article for article in articles}
     anchors_by_url = {article.url_path: article.anchors for article in articles}
@@ -1536,7 +1534,7 @@ def language_site(
     for entry in merged.values():
         neutral = url_path_of(entry.source.kind, entry.slug)
         errors.extend(check_body_links(entry, keyed_bodies[neutral][1], anchors_by_url, set()))
-        if entry.source.kind == "chapters" and "proposals" in by_translation(entry).values:
+        if entry.source.kind == "chapters" and "proposals" in own_fields[entry.source.path]:
             errors.extend(check_proposal_sources(entry, by_slug, set()))
 
     def localized(link: Link) -> Link:

@@ -97,6 +97,7 @@ class RecordingEnvironment(jinja2.Environment):
         super().__init__(**options)
         # The interface's words in each language of the site, by code (catalogues.py)
         self.translations: dict[str, gettext.NullTranslations] = {}
+        self.words = gettext.NullTranslations()  # the page's language's (start_page)
         self.reads: set[str] = set()
         self.printed: dict[str, Any] = {}  # the printed platform (pdf.ManifestoPdf) in each language, by code
         self.shows_bodies = False  # the page shows an op-ed's body in full (it is then a long page)
@@ -110,6 +111,7 @@ class RecordingEnvironment(jinja2.Environment):
         elif "default_site" in self.globals:
             self.globals["site"] = self.globals["default_site"]
         language = self.globals["site"].config.language if "site" in self.globals else ""
+        self.words = self.translations.get(language) or gettext.NullTranslations()
         if self.printed:
             self.globals["manifesto_pdf"] = self.printed.get(language) or next(iter(self.printed.values()))
 
@@ -182,19 +184,23 @@ def make_env(
     # into a translation, as autoescape does everywhere else.
     env.policies["ext.i18n.trimmed"] = True
     env.translations = translations or {}
+    env.words = env.translations.get(site.config.language) or gettext.NullTranslations()
 
-    def words(context: jinja2.runtime.Context) -> gettext.NullTranslations:
-        return env.translations.get(context["site"].config.language) or gettext.NullTranslations()
+    # Not taking the context: a page has hundreds of words to translate (the manifesto, thousands).
+    def translated(message: str) -> str:
+        return env.words.gettext(message)
 
-    @jinja2.pass_context
-    def translated(context: jinja2.runtime.Context, message: str) -> str:
-        return words(context).gettext(message)
+    def translated_plural(singular: str, plural: str, count: int) -> str:
+        return env.words.ngettext(singular, plural, count)
 
-    @jinja2.pass_context
-    def translated_plural(context: jinja2.runtime.Context, singular: str, plural: str, count: int) -> str:
-        return words(context).ngettext(singular, plural, count)
+    def lang_of(item: Article | Chapter | Page) -> Markup:
+        """` lang="…"` for an op-ed, chapter or page not in the page's language (start_page's site)."""
+        if env.globals["site"].in_own_language(item):
+            return Markup("")
+        return Markup(' lang="%s"') % item.language
 
     env.install_gettext_callables(translated, translated_plural, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_"] = env.globals["gettext"]  # not through the extension's alias: one call fewer a word
     versions = {asset.url_path: fingerprint(asset.data) for asset in assets}
     alternates = alternate_pages(site)
     switcher = language_switcher(site, alternates)
@@ -228,13 +234,18 @@ def make_env(
     def absolute(context: jinja2.runtime.Context, url_path: str, in_language: bool = True) -> str:
         return site.config.base_url + (in_page_language(context, url_path) if in_language else url_path)
 
+    dates: dict[tuple[datetime.date, str], str] = {}  # Babel takes 13 µs a date; the manifesto shows them all
+
     @jinja2.pass_context
     def date_in_language(context: jinja2.runtime.Context, value: datetime.date) -> str:
-        return date_text(value, context["site"].config.language)
+        key = (value, context["site"].config.language)
+        if key not in dates:
+            dates[key] = date_text(*key)
+        return dates[key]
 
     @jinja2.pass_context
     def first_appeared_in_language(context: jinja2.runtime.Context, article: Article) -> str:
-        return first_appeared(article, context["site"].config.language, words(context))
+        return first_appeared(article, context["site"].config.language, env.words)
 
     @jinja2.pass_context
     def language_name(context: jinja2.runtime.Context, code: str) -> str:
@@ -261,6 +272,7 @@ def make_env(
         manifesto_body=lambda article: manifesto_body(env, article),
         first_appeared=first_appeared_in_language,
         language_name=language_name,
+        lang_of=lang_of,
         languages_of=languages_of,  # the language switcher's links (language_switcher)
         alternates_of=lambda url_path: alternates.get(url_path, ()),
         every_language=language_sites(site),
