@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .brand import brand_assets
 from .formats import EPUB_PATH, TEXT_PATH, edition_formats, epub_edition, text_edition
 from .load import RACY_NS, Sources, load_sources, source_area
 from .memo import DiskStore, Memo, MemoryStore, NullStore, TracedOutputs, digest, generator_fingerprint
@@ -85,7 +86,9 @@ class Plan:
 def plan_outputs(
     site: Site, sources: Sources, options: RenderOptions, printed: tuple[ManifestoPdf, ...] = ()
 ) -> Plan:
-    files = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
+    files = {
+        asset.url_path.lstrip("/"): asset.data for asset in (*sources.assets, *brand_assets(site.config))
+    }
     files |= {pdf.output_path: pdf.data for pdf in printed}
     listed = {listed.url_path for listed in site.formats}
     files |= {
@@ -142,7 +145,8 @@ def read_site(
         )
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
-    return sources, site, make_env(root / "templates", site, sources.assets, options, memo.templates())
+    assets = (*sources.assets, *brand_assets(site.config))
+    return sources, site, make_env(root / "templates", site, assets, options, memo.templates())
 
 
 def build_site(
@@ -266,7 +270,9 @@ def printable_pages(root: Path, options: RenderOptions, memo: Memo) -> tuple[Sit
     """The pages printed to PDF (render.printed_jobs) and the assets they show, in memory, with the site;
     raises BuildError for any mistake in the user's files, as a build would."""
     sources, site, env = read_site(root, options, memo)
-    pages = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
+    pages = {
+        asset.url_path.lstrip("/"): asset.data for asset in (*sources.assets, *brand_assets(site.config))
+    }
     for job in printed_jobs():
         pages[job.output_path] = render_page(env, job, root / "templates", root).data
     return site, pages

@@ -42,6 +42,7 @@ PAGE_FILES = [
     "sitemap.xml",
     "robots.txt",
     "assets/style.css",
+    "assets/brand.css",  # made from site.yaml's brand
     "assets/large-print.css",
     "assets/favicon.svg",
     "assets/search.js",
@@ -745,6 +746,54 @@ BAD_INPUTS = [
         "  hint: printed material must carry the printer's name and postal address: give both",
         id="printer-without-address",
     ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + 'brand:\n  accent: "#ff8a8a"\n',
+        "site.yaml:19: the colour #ff8a8a is too light: links on the header and footer would have a contrast "
+        "of 1.98:1, below the 4.5:1 that WCAG 2.2 AA asks for\n"
+        '  hint: the nearest colour of the same hue that passes is #dc0000: write  accent: "#dc0000"',
+        id="brand-accent-low-contrast",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + 'brand:\n  accent: "#1a1a60"\n  accent_dark: "#1a1a60"\n',
+        "site.yaml:20: the colour #1a1a60 is too dark: links on the dark header and footer would have a "
+        "contrast of 1.00:1, below the 4.5:1 that WCAG 2.2 AA asks for\n"
+        '  hint: the nearest colour of the same hue that passes is #8282dd: write  accent_dark: "#8282dd"',
+        id="brand-dark-accent-low-contrast",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "brand:\n  accent: #8b1a2b\n",
+        "site.yaml:19: 'accent' has no colour\n"
+        '  hint: put the colour in quotes:  accent: "#8b1a2b"  (unquoted, a # starts a comment)',
+        id="brand-colour-unquoted",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "brand:\n  accent: dark red\n",
+        "site.yaml:19: 'accent' must be a colour written #rrggbb, not 'dark red'",
+        id="brand-colour-by-name",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "brand:\n  accent: '#8b1a2b'\n  logo: logo.svg\n",
+        "site.yaml:20: no picture content/images/logo.svg for the logo\n"
+        "  hint: put the logo (SVG or PNG) in content/images/ and give its name, for example  logo: logo.svg",
+        id="brand-logo-missing",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "brand:\n  logo: logo.gif\n",
+        "site.yaml:19: the logo must be an SVG or PNG picture, not 'logo.gif'",
+        id="brand-logo-not-svg-or-png",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "brand:\n  colour: '#8b1a2b'\n",
+        "site.yaml:19: unknown field 'colour' in the brand",
+        id="brand-unknown-field",
+    ),
 ]
 
 
@@ -932,6 +981,7 @@ def test_leftovers_of_a_killed_build_are_cleared(make_site: Callable[..., Path])
 def test_every_field_is_documented_in_the_readme() -> None:
     from manifesto.parse import (
         ARTICLE_FIELDS,
+        BRAND_FIELDS,
         CHAPTER_FIELDS,
         FORMAT_FIELDS,
         IMPRINT_FIELDS,
@@ -940,7 +990,8 @@ def test_every_field_is_documented_in_the_readme() -> None:
     )
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    for fields in (SITE_FIELDS, IMPRINT_FIELDS, FORMAT_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS, PAGE_FIELDS):
+    every_kind = (SITE_FIELDS, IMPRINT_FIELDS, FORMAT_FIELDS, BRAND_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS)
+    for fields in (*every_kind, PAGE_FIELDS):
         for name in fields:
             assert f"`{name}`" in readme, name
 
@@ -1149,6 +1200,8 @@ EDITS = [
         "formats:\n  - label: Easy Read\n    kind: easy-read\n    file: easy-read.pdf\nnav:\n",
     ),
     ("content/formats/easy-read.pdf", "An Easy Read version", "An Easy Read version, revised"),
+    ("site.yaml", "nav:\n", 'brand:\n  accent: "#1d4d2b"\nnav:\n'),
+    ("site.yaml", '  accent: "#1d4d2b"\n', '  accent: "#1d4d2b"\n  accent_dark: "#9fd4ae"\n'),
 ]
 
 
