@@ -151,11 +151,11 @@ def contrast_problem(key: str, colour: str, pairings: tuple[Pairing, ...]) -> tu
 
 
 def css_string(text: str) -> str:
-    """``text`` as a CSS string: quotes and backslashes escaped, line breaks and control characters
-    written as escapes, so that nothing in site.yaml can end the string or the rule."""
+    """``text`` as a CSS string: quotes, backslashes, braces, angle brackets, line breaks and control
+    characters written as escapes, so that nothing in site.yaml can end the string or the rule."""
     escaped = []
     for character in text:
-        if character in '"\\' or ord(character) < 0x20 or ord(character) == 0x7F or character in "<>":
+        if character in '"\\<>{}' or ord(character) < 0x20 or ord(character) == 0x7F:
             escaped.append(f"\\{ord(character):x} ")
         else:
             escaped.append(character)

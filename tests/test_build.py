@@ -996,6 +996,21 @@ def test_every_field_is_documented_in_the_readme() -> None:
             assert f"`{name}`" in readme, name
 
 
+def test_table_column_alignment_is_a_class_the_style_sheet_knows_never_an_inline_style(
+    make_site: Callable[..., Path],
+) -> None:
+    table = "| Council | Cut | Note |\n|:--|--:|:-:|\n| Anytown | 40% | deep |\n"
+    root = make_site({"content/pages/about.md": f"---\ntitle: About\n---\n\n{table}"})
+    assert run(root) == 0
+    page = (root / "_site/about/index.html").read_text()
+    assert '<th class="align-left">Council</th>\n<th class="align-right">Cut</th>' in page
+    assert '<td class="align-right">40%</td>\n<td class="align-center">deep</td>' in page
+    assert "style=" not in page
+    css = (root / "_site/assets/style.css").read_text()
+    assert ".prose .align-center { text-align: center; }" in css
+    assert ".prose .align-right { text-align: right; }" in css
+
+
 def test_check_writes_nothing_and_passes_a_sound_site(
     make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
