@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import os
+import random
 import re
 import shutil
 import tempfile
@@ -1009,6 +1011,37 @@ def test_table_column_alignment_is_a_class_the_style_sheet_knows_never_an_inline
     css = (root / "_site/assets/style.css").read_text()
     assert ".prose .align-center { text-align: center; }" in css
     assert ".prose .align-right { text-align: right; }" in css
+
+
+# Words of a campaign's prose, drawn at random (seeded) into an op-ed that compresses no better than one.
+PROSE_WORDS = (
+    "councils people local services funding government power communities trust years housing care budget "
+    "the a of to and in that is for on with as by it was we they their our more than not but from have this "
+    "austerity cuts residents leaders party national decisions money schools roads libraries social health "
+    "every should must could would will can plan build fair share voice change work public across town city"
+).split()
+
+
+def test_an_op_ed_page_without_pictures_weighs_under_10_kb_compressed(make_site: Callable[..., Path]) -> None:
+    """What a reader's browser fetches for a 1,000-word op-ed (the page, its style sheets and icon), as a
+    server sends it, gzip-compressed."""
+    draw = random.Random(7)
+    paragraphs = [
+        " ".join(draw.choice(PROSE_WORDS) for _ in range(100)).capitalize() + "." for _ in range(10)
+    ]
+    article = (
+        "---\ntitle: A long op-ed\nauthor: Ann Example\nbio: A councillor.\nchapter: fair-funding\n"
+        "summary: A thousand words.\n---\n\n" + "\n\n".join(paragraphs) + "\n"
+    )
+    root = make_site({"content/articles/long.md": article})
+    assert run(root) == 0
+    html = (root / "_site/articles/long/index.html").read_bytes()
+    fetched = [html]
+    for link in sorted(set(re.findall(rb'<link rel="(?:stylesheet|icon)" href="([^"?]+)', html))):
+        fetched.append((root / "_site" / link.decode().lstrip("/")).read_bytes())
+    assert len(fetched) == 4  # the page, brand.css, style.css and the icon
+    weight = sum(len(gzip.compress(data, compresslevel=6, mtime=0)) for data in fetched)
+    assert weight < 10_000, weight
 
 
 def test_check_writes_nothing_and_passes_a_sound_site(
