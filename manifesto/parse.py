@@ -17,7 +17,7 @@ import yaml
 from markupsafe import Markup
 
 from .body import BodyRenderer, LinkContext, LinkRef, RenderedBody
-from .brand import COLOUR, DARK_PAIRINGS, LIGHT_PAIRINGS, contrast_problem, logo_size
+from .brand import COLOUR, DARK_PAIRINGS, LIGHT_PAIRINGS, Pairing, contrast_problem, logo_size
 from .errors import BuildError, raise_if_any
 from .frontmatter import (
     Alias,
@@ -220,7 +220,7 @@ def check_accent_dark(doc: Document, key: str, node: yaml.Node) -> str:
     return check_contrast(doc, key, node, DARK_PAIRINGS)
 
 
-def check_contrast(doc: Document, key: str, node: yaml.Node, pairings: tuple[Any, ...]) -> str:
+def check_contrast(doc: Document, key: str, node: yaml.Node, pairings: tuple[Pairing, ...]) -> str:
     colour = check_colour(doc, key, node)
     found = contrast_problem(key, colour, pairings)
     if found is not None:

@@ -19,6 +19,7 @@ from manifesto.brand import (
     LIGHT_PAIRINGS,
     LIGHT_PANEL,
     LIGHTNESS_STEP,
+    Pairing,
     channels,
     contrast_ratio,
     css_string,
@@ -65,7 +66,7 @@ def hue_and_saturation(colour: str) -> tuple[float, float]:
 @pytest.mark.parametrize("colour", ["#ff8a8a", "#777777", "#ffcc00", "#3fa9f5", "#1a1a60", "#e0e0ff"])
 @pytest.mark.parametrize("pairings", [LIGHT_PAIRINGS, DARK_PAIRINGS], ids=["light", "dark"])
 def test_the_suggested_colour_passes_keeps_the_hue_and_is_the_nearest_that_does(
-    colour: str, pairings: tuple
+    colour: str, pairings: tuple[Pairing, ...]
 ) -> None:
     suggested = nearest_passing(colour, pairings)
     assert failures(suggested, pairings) == []
