@@ -421,8 +421,8 @@ FORMAT_EDITS = [
     ("templates/article.html", "Share this op-ed", "Share this", frozenset()),
     ("content/articles/homes.md", "Borrow to build.", "Borrow to build homes.", EVERY_FORMAT),
     ("content/formats/easy-read.pdf", "an Easy Read version", "an Easy Read edition", frozenset()),
-    # The print PDF leaves the tagline out (its title page is the platform's own); the others show it.
-    ("site.yaml", "tagline: A platform", "tagline: The platform", EVERY_FORMAT - {"manifesto.pdf"}),
+    # Every format shows the tagline (the print PDF on its cover).
+    ("site.yaml", "tagline: A platform", "tagline: The platform", EVERY_FORMAT),
     ("content/chapters/local-power.md", "Power should sit", "Power must sit", EVERY_FORMAT),
 ]
 
