@@ -77,7 +77,7 @@ class Plan:
 
     jobs: list[PageJob]  # the pages
     runs: list[IndexRun]  # the parts of the search index, with their text files
-    files: dict[str, bytes]  # files published as they are: assets, the PDFs, the campaign's formats
+    files: dict[str, bytes]  # published as they are: assets and brand.css, the PDFs, the formats
     keys: dict[str, str]  # output path -> key, of every output but the index's bundle files
     # formats made from the model (formats.py), by output path: made only when they do not stand
     editions: dict[str, Callable[[], bytes]] = dataclasses.field(default_factory=dict)
