@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import BuildError
 from .load import Asset
 from .model import Brand, Imprint, SiteConfig
 
@@ -193,9 +194,21 @@ def brand_stylesheet(brand: Brand, imprint: Imprint) -> bytes:
     ).encode()
 
 
-def brand_assets(config: SiteConfig) -> tuple[Asset, ...]:
-    """The files made from site.yaml that the pages link as assets: the brand's style sheet."""
-    return (Asset(Path("site.yaml"), BRAND_STYLESHEET, brand_stylesheet(config.brand, config.imprint)),)
+def with_brand_assets(assets: tuple[Asset, ...], config: SiteConfig) -> tuple[Asset, ...]:
+    """The site's assets and the files made from site.yaml that the pages link as assets (the brand's
+    style sheet); a file of the campaign's own at that address is refused rather than replaced."""
+    for asset in assets:
+        if asset.url_path == BRAND_STYLESHEET:
+            raise BuildError(
+                asset.path,
+                None,
+                f"{BRAND_STYLESHEET.lstrip('/')} is the name of the style sheet the build makes from site.yaml's brand",
+                "give your file another name, or put its rules in templates/assets/style.css",
+            )
+    return (
+        *assets,
+        Asset(Path("site.yaml"), BRAND_STYLESHEET, brand_stylesheet(config.brand, config.imprint)),
+    )
 
 
 SVG_LENGTH = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(px)?\s*")

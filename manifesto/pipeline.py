@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .brand import brand_assets
+from .brand import with_brand_assets
 from .formats import EPUB_PATH, TEXT_PATH, edition_formats, epub_edition, text_edition
 from .load import RACY_NS, Sources, load_sources, source_area
 from .memo import DiskStore, Memo, MemoryStore, NullStore, TracedOutputs, digest, generator_fingerprint
@@ -87,7 +87,7 @@ def plan_outputs(
     site: Site, sources: Sources, options: RenderOptions, printed: tuple[ManifestoPdf, ...] = ()
 ) -> Plan:
     files = {
-        asset.url_path.lstrip("/"): asset.data for asset in (*sources.assets, *brand_assets(site.config))
+        asset.url_path.lstrip("/"): asset.data for asset in with_brand_assets(sources.assets, site.config)
     }
     files |= {pdf.output_path: pdf.data for pdf in printed}
     listed = {listed.url_path for listed in site.formats}
@@ -145,7 +145,7 @@ def read_site(
         )
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
-    assets = (*sources.assets, *brand_assets(site.config))
+    assets = with_brand_assets(sources.assets, site.config)
     return sources, site, make_env(root / "templates", site, assets, options, memo.templates())
 
 
@@ -271,7 +271,7 @@ def printable_pages(root: Path, options: RenderOptions, memo: Memo) -> tuple[Sit
     raises BuildError for any mistake in the user's files, as a build would."""
     sources, site, env = read_site(root, options, memo)
     pages = {
-        asset.url_path.lstrip("/"): asset.data for asset in (*sources.assets, *brand_assets(site.config))
+        asset.url_path.lstrip("/"): asset.data for asset in with_brand_assets(sources.assets, site.config)
     }
     for job in printed_jobs():
         pages[job.output_path] = render_page(env, job, root / "templates", root).data

@@ -796,6 +796,14 @@ BAD_INPUTS = [
         "site.yaml:19: unknown field 'colour' in the brand",
         id="brand-unknown-field",
     ),
+    pytest.param(
+        "templates/assets/brand.css",
+        ":root { --accent: #8b1a2b; }\n",
+        "templates/assets/brand.css: assets/brand.css is the name of the style sheet the build makes from "
+        "site.yaml's brand\n"
+        "  hint: give your file another name, or put its rules in templates/assets/style.css",
+        id="own-file-named-like-the-brand-style-sheet",
+    ),
 ]
 
 
