@@ -110,15 +110,19 @@ def catalogue_digest(catalogues: Iterable[CatalogueFile], languages: Sequence[st
 
 def untranslated_messages(template: CatalogueFile, catalogue: CatalogueFile | None) -> list[str]:
     """The words of the templates (messages.pot) that ``catalogue`` does not translate: shown in English."""
-    wanted = [message.id for message in read_catalogue(template) if message.id]
+
+    def first(message_id: str | tuple[str, ...]) -> str:  # a plural by its singular
+        return message_id if isinstance(message_id, str) else message_id[0]
+
+    def translated(string: str | tuple[str, ...]) -> bool:  # every plural form too
+        return all((string,) if isinstance(string, str) else string)
+
+    wanted = [first(message.id) for message in read_catalogue(template) if message.id]
     if catalogue is None:
-        return [str(message) for message in wanted]
-    done = {
-        message.id
-        for message in read_catalogue(catalogue)
-        if message.id and message.string and not message.fuzzy
-    }
-    return [str(message) for message in wanted if message not in done]
+        return wanted
+    messages = read_catalogue(catalogue)
+    done = {first(m.id) for m in messages if m.id and not m.fuzzy and translated(m.string)}
+    return [message for message in wanted if message not in done]
 
 
 def babel_locale(language: str) -> Locale | None:

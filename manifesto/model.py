@@ -32,6 +32,21 @@ class Imprint:
 
 
 @dataclass(frozen=True)
+class Brand:
+    """The campaign's look, from site.yaml's ``brand`` (colours checked for contrast by brand.py)."""
+
+    accent: str = "#8b1a2b"  # '#rrggbb': buttons, links, the rule under the header
+    accent_dark: str | None = None  # the accent in dark mode; None: made from ``accent`` (brand.dark_accent)
+    logo: str | None = None  # a picture's path under content/images/ ("logo.svg"), shown in the header
+    logo_size: tuple[int, int] | None = None  # the logo's width and height in pixels
+    card_name: str = ""  # the name on share cards: the site's title unless site.yaml says otherwise
+
+    @property
+    def logo_url_path(self) -> str | None:
+        return None if self.logo is None else f"/images/{self.logo}"
+
+
+@dataclass(frozen=True)
 class ListedFormat:
     """A format the campaign makes itself (Easy Read, audio, BSL video), as site.yaml lists it."""
 
@@ -107,6 +122,8 @@ class SiteConfig:
     def language_prefix(self) -> str:
         """Where this language's pages are: "" for the default language, "/cy" for Welsh."""
         return "" if self.language == self.default_language else f"/{self.language}"
+
+    brand: Brand = Brand()
 
 
 @dataclass(frozen=True)

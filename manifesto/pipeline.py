@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .brand import with_brand_assets
 from .catalogues import catalogue_digest, interface_translations
 from .formats import EPUB_PATH, TEXT_PATH, edition_formats, epub_edition, text_edition
 from .load import RACY_NS, Sources, load_sources, source_area
@@ -81,7 +82,7 @@ class Plan:
 
     jobs: list[PageJob]  # the pages
     runs: list[IndexRun]  # the parts of the search index, with their text files
-    files: dict[str, bytes]  # files published as they are: assets, the PDFs, the campaign's formats
+    files: dict[str, bytes]  # published as they are: assets and brand.css, the PDFs, the formats
     keys: dict[str, str]  # output path -> key, of every output but the index's bundle files
     # formats made from the model (formats.py), by output path: made only when they do not stand
     editions: dict[str, Callable[[], bytes]] = dataclasses.field(default_factory=dict)
@@ -96,7 +97,9 @@ def plan_outputs(
     translations: dict[str, gettext.NullTranslations] | None = None,
 ) -> Plan:
     translations = translations or {}
-    files = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
+    files = {
+        asset.url_path.lstrip("/"): asset.data for asset in with_brand_assets(sources.assets, site.config)
+    }
     files |= {pdf.output_path: pdf.data for pdf in printed}
     listed = {listed.url_path for listed in site.formats}
     files |= {
@@ -174,7 +177,8 @@ def read_site(
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
     languages = [other.config.language for other in language_sites(site)]
     translations = interface_translations(sources.catalogues, languages, memo)
-    env = make_env(root / "templates", site, sources.assets, options, memo.templates(), translations)
+    assets = with_brand_assets(sources.assets, site.config)
+    env = make_env(root / "templates", site, assets, options, memo.templates(), translations)
     return sources, site, env
 
 
@@ -317,7 +321,9 @@ def printable_pages(root: Path, options: RenderOptions, memo: Memo) -> tuple[Sit
     """The pages printed to PDF (render.printed_jobs) and the assets they show, in memory, with the site;
     raises BuildError for any mistake in the user's files, as a build would."""
     sources, site, env = read_site(root, options, memo)
-    pages = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
+    pages = {
+        asset.url_path.lstrip("/"): asset.data for asset in with_brand_assets(sources.assets, site.config)
+    }
     for job in printed_jobs(site):
         pages[job.output_path] = render_page(env, job, root / "templates", root).data
     return site, pages
