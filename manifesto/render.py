@@ -334,7 +334,10 @@ def alternate_pages(site: Site) -> dict[str, tuple[tuple[str, str], ...]]:
                 versions.append((other.config.language, same.url_path))
         if len(versions) > 1:
             found |= dict.fromkeys((path for _, path in versions), tuple(versions))
-    generated = [*EVERY_LANGUAGE_PAGES[:-2], *(author.url_path for author in site.authors)]
+    pages = [
+        path for path in EVERY_LANGUAGE_PAGES if path not in ("/404.html", FEED_PATH)
+    ]  # not pages to link
+    generated = [*pages, *(author.url_path for author in site.authors)]
     for path in generated:
         versions = [
             (other.config.language, other.config.language_prefix + path) for other in language_sites(site)
