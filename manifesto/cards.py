@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .model import Site
+
 CARD_WIDTH = 1200
 CARD_HEIGHT = 630
 FONTS_FOLDER = Path(__file__).parent / "fonts"
@@ -43,6 +45,52 @@ class CardFonts:
 
     title: bytes
     text: bytes
+
+
+@dataclass(frozen=True)
+class CardText:
+    """What one card shows, and where it is published."""
+
+    output_path: str  # "cards/articles/<slug>.png"
+    kicker: str  # "Op-ed", "Chapter", "Proposal"; "" on the home page's
+    title: str
+    byline: str  # the author, the chapter, or the site's tagline
+
+    def alt(self, site_name: str) -> str:
+        """The card's text for those who cannot see it (og:image:alt)."""
+        kind = f"{self.kicker}: " if self.kicker else ""
+        return (
+            f"{kind}{self.title} ({self.byline}). {site_name}"
+            if self.byline
+            else f"{kind}{self.title}. {site_name}"
+        )
+
+
+def planned_cards(site: Site) -> dict[str, CardText]:
+    """Every card of the site, by the address it is shared from: the home page, each chapter, each op-ed
+    and each proposal (its place on its chapter's page, ``#proposal-<n>``)."""
+    cards = {"/": CardText("cards/home.png", "", site.config.title, site.config.tagline)}
+    for chapter in site.chapters:
+        cards[chapter.url_path] = CardText(
+            f"cards/chapters/{chapter.slug}.png", "Chapter", chapter.title, chapter.summary
+        )
+        for number, proposal in enumerate(chapter.proposals, 1):
+            cards[f"{chapter.url_path}#{proposal_id(number)}"] = CardText(
+                f"cards/chapters/{chapter.slug}-proposal-{number}.png",
+                "Proposal",
+                proposal.text,
+                chapter.title,
+            )
+    for article in site.articles:
+        cards[article.url_path] = CardText(
+            f"cards/articles/{article.slug}.png", "Op-ed", article.title, article.author
+        )
+    return cards
+
+
+def proposal_id(number: int) -> str:
+    """A proposal's id on its chapter's page (templates/_macros.html, proposal_list)."""
+    return f"proposal-{number}"
 
 
 def card_fonts(folder: Path = FONTS_FOLDER) -> CardFonts:

@@ -139,6 +139,9 @@ class Article:
     committed_at: int | None = field(default=None, repr=False, compare=False)
     modified_at: int = field(default=0, repr=False, compare=False)
     aliases: tuple[str, ...] = ()  # old addresses that send readers here (frontmatter.check_alias)
+    photo: str = ""  # the author's photo, a site path in /images/ ("" when none)
+    image: str = ""  # the lead image shown above the op-ed, a site path in /images/ ("" when none)
+    image_alt: str = ""  # what the lead image shows, for those who cannot see it
 
     @property
     def url_path(self) -> str:
@@ -201,6 +204,7 @@ class Author:
     social: tuple[str, ...]
     article_slugs: tuple[str, ...]
     bio_as_of_writing: bool = False  # the bio is the one an op-ed gave when it was written (Article)
+    photo: str = ""  # the photo of the last of their op-eds (in reading order) that gives one: /images/…
 
     @property
     def url_path(self) -> str:

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cards import DEFAULT_ACCENT, DEFAULT_INK, CardFonts, card_fonts, planned_cards, share_card
 from .formats import EPUB_PATH, TEXT_PATH, edition_formats, epub_edition, text_edition
+from .images import Picture, measure_pictures, pictures_shown, resized_copies, resized_picture
 from .load import RACY_NS, Sources, load_sources, source_area
 from .memo import DiskStore, Memo, MemoryStore, NullStore, TracedOutputs, digest, generator_fingerprint
 from .model import Site
 from .parse import parse_site
-from .pool import gc_frozen
+from .pool import gc_frozen, runs
 from .render import (
     PageJob,
     RecordingEnvironment,
@@ -80,6 +82,13 @@ class Plan:
     keys: dict[str, str]  # output path -> key, of every output but the index's bundle files
     # formats made from the model (formats.py), by output path: made only when they do not stand
     editions: dict[str, Callable[[], bytes]] = dataclasses.field(default_factory=dict)
+    # files drawn or encoded from the model (share cards, resized pictures), by output path: made in the
+    # render workers, only when they do not stand
+    made: dict[str, Callable[[], bytes]] = dataclasses.field(default_factory=dict)
+
+
+# Files of Plan.made one render worker's task makes (a card takes ~5 ms, a resized picture up to ~0.2 s).
+FILES_A_TASK = 16
 
 
 def plan_outputs(
@@ -110,9 +119,60 @@ def plan_outputs(
     shared = digest(*made_from, *(f"{path}:{key}" for path, key in keys.items()))
     jobs = list(plan_pages(site, options))
     keys |= {job.output_path: digest(shared, job.output_path, job.template, job.made_from) for job in jobs}
-    runs = index_runs(documents_of(site))
-    keys |= {path: run.key for run in runs for path in run.texts}
-    return Plan(jobs, runs, files, keys, editions)
+    index = index_runs(documents_of(site))
+    keys |= {path: run.key for run in index for path in run.texts}
+    made: dict[str, Callable[[], bytes]] = {}
+    # Keyed by what each is made from alone, and not part of the pages' keys: a page names its card and
+    # its pictures' copies by their paths, which only the model and the pictures' own keys decide.
+    for path, (key, make) in (resized_pictures(site, sources, options) | drawn_cards(site)).items():
+        keys[path] = key
+        made[path] = make
+    return Plan(jobs, index, files, keys, editions, made)
+
+
+def resized_pictures(
+    site: Site, sources: Sources, options: RenderOptions
+) -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """Each resized copy of a picture a page shows (images.py), with its key and its producer."""
+    pictures = measure_pictures(sources.assets)
+    data = {asset.url_path: asset.data for asset in sources.assets}
+    shown = {picture for article in site.articles for picture in (article.photo, article.image) if picture}
+    for body in (
+        *(article.body_html for article in site.articles),
+        *(page.body_html for page in site.pages),
+        *(chapter.intro_html for chapter in site.chapters),
+    ):
+        shown |= pictures_shown(body, options.base_path)
+    used: list[Picture] = [pictures[url_path] for url_path in sorted(shown) if url_path in pictures]
+    return {
+        copy.output_path: (copy.key, functools.partial(resized_picture, data[picture.url_path], copy))
+        for picture in used
+        for copy in resized_copies(picture)
+    }
+
+
+def drawn_cards(site: Site, fonts: CardFonts | None = None) -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """Each share card (cards.py), with its key (the texts it shows, the colours, the fonts) and its
+    producer. The colours are the theme's until site.yaml names a brand."""
+    fonts = fonts or card_fonts()
+    accent, ink, site_name = DEFAULT_ACCENT, DEFAULT_INK, site.config.title
+    fonts_digest = hashlib.sha256(fonts.title + fonts.text).hexdigest()
+    return {
+        text.output_path: (
+            digest("card", text.kicker, text.title, text.byline, site_name, accent, ink, fonts_digest),
+            functools.partial(
+                share_card,
+                text.title,
+                text.byline,
+                site_name,
+                fonts,
+                kicker=text.kicker,
+                accent=accent,
+                ink=ink,
+            ),
+        )
+        for text in planned_cards(site).values()
+    }
 
 
 def make_editions(plan: Plan, outputs: TracedOutputs, sink: Sink) -> dict[str, int]:
@@ -181,10 +241,12 @@ def build_site(
             for run in plan.runs
             if not (outputs.all_stand(run.texts, run.key) and memo.has("index-part", run.key))
         ]
+        stale_made = [path for path in plan.made if not outputs.stand(path, plan.keys[path])]
         due = (lambda path: True) if first is None else (lambda path: path in first or not sink.has(path))
     with gc_frozen(), stage(timings, "render and write"):
         now_jobs = [job for job in stale_jobs if due(job.output_path)]
         now_runs = [run for run in stale_runs if any(map(due, run.texts))]
+        now_made = [path for path in stale_made if due(path)]
         if now_jobs:
             compile_templates(env)  # here, not again in each worker
         results = render_pages(
@@ -193,8 +255,15 @@ def build_site(
             root / "templates",
             root,
             finish=lambda page: accept_page(sink, page),
-            tasks=[lambda run=run: write_index_run(sink, run) for run in now_runs],
-            task_items=sum(len(run.documents) for run in now_runs),
+            tasks=[
+                *(lambda run=run: write_index_run(sink, run) for run in now_runs),
+                *(
+                    lambda batch=batch: make_files(sink, {path: plan.made[path] for path in batch})
+                    for batch in runs(now_made, FILES_A_TASK)
+                ),
+            ],
+            # A card or a resized picture is several pages' work.
+            task_items=sum(len(run.documents) for run in now_runs) + 4 * len(now_made),
             stop=stop,
         )
         for made, reads, part in results:
@@ -209,6 +278,7 @@ def build_site(
             outputs.keep(sink.accept(path, data), plan.keys[path])
     site_files = plan.keys.keys() | bundle.keys()
     stale = {job.output_path for job in stale_jobs} | {path for run in stale_runs for path in run.texts}
+    stale |= set(stale_made)
     deferred = (stale | {path for path, stands in bundle.items() if not stands}) - set(outputs.made)
     with stage(timings, "publish"):
         sink.finish(site_files)
@@ -230,6 +300,11 @@ def write_index_run(sink: Sink, run: IndexRun) -> Made:
     """Index one part's documents and hand their text files to the sink (a render worker's task)."""
     part, texts = index_part(run.documents)
     return [sink.accept(path, data) for path, data in texts.items()], frozenset(), (run.key, part)
+
+
+def make_files(sink: Sink, producers: dict[str, Callable[[], bytes]]) -> Made:
+    """Make files of Plan.made and hand them to the sink (a render worker's task)."""
+    return [sink.accept(path, make()) for path, make in producers.items()], frozenset(), None
 
 
 def write_bundle(outputs: TracedOutputs, sink: Sink, runs: list[IndexRun], *, ready: bool) -> dict[str, bool]:
