@@ -45,7 +45,12 @@ PAGE_FILES = [
     "assets/large-print.css",
     "assets/favicon.svg",
     "assets/search.js",
-    "assets/social-card.png",
+    "cards/home.png",  # a share card for home, each chapter, each proposal and each op-ed (cards.py)
+    "cards/chapters/fair-funding.png",
+    "cards/chapters/fair-funding-proposal-1.png",
+    "cards/chapters/local-power.png",
+    "cards/articles/first-op-ed.png",
+    "cards/articles/second-op-ed.png",
     "search/index.html",
     ".manifesto-site",  # the build's mark: the files it wrote (write.SITE_MARK)
 ]
