@@ -5,7 +5,7 @@ A raster image must be what its name says, as Pillow reads it; an SVG must keep 
 text, gradients, filters; no script, event handler, foreign object, outside link or style sheet), or it
 is refused at its line. Either is published byte for byte as it is: nothing is rewritten.
 
-A JPEG, PNG or WebP picture that a page shows is also resized (``resized_picture``) to the widths of
+A JPEG, PNG or WebP picture that a page shows is also resized (``resized_pictures``) to the widths of
 RESIZED_WIDTHS below its own, in its format and as WebP, and pages show it through ``picture_html``: a
 ``<picture>`` with ``srcset``, ``sizes``, its width and height (no layout shift), lazy loading below the
 fold. The resized copies are outputs of the build's plan, keyed by the picture's digest, width and format.
@@ -20,6 +20,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -274,7 +275,8 @@ MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # carry no metadata, so a photo's camera and place are not published twice).
 JPEG_QUALITY = 82
 WEBP_QUALITY = 80
-WEBP_METHOD = 4  # 6 is a few per cent smaller and twice as slow
+# Method 2 encodes a 1600-pixel photo in half the time of the default 4, a few per cent larger.
+WEBP_METHOD = 2
 # A resized copy's name: the picture's own, with its width ("town-hall.960w.webp").
 RESIZED_NAME = re.compile(r"\.\d+w\.(?:jpg|png|webp)$")
 # How wide pictures are shown (templates/assets/style.css): the column of text is 40rem (18px a rem)
@@ -359,38 +361,55 @@ def resized_copies(picture: Picture) -> list[Resized]:
     ]
 
 
-def resized_picture(data: bytes, copy: Resized) -> bytes:
-    """The picture ``data`` at ``copy``'s width and format. A picture whose pixels cannot be read (a
-    file cut short) is a BuildError at the picture."""
+def resized_pictures(data: bytes, copies: list[Resized]) -> dict[str, bytes]:
+    """The copies of the picture ``data`` (resized_copies), by output path: decoded once, each width
+    resized from the whole picture. A picture whose pixels cannot be read (a file cut short) is a
+    BuildError at the picture."""
     from PIL import Image, ImageOps
 
-    width, height = copy.width, copy.picture.height_at(copy.width)
+    if not copies:
+        return {}
+    picture = copies[0].picture
+    widest = max(copy.width for copy in copies)
     try:
         with Image.open(io.BytesIO(data)) as image:
-            # A JPEG decodes at a half, quarter or eighth of its size when that is still large enough.
-            image.draft("RGB", (width, height))
-            shown = ImageOps.exif_transpose(image)
+            # A JPEG decodes at a half, quarter or eighth of its size when that is still wide enough.
+            image.draft("RGB", (widest, picture.height_at(widest)))
             icc_profile = image.info.get("icc_profile")
-            if copy.image_format == "JPEG":
-                shown = shown.convert("RGB")
-            elif shown.mode not in ("RGB", "RGBA", "L", "LA"):
-                shown = shown.convert("RGBA")
-            small = shown.resize((width, height), Image.Resampling.LANCZOS)
+            shown = ImageOps.exif_transpose(image)
+            if shown.mode not in ("RGB", "RGBA"):
+                shown = shown.convert("RGBA" if "A" in shown.mode or "transparency" in shown.info else "RGB")
+            shown.load()
     except Exception:  # as check_raster: Pillow says "cannot read" in many ways
         raise BuildError(
-            copy.picture.source_path,
+            picture.source_path,
             None,
-            f"this {copy.picture.image_format} picture is damaged: its pixels cannot be read",
+            f"this {picture.image_format} picture is damaged: its pixels cannot be read",
             "export it again from your photo or drawing program",
         ) from None
+    made = {}
+    for width in sorted({copy.width for copy in copies}, reverse=True):
+        # reducing_gap: a box filter first down to three times the size, then Lanczos; as sharp to the
+        # eye, and a quarter of the time for the smallest widths.
+        small = shown.resize((width, picture.height_at(width)), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        for copy in copies:
+            if copy.width == width:
+                made[copy.output_path] = encoded(small, copy.image_format, icc_profile)
+    return made
+
+
+def encoded(image: Any, image_format: str, icc_profile: bytes | None) -> bytes:
+    """``image`` in ``image_format``, with its colour profile and no other metadata."""
     out = io.BytesIO()
     options: dict[str, object] = {"icc_profile": icc_profile} if icc_profile else {}
-    if copy.image_format == "JPEG":
-        small.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True, **options)
-    elif copy.image_format == "WEBP":
-        small.save(out, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD, **options)
+    if image_format == "JPEG":
+        image.convert("RGB").save(
+            out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True, **options
+        )
+    elif image_format == "WEBP":
+        image.save(out, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD, **options)
     else:
-        small.save(out, "PNG", optimize=False, **options)
+        image.save(out, "PNG", **options)
     return out.getvalue()
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cards import DEFAULT_ACCENT, DEFAULT_INK, CardFonts, card_fonts, planned_cards, share_card
 from .formats import EPUB_PATH, TEXT_PATH, edition_formats, epub_edition, text_edition
-from .images import Picture, measure_pictures, pictures_shown, resized_copies, resized_picture
+from .images import measure_pictures, pictures_shown, resized_copies, resized_pictures
 from .load import RACY_NS, Sources, load_sources, source_area
 from .memo import DiskStore, Memo, MemoryStore, NullStore, TracedOutputs, digest, generator_fingerprint
 from .model import Site
@@ -124,13 +124,13 @@ def plan_outputs(
     made: dict[str, Callable[[], bytes]] = {}
     # Keyed by what each is made from alone, and not part of the pages' keys: a page names its card and
     # its pictures' copies by their paths, which only the model and the pictures' own keys decide.
-    for path, (key, make) in (resized_pictures(site, sources, options) | drawn_cards(site)).items():
+    for path, (key, make) in (picture_copies(site, sources, options) | drawn_cards(site)).items():
         keys[path] = key
         made[path] = make
     return Plan(jobs, index, files, keys, editions, made)
 
 
-def resized_pictures(
+def picture_copies(
     site: Site, sources: Sources, options: RenderOptions
 ) -> dict[str, tuple[str, Callable[[], bytes]]]:
     """Each resized copy of a picture a page shows (images.py), with its key and its producer."""
@@ -143,12 +143,21 @@ def resized_pictures(
         *(chapter.intro_html for chapter in site.chapters),
     ):
         shown |= pictures_shown(body, options.base_path)
-    used: list[Picture] = [pictures[url_path] for url_path in sorted(shown) if url_path in pictures]
-    return {
-        copy.output_path: (copy.key, functools.partial(resized_picture, data[picture.url_path], copy))
-        for picture in used
-        for copy in resized_copies(picture)
-    }
+    made = {}
+    for url_path in sorted(shown):
+        copies = resized_copies(pictures[url_path]) if url_path in pictures else []
+        # The copies of one picture are made together (decoded once), when the first is asked for.
+        make_all = functools.cache(functools.partial(resized_pictures, data[url_path], copies))
+        made |= {
+            copy.output_path: (copy.key, functools.partial(taken, make_all, copy.output_path))
+            for copy in copies
+        }
+    return made
+
+
+def taken(make_all: Callable[[], dict[str, bytes]], path: str) -> bytes:
+    """One file of several made together, let go of once taken."""
+    return make_all().pop(path)
 
 
 def drawn_cards(site: Site, fonts: CardFonts | None = None) -> dict[str, tuple[str, Callable[[], bytes]]]:
