@@ -114,7 +114,7 @@ def share_card(
     ``accent``. Text that cannot fit is cut with an ellipsis: nothing is drawn outside the card."""
     from PIL import Image, ImageDraw
 
-    # The text is drawn as coverage (0 to 255) on one channel, then given colours through a palette of
+    # The text is drawn as coverage (0 to 255) on one channel, which becomes the index of a palette of
     # blends from accent to ink: an 8-bit PNG, a third of the bytes of RGB to compress, in a third of the time.
     coverage = Image.new("L", (CARD_WIDTH, CARD_HEIGHT), 0)
     draw = ImageDraw.Draw(coverage)
@@ -145,15 +145,17 @@ def share_card(
     name = fitted(site_name, name_font, CARD_WIDTH - MARGIN - name_left)
     name_top = foot + (LOGO_HEIGHT - SITE_NAME_SIZE) // 2 if mark else foot
     draw.text((name_left, name_top), name, font=name_font, fill=255)
-    # Coverage in BLEND_LEVELS steps: the palette's other entries are the logo's colours.
-    levels = coverage.point([round(value * (BLEND_LEVELS - 1) / 255) for value in range(256)])
-    card = Image.frombytes("P", levels.size, levels.tobytes())
-    palette = list(blends(rgb(accent), rgb(ink)))
-    if mark:
+    if mark is None:
+        coverage.putpalette(blends(rgb(accent), rgb(ink), 256))  # the coverage is the colour's index
+        card = coverage
+    else:
+        # Coverage in BLEND_LEVELS steps: the palette's other entries are the logo's colours.
+        card = coverage.point([round(value * (BLEND_LEVELS - 1) / 255) for value in range(256)])
         logo_colours = mark.quantize(256 - BLEND_LEVELS)
-        palette += (logo_colours.getpalette() or [])[: 3 * (256 - BLEND_LEVELS)]
-        card.paste(logo_colours.point([BLEND_LEVELS + index for index in range(256)]), (MARGIN, foot))
-    card.putpalette(palette)
+        indices = bytes(BLEND_LEVELS + index for index in logo_colours.tobytes())
+        card.paste(Image.frombytes("L", logo_colours.size, indices), (MARGIN, foot))
+        palette = blends(rgb(accent), rgb(ink), BLEND_LEVELS)
+        card.putpalette(palette + tuple((logo_colours.getpalette() or [])[: 3 * (256 - BLEND_LEVELS)]))
     out = io.BytesIO()
     card.save(out, "PNG", compress_level=PNG_COMPRESS_LEVEL)
     return out.getvalue()
@@ -168,11 +170,11 @@ def rgb(colour: str) -> tuple[int, int, int]:
 
 
 @lru_cache(maxsize=4)
-def blends(start: tuple[int, int, int], end: tuple[int, int, int]) -> tuple[int, ...]:
-    """BLEND_LEVELS colours from ``start`` to ``end``, as a flat palette list."""
+def blends(start: tuple[int, int, int], end: tuple[int, int, int], levels: int) -> tuple[int, ...]:
+    """``levels`` colours from ``start`` to ``end``, as a flat palette list."""
     palette = []
-    for level in range(BLEND_LEVELS):
-        share = level / (BLEND_LEVELS - 1)
+    for level in range(levels):
+        share = level / (levels - 1)
         palette += [round(a + (b - a) * share) for a, b in zip(start, end, strict=True)]
     return tuple(palette)
 

@@ -214,3 +214,19 @@ def test_a_damaged_picture_that_a_page_shows_is_reported_and_the_last_site_kept(
     ) in err
     assert "Traceback" not in err
     assert read_tree(root / "_site") == before
+
+
+def test_a_card_shows_the_logo_it_is_given_in_its_own_colours() -> None:
+    from PIL import Image
+
+    logo = io.BytesIO()
+    Image.new("RGB", (200, 100), (255, 220, 0)).save(logo, "PNG")
+    fonts = card_fonts()
+    with Image.open(
+        io.BytesIO(share_card("A title", "A byline", "A site", fonts, logo=logo.getvalue()))
+    ) as card:
+        colours = {colour for _, colour in card.convert("RGB").getcolors(256 * 256)}
+    with Image.open(io.BytesIO(share_card("A title", "A byline", "A site", fonts))) as plain:
+        plain_colours = {colour for _, colour in plain.convert("RGB").getcolors(256 * 256)}
+    assert (255, 220, 0) in colours and (255, 220, 0) not in plain_colours
+    assert (0x8B, 0x1A, 0x2B) in colours and (255, 255, 255) in plain_colours  # accent and ink by default
