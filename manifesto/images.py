@@ -21,6 +21,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
@@ -426,7 +427,8 @@ def picture_html(
     """``<picture>`` (or ``<img>``) showing ``picture``: WebP to browsers that take it, the smallest copy
     wide enough for the reader's screen (``sizes`` says how wide it is shown), its width and height so
     that the page does not move as it loads, and lazy loading unless it is near the top of the page."""
-    own = base_path + picture.url_path
+    # Addresses are percent-encoded: a space or a comma in a name would split a srcset's entries.
+    own = quote(base_path + picture.url_path)
     attributes = [f'alt="{escape(alt)}"']
     if title:
         attributes.append(f'title="{escape(title)}"')
@@ -442,7 +444,7 @@ def picture_html(
 
     def srcset(image_format: str) -> str:
         candidates = [
-            (f"{base_path}/{copy.output_path}", copy.width)
+            (quote(f"{base_path}/{copy.output_path}"), copy.width)
             for copy in copies
             if copy.image_format == image_format
         ]
@@ -454,7 +456,7 @@ def picture_html(
     fallback = own
     if picture.width not in widths:
         widest = [copy for copy in copies if copy.image_format == picture.image_format][-1]
-        fallback = f"{base_path}/{widest.output_path}"
+        fallback = quote(f"{base_path}/{widest.output_path}")
     image = (
         f'<img src="{escape(fallback)}" srcset="{srcset(picture.image_format)}" sizes="{escape(sizes)}" '
         f"{' '.join(attributes)}>"
