@@ -271,7 +271,6 @@ RESIZED_WIDTHS = (240, 480, 960, 1600)
 # The format a picture is resized in, by its own: its own, and WebP beside it (a quarter to a third
 # smaller at the same quality). GIF (perhaps animated), AVIF (already small) and SVG are shown as they are.
 RESIZED_FORMATS = {"JPEG": ("JPEG", "WEBP"), "PNG": ("PNG", "WEBP"), "WEBP": ("WEBP",)}
-MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # Encoder settings: each gives the same bytes for the same pixels, run after run (the resized copies
 # carry no metadata, so a photo's camera and place are not published twice).
 JPEG_QUALITY = 82
@@ -374,9 +373,12 @@ def resized_pictures(data: bytes, copies: list[Resized]) -> dict[str, bytes]:
     widest = max(copy.width for copy in copies)
     try:
         with Image.open(io.BytesIO(data)) as image:
-            # A JPEG decodes at a half, quarter or eighth of its size when that is still wide enough.
-            image.draft("RGB", (widest, picture.height_at(widest)))
-            icc_profile = image.info.get("icc_profile")
+            # A JPEG decodes at a half, quarter or eighth of its size when that is still large enough
+            # (asked for a square, as the picture may be turned on its side when shown).
+            largest = max(widest, picture.height_at(widest))
+            image.draft("RGB", (largest, largest))
+            # An RGB picture's colour profile goes with its copies; a CMYK one's would be wrong for them.
+            icc_profile = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
             shown = ImageOps.exif_transpose(image)
             if shown.mode not in ("RGB", "RGBA"):
                 shown = shown.convert("RGBA" if "A" in shown.mode or "transparency" in shown.info else "RGB")

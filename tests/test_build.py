@@ -1193,6 +1193,7 @@ EDITS = [
     ("content/articles/first-op-ed.md", "that line is thinning.", "that line is thinning fast."),
     ("content/articles/first-op-ed.md", 'title: "Councils are', 'title: "Councils really are'),
     ("content/chapters/local-power.md", "Power should sit", "Power must sit"),
+    ("content/chapters/fair-funding.md", "summary: Councils need", "summary: Councils want"),  # its card
     ("templates/article.html", "Share this op-ed", "Share this"),
     ("site.yaml", "tagline: A platform", "tagline: The platform"),
     ("templates/assets/style.css", "--measure: 40rem;", "--measure: 38rem;"),

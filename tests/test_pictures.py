@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import FIRST_ARTICLE, read_tree, run
+from conftest import FIRST_ARTICLE, SECOND_ARTICLE, read_tree, run
 
 from manifesto.cards import CARD_HEIGHT, CARD_WIDTH, MARGIN, card_fonts, share_card
 from manifesto.pipeline import build
@@ -230,3 +230,31 @@ def test_a_card_shows_the_logo_it_is_given_in_its_own_colours() -> None:
         plain_colours = {colour for _, colour in plain.convert("RGB").getcolors(256 * 256)}
     assert (255, 220, 0) in colours and (255, 220, 0) not in plain_colours
     assert (0x8B, 0x1A, 0x2B) in colours and (255, 255, 255) in plain_colours  # accent and ink by default
+
+
+def test_a_photo_turned_by_its_exif_orientation_is_measured_and_resized_as_shown(
+    make_site: Callable[..., Path],
+) -> None:
+    from PIL import Image
+
+    body = "A second voice joins the argument for fair funding.\n\n![A tall photo](../images/tall.jpg)\n"
+    root = make_site(
+        {
+            "content/articles/second-op-ed.md": SECOND_ARTICLE.replace(
+                "A second voice joins the argument for fair funding.\n", body
+            )
+        }
+    )
+    (root / "content/images").mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 1200 × 800, shown turned a quarter: 800 × 1200
+    data = io.BytesIO()
+    Image.effect_mandelbrot((1200, 800), (-2.0, -1.2, 1.0, 1.2), 64).convert("RGB").save(
+        data, "JPEG", exif=exif.tobytes()
+    )
+    (root / "content/images/tall.jpg").write_bytes(data.getvalue())
+    assert run(root) == 0
+    html = (root / "_site/articles/second-op-ed/index.html").read_text()
+    assert 'alt="A tall photo" width="800" height="1200"' in html
+    assert size_of(root / "_site/images/tall.480w.webp") == (480, 720)
+    assert size_of(root / "_site/images/tall.240w.jpg") == (240, 360)
