@@ -49,6 +49,8 @@ ALLOWED_ATTRIBUTES = frozenset(
     {"id", "class", "title", "lang", "dir", "href", "src", "alt", "start", "width", "height"}
 )
 WORDS_PER_PARAGRAPH_ANCHOR = 6
+# What the tables extension writes on a cell of a column aligned with ":---", ":---:" or "---:".
+TABLE_ALIGNMENT = re.compile(r"text-align: (left|center|right);")
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,11 @@ class AnchorsAndLinks(Treeprocessor):
 
     @staticmethod
     def drop_unsafe_attributes(element: etree.Element) -> None:
+        # A table column's alignment (---:) is written as an inline style, which the pages' policy
+        # forbids: it becomes a class the style sheet knows.
+        alignment = TABLE_ALIGNMENT.fullmatch(element.get("style") or "")
+        if element.tag in ("th", "td") and alignment:
+            element.set("class", f"align-{alignment.group(1)}")
         for name in list(element.attrib):
             if name not in ALLOWED_ATTRIBUTES:
                 del element.attrib[name]

@@ -20,7 +20,8 @@ CARD_HEIGHT = 630
 FONTS_FOLDER = Path(__file__).parent / "fonts"
 TITLE_FONT = "Inter-Bold.otf"
 TEXT_FONT = "Inter-Regular.otf"
-# The theme's accent (templates/assets/style.css, --accent) and the text drawn on it (--accent-text).
+# The theme's accent (templates/assets/style.css, --accent; a brand's replaces it) and the text drawn on
+# it (--accent-text; brand.py checks a brand's accent against it).
 DEFAULT_ACCENT = "#8b1a2b"
 DEFAULT_INK = "#ffffff"
 MARGIN = 72
@@ -86,6 +87,11 @@ def planned_cards(site: Site) -> dict[str, CardText]:
             f"cards/articles/{article.slug}.png", "Op-ed", article.title, article.author
         )
     return cards
+
+
+def card_name(site: Site) -> str:
+    """The site's name as cards show it: the brand's ``card_name``, else the site's title."""
+    return site.config.brand.card_name or site.config.title
 
 
 def proposal_id(number: int) -> str:

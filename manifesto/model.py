@@ -31,6 +31,21 @@ class Imprint:
 
 
 @dataclass(frozen=True)
+class Brand:
+    """The campaign's look, from site.yaml's ``brand`` (colours checked for contrast by brand.py)."""
+
+    accent: str = "#8b1a2b"  # '#rrggbb': buttons, links, the rule under the header
+    accent_dark: str | None = None  # the accent in dark mode; None: made from ``accent`` (brand.dark_accent)
+    logo: str | None = None  # a picture's path under content/images/ ("logo.svg"), shown in the header
+    logo_size: tuple[int, int] | None = None  # the logo's width and height in pixels
+    card_name: str = ""  # the name on share cards: the site's title unless site.yaml says otherwise
+
+    @property
+    def logo_url_path(self) -> str | None:
+        return None if self.logo is None else f"/images/{self.logo}"
+
+
+@dataclass(frozen=True)
 class ListedFormat:
     """A format the campaign makes itself (Easy Read, audio, BSL video), as site.yaml lists it."""
 
@@ -81,6 +96,7 @@ class SiteConfig:
         return self.contact if self.contact.startswith("https://") else f"mailto:{self.contact}"
 
     formats: tuple[ListedFormat, ...] = ()
+    brand: Brand = Brand()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import re
@@ -16,6 +17,7 @@ import yaml
 from markupsafe import Markup
 
 from .body import BodyRenderer, LinkContext, LinkRef, RenderedBody
+from .brand import COLOUR, DARK_PAIRINGS, LIGHT_PAIRINGS, Pairing, contrast_problem, logo_size
 from .errors import BuildError, raise_if_any
 from .frontmatter import (
     Alias,
@@ -39,6 +41,7 @@ from .load import FORMAT_FILE_TYPES, FORMATS_FOLDER, KnownSource, SourceFile, So
 from .model import (
     Article,
     Author,
+    Brand,
     Chapter,
     Format,
     Imprint,
@@ -189,6 +192,64 @@ FORMAT_FIELDS = {
     "url": Field(check_address),
     "language": Field(check_language),
 }
+
+
+def check_colour(doc: Document, key: str, node: yaml.Node) -> str:
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        raise doc.error(
+            node,
+            f"'{key}' has no colour",
+            f'put the colour in quotes:  {key}: "#8b1a2b"  (unquoted, a # starts a comment)',
+        )
+    value = check_text(doc, key, node)
+    if not COLOUR.fullmatch(value):
+        raise doc.error(
+            node,
+            f"'{key}' must be a colour written #rrggbb, not {value!r}",
+            f'write it as six hexadecimal digits after a #, in quotes:  {key}: "#8b1a2b"',
+        )
+    return value.lower()
+
+
+def check_accent(doc: Document, key: str, node: yaml.Node) -> str:
+    """The accent of the light scheme: a colour every light pairing of the theme can be read in."""
+    return check_contrast(doc, key, node, LIGHT_PAIRINGS)
+
+
+def check_accent_dark(doc: Document, key: str, node: yaml.Node) -> str:
+    return check_contrast(doc, key, node, DARK_PAIRINGS)
+
+
+def check_contrast(doc: Document, key: str, node: yaml.Node, pairings: tuple[Pairing, ...]) -> str:
+    colour = check_colour(doc, key, node)
+    found = contrast_problem(key, colour, pairings)
+    if found is not None:
+        raise doc.error(node, *found)
+    return colour
+
+
+LOGO_TYPES = (".svg", ".png")
+
+
+def check_logo(doc: Document, key: str, node: yaml.Node) -> tuple[str, int]:
+    """The logo's path under content/images/, with its line (the file is found in parse_site)."""
+    value = check_text(doc, key, node)
+    name = value.removeprefix("content/").removeprefix("images/")
+    if PurePosixPath(name).suffix.lower() not in LOGO_TYPES:
+        raise doc.error(
+            node,
+            f"the logo must be an SVG or PNG picture, not {value!r}",
+            "put the logo in content/images/ as an .svg (best: sharp at any size) or a .png, and give its name",
+        )
+    return name, doc.line_of(node)
+
+
+BRAND_FIELDS = {
+    "accent": Field(check_accent),
+    "accent_dark": Field(check_accent_dark),
+    "logo": Field(check_logo),
+    "card_name": Field(check_text),
+}
 # The mark the sample site.yaml puts in every value a campaign must write before it publishes. A value
 # holding it is a warning in a build, the preview and check, and an error when publishing (--publish).
 PLACEHOLDER_MARK = "(set it in site.yaml)"
@@ -203,6 +264,7 @@ SITE_FIELDS = {
     "nav": Field(check_list(check_record(LINK_FIELDS, "a navigation link"))),
     "contact": Field(check_contact),
     "formats": Field(check_list(check_record(FORMAT_FIELDS, "a format"))),
+    "brand": Field(check_record(BRAND_FIELDS, "the brand")),
 }
 ARTICLE_FIELDS = {
     "title": Field(check_text, required=True, hint='add a headline:  title: "…"'),
@@ -363,6 +425,7 @@ def parse_config(source: SourceFile) -> SiteConfig:
                 )
             )
     raise_if_any(errors)
+    brand = values.get("brand", {})
     return SiteConfig(
         title=values["title"],
         tagline=values["tagline"],
@@ -390,6 +453,12 @@ def parse_config(source: SourceFile) -> SiteConfig:
                 item["_line"],
             )
             for item in values.get("formats", ())
+        ),
+        brand=Brand(
+            accent=brand.get("accent", Brand.accent),
+            accent_dark=brand.get("accent_dark"),
+            logo=brand["logo"][0] if "logo" in brand else None,
+            card_name=brand.get("card_name", values["title"]),
         ),
     )
 
@@ -496,6 +565,40 @@ def campaign_formats(sources: Sources, config: SiteConfig) -> tuple[tuple[Format
                 Format(listed.label, listed.kind, type_name, media_type, listed.language, url_path, size)
             )
     return tuple(formats), errors
+
+
+def brand_logo(sources: Sources, config: SiteConfig) -> tuple[Brand, list[BuildError]]:
+    """site.yaml's brand with its logo's size; a logo not found in content/images/ is an error at its line."""
+    brand = config.brand
+    if brand.logo is None:
+        return brand, []
+    pictures = {asset.url_path: asset for asset in sources.assets if asset.path.is_relative_to(IMAGES_FOLDER)}
+    found = pictures.get(brand.logo_url_path or "")
+    size = logo_size(brand.logo, found.data) if found is not None else None
+    if found is not None and size is not None:
+        return dataclasses.replace(brand, logo_size=size), []
+    line = logo_line(sources.config)
+    if found is not None:
+        hint = 'give the drawing\'s <svg> a viewBox (for example  viewBox="0 0 200 60")'
+        return brand, [BuildError(sources.config.path, line, f"the logo {brand.logo} has no size", hint)]
+    present = [path.removeprefix("/images/") for path in pictures]
+    close = difflib.get_close_matches(brand.logo, present, n=1)
+    return brand, [
+        BuildError(
+            sources.config.path,
+            line,
+            f"no picture {IMAGES_FOLDER}/{brand.logo} for the logo",
+            f"did you mean '{close[0]}'?"
+            if close
+            else f"put the logo (SVG or PNG) in {IMAGES_FOLDER}/ and give its name, for example  logo: logo.svg",
+        )
+    ]
+
+
+def logo_line(config: SourceFile) -> int | None:
+    doc = parse_yaml(config.text, config.path, 1)
+    values, _ = check_fields(doc, doc.root, SITE_FIELDS, "site.yaml")
+    return values.get("brand", {}).get("logo", (None, None))[1]
 
 
 def field_lines(doc: Document) -> dict[str, int]:
@@ -1291,6 +1394,9 @@ def parse_site(
     errors.extend(check_aliases(entries, authors))
     formats, format_errors = campaign_formats(sources, config)
     errors.extend(format_errors)
+    brand, brand_errors = brand_logo(sources, config)
+    errors.extend(brand_errors)
+    config = dataclasses.replace(config, brand=brand)
     raise_if_any([*blocking, *errors])
     warnings = [
         *(

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cards import DEFAULT_ACCENT, DEFAULT_INK, CardFonts, card_fonts, planned_cards, share_card
+from .brand import with_brand_assets
+from .cards import DEFAULT_INK, CardFonts, card_fonts, card_name, planned_cards, share_card
 from .formats import EPUB_PATH, TEXT_PATH, edition_formats, epub_edition, text_edition
 from .images import measure_pictures, pictures_shown, resized_copies, resized_pictures
 from .load import RACY_NS, Sources, load_sources, source_area
@@ -78,7 +79,7 @@ class Plan:
 
     jobs: list[PageJob]  # the pages
     runs: list[IndexRun]  # the parts of the search index, with their text files
-    files: dict[str, bytes]  # files published as they are: assets, the PDFs, the campaign's formats
+    files: dict[str, bytes]  # published as they are: assets and brand.css, the PDFs, the formats
     keys: dict[str, str]  # output path -> key, of every output but the index's bundle files
     # formats made from the model (formats.py), by output path: made only when they do not stand
     editions: dict[str, Callable[[], bytes]] = dataclasses.field(default_factory=dict)
@@ -94,7 +95,9 @@ FILES_A_TASK = 16
 def plan_outputs(
     site: Site, sources: Sources, options: RenderOptions, printed: tuple[ManifestoPdf, ...] = ()
 ) -> Plan:
-    files = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
+    files = {
+        asset.url_path.lstrip("/"): asset.data for asset in with_brand_assets(sources.assets, site.config)
+    }
     files |= {pdf.output_path: pdf.data for pdf in printed}
     listed = {listed.url_path for listed in site.formats}
     files |= {
@@ -124,7 +127,7 @@ def plan_outputs(
     made: dict[str, Callable[[], bytes]] = {}
     # Keyed by what each is made from alone, and not part of the pages' keys: a page names its card and
     # its pictures' copies by their paths, which only the model and the pictures' own keys decide.
-    for path, (key, make) in (picture_copies(site, sources, options) | drawn_cards(site)).items():
+    for path, (key, make) in (picture_copies(site, sources, options) | drawn_cards(site, sources)).items():
         keys[path] = key
         made[path] = make
     return Plan(jobs, index, files, keys, editions, made)
@@ -160,15 +163,21 @@ def taken(make_all: Callable[[], dict[str, bytes]], path: str) -> bytes:
     return make_all().pop(path)
 
 
-def drawn_cards(site: Site, fonts: CardFonts | None = None) -> dict[str, tuple[str, Callable[[], bytes]]]:
-    """Each share card (cards.py), with its key (the texts it shows, the colours, the fonts) and its
-    producer. The colours are the theme's until site.yaml names a brand."""
+def drawn_cards(
+    site: Site, sources: Sources, fonts: CardFonts | None = None
+) -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """Each share card (cards.py), with its key (the texts it shows, the colours, the logo, the fonts)
+    and its producer, in the site's brand (site.yaml's ``brand``: its accent, its logo when it is a
+    raster picture, its ``card_name``)."""
     fonts = fonts or card_fonts()
-    accent, ink, site_name = DEFAULT_ACCENT, DEFAULT_INK, site.config.title
-    fonts_digest = hashlib.sha256(fonts.title + fonts.text).hexdigest()
+    brand = site.config.brand
+    accent, ink, site_name = brand.accent, DEFAULT_INK, card_name(site)
+    pictures = {asset.url_path: asset.data for asset in sources.assets}
+    logo = pictures.get(brand.logo_url_path or "") if not (brand.logo or "").endswith(".svg") else None
+    made_from = (site_name, accent, ink, hashlib.sha256(fonts.title + fonts.text + (logo or b"")).hexdigest())
     return {
         text.output_path: (
-            digest("card", text.kicker, text.title, text.byline, site_name, accent, ink, fonts_digest),
+            digest("card", text.kicker, text.title, text.byline, *made_from),
             functools.partial(
                 share_card,
                 text.title,
@@ -178,6 +187,7 @@ def drawn_cards(site: Site, fonts: CardFonts | None = None) -> dict[str, tuple[s
                 kicker=text.kicker,
                 accent=accent,
                 ink=ink,
+                logo=logo,
             ),
         )
         for text in planned_cards(site).values()
@@ -211,7 +221,8 @@ def read_site(
         )
     if options.base_url:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=options.base_url))
-    return sources, site, make_env(root / "templates", site, sources.assets, options, memo.templates())
+    assets = with_brand_assets(sources.assets, site.config)
+    return sources, site, make_env(root / "templates", site, assets, options, memo.templates())
 
 
 def build_site(
@@ -350,7 +361,9 @@ def printable_pages(root: Path, options: RenderOptions, memo: Memo) -> tuple[Sit
     """The pages printed to PDF (render.printed_jobs) and the assets they show, in memory, with the site;
     raises BuildError for any mistake in the user's files, as a build would."""
     sources, site, env = read_site(root, options, memo)
-    pages = {asset.url_path.lstrip("/"): asset.data for asset in sources.assets}
+    pages = {
+        asset.url_path.lstrip("/"): asset.data for asset in with_brand_assets(sources.assets, site.config)
+    }
     for job in printed_jobs():
         pages[job.output_path] = render_page(env, job, root / "templates", root).data
     return site, pages

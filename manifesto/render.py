@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from .body import nested_body, prefix_ids
-from .cards import CARD_HEIGHT, CARD_WIDTH, CardText, planned_cards
+from .cards import CARD_HEIGHT, CARD_WIDTH, CardText, card_name, planned_cards
 from .errors import BuildError
 from .images import BODY_SIZES, LEAD_SIZES, PHOTO_SIZES, measure_pictures, picture_html, responsive_images
 from .load import Asset
@@ -235,6 +235,7 @@ def make_env(
         with_pictures=with_pictures,
         share_card_of=share_card_of,
         card_size=(CARD_WIDTH, CARD_HEIGHT),
+        card_name=card_name(site),
     )
     return env
 

@@ -7,6 +7,9 @@ only when no Chromium is installed and CI is unset; in CI a missing browser fail
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import os
 import string
 import subprocess
@@ -15,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CHAPTER, FIRST_ARTICLE, write_sample_site
+from conftest import CHAPTER, FIRST_ARTICLE, SITE_YAML, write_sample_site
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from manifesto.load import load_sources
@@ -65,6 +68,12 @@ BROWSER_SITE = {
         "## What has changed",
         "![A chart of the core grant falling](../images/chart.png)\n\n## What has changed",
     ),
+    # The campaign's own colour and logo (and the first call to action leads the home page).
+    "site.yaml": SITE_YAML + 'brand:\n  accent: "#1d4d2b"\n  logo: logo.svg\n',
+    "content/images/logo.svg": (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 60 40"><rect width="60" height="40" rx="6" '
+        'fill="#1d4d2b"/><circle cx="30" cy="20" r="12" fill="#f2efe9"/></svg>\n'
+    ),
     "content/chapters/fair-funding.md": CHAPTER.replace(
         "Councils have lost much of their funding.", "Councils have lost much of their funding to austerity."
     ),
@@ -82,6 +91,10 @@ Ten years of austerity left councils unable to plan beyond the next budget.
 ## Who pays
 
 Antisemitism, like every other hatred, grows where shared services and meeting places vanish.
+
+| Service | Spending | Change |
+|:--|--:|:-:|
+| Libraries | £1.2m | down |
 """,
     "content/articles/budgets-that-last.md": """\
 ---
@@ -101,7 +114,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from PIL import Image
 
     root = write_sample_site(tmp_path_factory.mktemp("browser") / "project", BROWSER_SITE)
-    (root / "content/images").mkdir()
+    (root / "content/images").mkdir(exist_ok=True)
     view = (-2.0, -1.2, 1.0, 1.2)
     Image.effect_mandelbrot((2000, 1200), view, 64).convert("RGB").save(root / "content/images/rally.jpg")
     Image.effect_mandelbrot((900, 600), view, 32).convert("RGB").save(root / "content/images/chart.png")
@@ -405,3 +418,142 @@ def test_screenshots_at_phone_and_desktop_width_without_sideways_scrolling(
             page.screenshot(path=str(target), full_page=True)
             assert target.stat().st_size > 10_000
         context.close()
+
+
+def test_table_columns_are_aligned_as_the_markdown_says(browser: Browser, site_url: str, site: Site) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    with_table = next(article for article in site.articles if "<table>" in article.body_html)
+    page.goto(site_url + with_table.url_path[1:], wait_until="load")
+    aligned = page.eval_on_selector_all(
+        ".prose tr", "rows => rows.map(row => [...row.cells].map(cell => getComputedStyle(cell).textAlign))"
+    )
+    context.close()
+    assert aligned == [["left", "right", "center"], ["left", "right", "center"]]
+
+
+# How far down a phone's screen the page's first heading may start: the header must not push it away.
+FIRST_HEADING_TOP_PX = 150
+
+
+def test_on_a_phone_the_header_is_compact_and_the_home_page_leads_with_its_call_to_action(
+    browser: Browser, site_url: str, site: Site
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    tops = {}
+    for name, path in {
+        "home": "",
+        "chapter": site.chapters[0].url_path[1:],
+        "op-ed": site.articles[0].url_path[1:],
+    }.items():
+        page.goto(site_url + path, wait_until="load")
+        tops[name] = page.evaluate("document.querySelector('h1').getBoundingClientRect().top")
+        logo = page.evaluate(
+            "(() => { const r = document.querySelector('.site-header img.logo').getBoundingClientRect(); return [r.width, r.height]; })()"
+        )
+        assert logo[1] > 0 and abs(logo[0] / logo[1] - 1.5) < 0.05, (name, logo)  # the drawing's own shape
+    assert all(top < FIRST_HEADING_TOP_PX for top in tops.values()), tops
+    page.goto(site_url, wait_until="load")
+    action = page.get_by_role("link", name="Join us").first
+    box = action.bounding_box()
+    assert box is not None and box["y"] + box["height"] < 844  # on the first screen, without scrolling
+    assert "button" in (action.get_attribute("class") or "")
+    cards = page.locator(".chapter-card")
+    assert cards.count() == len(site.chapters)
+    argued = cards.first.locator(".key-proposals a.source")
+    proposal = site.chapters[0].proposals[0]
+    assert argued.first.get_attribute("href") == f"/articles/{proposal.article_slug}/#{proposal.anchor}"
+    context.close()
+
+
+def test_the_accent_colour_of_site_yaml_is_the_pages_in_light_and_dark_mode(
+    browser: Browser, site_url: str
+) -> None:
+    colours = {}
+    for scheme in SCHEMES:
+        context = browser.new_context(color_scheme=scheme)
+        page = context.new_page()
+        page.goto(site_url, wait_until="load")
+        colours[scheme] = page.evaluate(
+            "getComputedStyle(document.querySelector('.hero-actions .button')).backgroundColor"
+        )
+        context.close()
+    assert colours["light"] == "rgb(29, 77, 43)"  # #1d4d2b
+    assert colours["dark"] != colours["light"]
+
+
+LIGHTHOUSE = REPO / "node_modules/.bin/lighthouse"
+# The scores each audited page must reach; performance is simulated (a point or two of noise).
+LIGHTHOUSE_MINIMUM = {"accessibility": 100, "best-practices": 100, "seo": 100, "performance": 95}
+LIGHTHOUSE_SCREENS = {
+    375: [
+        "--screenEmulation.width=375",
+        "--screenEmulation.height=812",
+        "--screenEmulation.deviceScaleFactor=2",
+    ],
+    1280: ["--preset=desktop", "--screenEmulation.width=1280", "--screenEmulation.height=800"],
+}
+# One run a page and width (about 13 s each), the scheme alternating, so that every page and every width
+# is audited in both schemes; axe checks every combination (test_axe_finds_no_violations_on_any_page_type).
+LIGHTHOUSE_RUNS = [
+    ("home", 375, "light"),
+    ("home", 1280, "dark"),
+    ("chapter", 375, "dark"),
+    ("chapter", 1280, "light"),
+    ("op-ed", 375, "light"),
+    ("op-ed", 1280, "dark"),
+]
+
+
+@pytest.mark.parametrize(("name", "width", "scheme"), LIGHTHOUSE_RUNS)
+def test_lighthouse_scores_home_a_chapter_and_an_op_ed_full_marks_and_fast(
+    site_url: str, site: Site, tmp_path: Path, name: str, width: int, scheme: str
+) -> None:
+    executable = chromium_executable()
+    if executable is None or not executable.is_file():
+        if os.environ.get("CI"):
+            pytest.fail("no Chromium for Lighthouse (install chromium or set CHROMIUM_PATH)")
+        pytest.skip("no Chromium installed (install chromium or set CHROMIUM_PATH)")
+    if not LIGHTHOUSE.is_file():
+        pytest.fail("lighthouse is not installed: run  npm ci")
+    path = {"home": "", "chapter": site.chapters[0].url_path[1:], "op-ed": site.articles[0].url_path[1:]}[
+        name
+    ]
+    # --force-dark-mode makes the page's prefers-color-scheme dark.
+    flags = " ".join([*CHROMIUM_ARGS, "--headless", *(["--force-dark-mode"] if scheme == "dark" else [])])
+    report_path = tmp_path / "report.json"
+    command = [
+        str(LIGHTHOUSE),
+        site_url + path,
+        "--quiet",
+        "--output=json",
+        f"--output-path={report_path}",
+        f"--only-categories={','.join(LIGHTHOUSE_MINIMUM)}",
+        f"--chrome-flags={flags}",
+        *LIGHTHOUSE_SCREENS[width],
+    ]
+    subprocess.run(
+        command, check=True, capture_output=True, env={**os.environ, "CHROME_PATH": str(executable)}
+    )
+    report = json.loads(report_path.read_text())
+    scores = {
+        category: round(100 * report["categories"][category]["score"]) for category in LIGHTHOUSE_MINIMUM
+    }
+    failing = [
+        audit_id
+        for category in ("accessibility", "best-practices", "seo")
+        for ref in report["categories"][category]["auditRefs"]
+        if ref["weight"] and report["audits"][(audit_id := ref["id"])]["score"] not in (1, None)
+    ]
+    assert all(scores[category] >= minimum for category, minimum in LIGHTHOUSE_MINIMUM.items()), (
+        scores,
+        failing,
+    )
+    # The page was seen in the scheme asked for: its background, at the foot of the final screenshot.
+    from PIL import Image
+
+    shot = report["audits"]["final-screenshot"]["details"]["data"].split(",", 1)[1]
+    with Image.open(io.BytesIO(base64.b64decode(shot))) as image:
+        background = image.convert("RGB").getpixel((2, image.height - 2))
+    assert (sum(background) < 150) == (scheme == "dark"), background

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import os
+import random
 import re
 import shutil
 import tempfile
@@ -42,6 +44,7 @@ PAGE_FILES = [
     "sitemap.xml",
     "robots.txt",
     "assets/style.css",
+    "assets/brand.css",  # made from site.yaml's brand
     "assets/large-print.css",
     "assets/favicon.svg",
     "assets/search.js",
@@ -798,6 +801,62 @@ BAD_INPUTS = [
         "  hint: printed material must carry the printer's name and postal address: give both",
         id="printer-without-address",
     ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + 'brand:\n  accent: "#ff8a8a"\n',
+        "site.yaml:19: the colour #ff8a8a is too light: links on the header and footer would have a contrast "
+        "of 1.98:1, below the 4.5:1 that WCAG 2.2 AA asks for\n"
+        '  hint: the nearest colour of the same hue that passes is #dc0000: write  accent: "#dc0000"',
+        id="brand-accent-low-contrast",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + 'brand:\n  accent: "#1a1a60"\n  accent_dark: "#1a1a60"\n',
+        "site.yaml:20: the colour #1a1a60 is too dark: links on the dark header and footer would have a "
+        "contrast of 1.00:1, below the 4.5:1 that WCAG 2.2 AA asks for\n"
+        '  hint: the nearest colour of the same hue that passes is #8282dd: write  accent_dark: "#8282dd"',
+        id="brand-dark-accent-low-contrast",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "brand:\n  accent: #8b1a2b\n",
+        "site.yaml:19: 'accent' has no colour\n"
+        '  hint: put the colour in quotes:  accent: "#8b1a2b"  (unquoted, a # starts a comment)',
+        id="brand-colour-unquoted",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "brand:\n  accent: dark red\n",
+        "site.yaml:19: 'accent' must be a colour written #rrggbb, not 'dark red'",
+        id="brand-colour-by-name",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "brand:\n  accent: '#8b1a2b'\n  logo: logo.svg\n",
+        "site.yaml:20: no picture content/images/logo.svg for the logo\n"
+        "  hint: put the logo (SVG or PNG) in content/images/ and give its name, for example  logo: logo.svg",
+        id="brand-logo-missing",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "brand:\n  logo: logo.gif\n",
+        "site.yaml:19: the logo must be an SVG or PNG picture, not 'logo.gif'",
+        id="brand-logo-not-svg-or-png",
+    ),
+    pytest.param(
+        "site.yaml",
+        SITE_YAML + "brand:\n  colour: '#8b1a2b'\n",
+        "site.yaml:19: unknown field 'colour' in the brand",
+        id="brand-unknown-field",
+    ),
+    pytest.param(
+        "templates/assets/brand.css",
+        ":root { --accent: #8b1a2b; }\n",
+        "templates/assets/brand.css: assets/brand.css is the name of the style sheet the build makes from "
+        "site.yaml's brand\n"
+        "  hint: give your file another name, or put its rules in templates/assets/style.css",
+        id="own-file-named-like-the-brand-style-sheet",
+    ),
 ]
 
 
@@ -985,6 +1044,7 @@ def test_leftovers_of_a_killed_build_are_cleared(make_site: Callable[..., Path])
 def test_every_field_is_documented_in_the_readme() -> None:
     from manifesto.parse import (
         ARTICLE_FIELDS,
+        BRAND_FIELDS,
         CHAPTER_FIELDS,
         FORMAT_FIELDS,
         IMPRINT_FIELDS,
@@ -993,9 +1053,122 @@ def test_every_field_is_documented_in_the_readme() -> None:
     )
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    for fields in (SITE_FIELDS, IMPRINT_FIELDS, FORMAT_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS, PAGE_FIELDS):
+    every_kind = (SITE_FIELDS, IMPRINT_FIELDS, FORMAT_FIELDS, BRAND_FIELDS, ARTICLE_FIELDS, CHAPTER_FIELDS)
+    for fields in (*every_kind, PAGE_FIELDS):
         for name in fields:
             assert f"`{name}`" in readme, name
+
+
+def test_table_column_alignment_is_a_class_the_style_sheet_knows_never_an_inline_style(
+    make_site: Callable[..., Path],
+) -> None:
+    table = "| Council | Cut | Note |\n|:--|--:|:-:|\n| Anytown | 40% | deep |\n"
+    root = make_site({"content/pages/about.md": f"---\ntitle: About\n---\n\n{table}"})
+    assert run(root) == 0
+    page = (root / "_site/about/index.html").read_text()
+    assert '<th class="align-left">Council</th>\n<th class="align-right">Cut</th>' in page
+    assert '<td class="align-right">40%</td>\n<td class="align-center">deep</td>' in page
+    assert "style=" not in page
+    css = (root / "_site/assets/style.css").read_text()
+    assert ".prose .align-center { text-align: center; }" in css
+    assert ".prose .align-right { text-align: right; }" in css
+
+
+# Words of a campaign's prose, drawn at random (seeded) into an op-ed that compresses no better than one.
+PROSE_WORDS = [
+    "councils",
+    "people",
+    "local",
+    "services",
+    "funding",
+    "government",
+    "power",
+    "communities",
+    "trust",
+    "years",
+    "housing",
+    "care",
+    "budget",
+    "the",
+    "a",
+    "of",
+    "to",
+    "and",
+    "in",
+    "that",
+    "is",
+    "for",
+    "on",
+    "with",
+    "as",
+    "by",
+    "it",
+    "was",
+    "we",
+    "they",
+    "their",
+    "our",
+    "more",
+    "than",
+    "not",
+    "but",
+    "from",
+    "have",
+    "this",
+    "austerity",
+    "cuts",
+    "residents",
+    "leaders",
+    "party",
+    "national",
+    "decisions",
+    "money",
+    "schools",
+    "roads",
+    "libraries",
+    "social",
+    "health",
+    "every",
+    "should",
+    "must",
+    "could",
+    "would",
+    "will",
+    "can",
+    "plan",
+    "build",
+    "fair",
+    "share",
+    "voice",
+    "change",
+    "work",
+    "public",
+    "across",
+    "town",
+    "city",
+]
+
+
+def test_an_op_ed_page_without_pictures_weighs_under_10_kb_compressed(make_site: Callable[..., Path]) -> None:
+    """What a reader's browser fetches for a 1,000-word op-ed (the page, its style sheets and icon), as a
+    server sends it, gzip-compressed."""
+    draw = random.Random(7)
+    paragraphs = [
+        " ".join(draw.choice(PROSE_WORDS) for _ in range(100)).capitalize() + "." for _ in range(10)
+    ]
+    article = (
+        "---\ntitle: A long op-ed\nauthor: Ann Example\nbio: A councillor.\nchapter: fair-funding\n"
+        "summary: A thousand words.\n---\n\n" + "\n\n".join(paragraphs) + "\n"
+    )
+    root = make_site({"content/articles/long.md": article})
+    assert run(root) == 0
+    html = (root / "_site/articles/long/index.html").read_bytes()
+    fetched = [html]
+    for link in sorted(set(re.findall(rb'<link rel="(?:stylesheet|icon)" href="([^"?]+)', html))):
+        fetched.append((root / "_site" / link.decode().lstrip("/")).read_bytes())
+    assert len(fetched) == 4  # the page, brand.css, style.css and the icon
+    weight = sum(len(gzip.compress(data, compresslevel=6, mtime=0)) for data in fetched)
+    assert weight < 10_000, weight
 
 
 def test_check_writes_nothing_and_passes_a_sound_site(
@@ -1203,6 +1376,8 @@ EDITS = [
         "formats:\n  - label: Easy Read\n    kind: easy-read\n    file: easy-read.pdf\nnav:\n",
     ),
     ("content/formats/easy-read.pdf", "An Easy Read version", "An Easy Read version, revised"),
+    ("site.yaml", "nav:\n", 'brand:\n  accent: "#1d4d2b"\nnav:\n'),
+    ("site.yaml", '  accent: "#1d4d2b"\n', '  accent: "#1d4d2b"\n  accent_dark: "#9fd4ae"\n'),
 ]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import write_sample_site
+from conftest import SITE_YAML, picture, write_sample_site
 
 import build
 from manifesto.load import load_sources
@@ -50,7 +50,14 @@ def page_count(pdf: Path) -> int:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_sample_site(tmp_path_factory.mktemp("printed") / "project")
+    # With a logo, for the cover; a PNG, so that poppler lists it as a picture of the first page.
+    root = write_sample_site(
+        tmp_path_factory.mktemp("printed") / "project",
+        {"site.yaml": SITE_YAML + "brand:\n  logo: logo.png\n"},
+    )
+    (root / "content/images").mkdir()
+    (root / "content/images/logo.png").write_bytes(picture("PNG"))
+    return root
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +97,22 @@ def test_the_pdf_has_page_numbers_the_imprint_and_no_navigation_or_sharing(print
     assert "Promoted by " in pages[-1]
     for screen_only in ("Skip to main content", "Share on", "Search", "Write to your councillor", "Download"):
         assert screen_only not in everything
+
+
+def test_the_pdf_opens_with_a_cover_and_carries_the_imprint_on_every_page(
+    project: Path, printed: Path
+) -> None:
+    pdf = printed / "manifesto.pdf"
+    pages = [" ".join(page.split()) for page in page_texts(pdf)]
+    cover = pages[0]
+    assert cover.startswith("Councils First A platform for local government The full platform")
+    assert "Promoted by Jo Bloggs, 1 High Street, Anytown AB1 2CD." in cover
+    assert "Contents" not in cover  # the contents start on the next page
+    for number, text in enumerate(pages, start=1):
+        assert "Promoted by Jo Bloggs, 1 High Street, Anytown AB1 2CD." in text, number
+    listed = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True)
+    pictures_by_page = [line.split()[0] for line in listed.stdout.splitlines()[2:]]
+    assert pictures_by_page == ["1"]  # the logo, on the cover only (the site's header is not printed)
 
 
 def test_the_pdf_reads_no_clock(printed: Path) -> None:

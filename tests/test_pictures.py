@@ -258,3 +258,20 @@ def test_a_photo_turned_by_its_exif_orientation_is_measured_and_resized_as_shown
     assert 'alt="A tall photo" width="800" height="1200"' in html
     assert size_of(root / "_site/images/tall.480w.webp") == (480, 720)
     assert size_of(root / "_site/images/tall.240w.jpg") == (240, 360)
+
+
+def test_cards_are_drawn_in_the_brand_with_its_logo_and_card_name(make_site: Callable[..., Path]) -> None:
+    from conftest import SITE_YAML
+    from PIL import Image
+
+    brand = 'brand:\n  accent: "#1d4d2b"\n  logo: logo.png\n  card_name: CF\n'
+    root = make_site({"site.yaml": SITE_YAML + brand})
+    (root / "content/images").mkdir()
+    Image.new("RGB", (120, 60), (255, 220, 0)).save(root / "content/images/logo.png")
+    assert run(root) == 0
+    with Image.open(root / "_site/cards/articles/first-op-ed.png") as card:
+        colours = {colour for _, colour in card.convert("RGB").getcolors(256 * 256)}
+    assert {(0x1D, 0x4D, 0x2B), (255, 220, 0), (255, 255, 255)} <= colours
+    assert (0x8B, 0x1A, 0x2B) not in colours  # the theme's accent is gone
+    html = (root / "_site/articles/first-op-ed/index.html").read_text()
+    assert 'content="Op-ed: Councils are the last line of defence (Ann Example). CF"' in html
