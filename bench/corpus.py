@@ -48,8 +48,10 @@ def chapter_file(slug: str, title: str, order: int) -> str:
     return f'---\ntitle: "{title}"\norder: {order}\nsummary: "The {title.lower()} chapter."\n---\n\nIntroduction.\n'
 
 
-def layout_project(canonical: Path, root: Path) -> Path:
-    """Lay out a canonical corpus (articles/*.md, chapters.yaml) as a project at ``root``."""
+def layout_project(canonical: Path, root: Path, pictures: int = 0) -> Path:
+    """Lay out a canonical corpus (articles/*.md, chapters.yaml) as a project at ``root``; with
+    ``pictures``, that many op-eds (spread evenly) get a lead image of their own, a 2400 × 1600 photo-sized
+    JPEG (bench_photo)."""
     if root.exists():
         shutil.rmtree(root)
     (root / "content/articles").mkdir(parents=True)
@@ -60,11 +62,32 @@ def layout_project(canonical: Path, root: Path) -> Path:
     for order, (slug, title) in enumerate(chapters, start=1):
         (root / "content/chapters" / f"{slug}.md").write_text(chapter_file(slug, title, order))
     titles_seen: set[str] = set()
-    for source in sorted((canonical / "articles").glob("*.md")):
+    sources = sorted((canonical / "articles").glob("*.md"))
+    illustrated = (
+        {round(number * len(sources) / pictures) for number in range(pictures)} if pictures else set()
+    )
+    for number, source in enumerate(sources):
         text = re.sub(r"^tags: .*\n", "", source.read_text(encoding="utf-8"), count=1, flags=re.M)
         text = distinct_title(text, source.name[:5], titles_seen)
+        if number in illustrated:
+            (root / "content/images").mkdir(exist_ok=True)
+            (root / "content/images" / f"{source.stem}.jpg").write_bytes(bench_photo(number))
+            text = text.replace("\n", f'\nimage: {source.stem}.jpg\nimage_alt: "Photo {number}"\n', 1)
         (root / "content/articles" / source.name).write_text(text, encoding="utf-8")
     return root
+
+
+def bench_photo(number: int) -> bytes:
+    """A 2400 × 1600 JPEG with a photo's amount of detail (a Mandelbrot view that differs by ``number``)."""
+    import io
+
+    from PIL import Image
+
+    shift = number % 17 / 40
+    view = (-2.0 + shift, -1.2, 1.0 + shift, 1.2)
+    data = io.BytesIO()
+    Image.effect_mandelbrot((2400, 1600), view, 96).convert("RGB").save(data, "JPEG", quality=88)
+    return data.getvalue()
 
 
 def distinct_title(text: str, number: str, seen: set[str]) -> str:

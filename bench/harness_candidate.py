@@ -4,7 +4,8 @@
     PY=$PWD/bench/.work/venv/bin/python
     run_peers.py 1000 --candidate ours "$PY bench/harness_candidate.py {corpus} {out}" "articles/*/index.html"
 
-With ``--one-edit`` (as the last argument) a timed run is instead a rebuild after one op-ed's text changed,
+With ``--pictures N`` (as the last arguments), N op-eds have a lead image of their own (corpus.bench_photo),
+which the build resizes. With ``--one-edit`` (as the last argument) a timed run is instead a rebuild after one op-ed's text changed,
 the cache warm, as ``bench/build.py`` times it: the op-ed gets a sentence, and the project is built with its
 cache into its own ``_site/``, which ``{out}`` then links to (the harness deletes ``{out}`` before each
 run). Run it beside Hugo, ``--only hugo,ours-one-edit --reference hugo``, to pair each rebuild with one of
@@ -76,9 +77,11 @@ def rebuild_after_one_edit(build: ModuleType, project: Path, out: Path) -> int:
 def main() -> None:
     corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
     one_edit = sys.argv[3:] == ["--one-edit"]
-    project = corpus / f"manifesto-project-{templates_digest()}{'-one-edit' if one_edit else ''}"
+    pictures = int(sys.argv[4]) if sys.argv[3:4] == ["--pictures"] else 0
+    kind = f"{'-one-edit' if one_edit else ''}{f'-pictures-{pictures}' if pictures else ''}"
+    project = corpus / f"manifesto-project-{templates_digest()}{kind}"
     if not (project / "site.yaml").is_file():
-        layout_project(corpus, project)
+        layout_project(corpus, project, pictures)
         compileall.compile_dir(REPO / "manifesto", quiet=1)
         compileall.compile_file(REPO / "build.py", quiet=1)
     build = project_build()

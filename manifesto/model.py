@@ -191,6 +191,9 @@ class Article:
     language: str = ""  # of its text ("" in a site of one language)
     address: str = ""  # its page in a language other than the default (/cy/articles/…/); else ""
     translation_status: str = ""  # "draft": a translation not yet checked, said so on the page
+    photo: str = ""  # the author's photo, a site path in /images/ ("" when none)
+    image: str = ""  # the lead image shown above the op-ed, a site path in /images/ ("" when none)
+    image_alt: str = ""  # what the lead image shows, for those who cannot see it
 
     @property
     def url_path(self) -> str:
@@ -256,6 +259,7 @@ class Author:
     social: tuple[str, ...]
     article_slugs: tuple[str, ...]
     bio_as_of_writing: bool = False  # the bio is the one an op-ed gave when it was written (Article)
+    photo: str = ""  # the photo of the last of their op-eds (in reading order) that gives one: /images/…
 
     @property
     def url_path(self) -> str:

@@ -36,7 +36,7 @@ from .frontmatter import (
     parse_yaml,
     split_front_matter,
 )
-from .images import IMAGES_FOLDER, check_images
+from .images import IMAGES_FOLDER, check_images, picture_name
 from .load import FORMAT_FILE_TYPES, FORMATS_FOLDER, KnownSource, SourceFile, Sources
 from .model import (
     Article,
@@ -289,6 +289,9 @@ ARTICLE_FIELDS = {
     "chapters": Field(check_list(check_slug)),
     "summary": Field(check_text, required=True),
     "photo_credit": Field(check_text),
+    "photo": Field(check_text),
+    "image": Field(check_text),
+    "image_alt": Field(check_text),
     "draft": Field(check_bool),
     "order": Field(check_int),
     "slug": Field(check_slug),
@@ -353,6 +356,7 @@ RESERVED_PAGE_SLUGS = {
     "search",
     "pagefind",
     "formats",
+    "cards",
 }
 
 
@@ -871,7 +875,7 @@ def output_path_of(url_path: str) -> str:
 
 # Pages the generator makes itself, and folders it writes (render.plan_pages, the assets, the search index).
 GENERATED_PAGES = ("/", "/chapters/", "/authors/", "/manifesto/", "/formats/", "/search/", "/404.html")
-GENERATED_FOLDERS = ("assets/", "images/", "search/")
+GENERATED_FOLDERS = ("assets/", "images/", "search/", "cards/")
 
 
 def check_aliases(entries: list[Entry], authors: tuple[Author, ...]) -> list[BuildError]:
@@ -971,7 +975,39 @@ def make_article(
         committed_at=committed_at,
         modified_at=entry.source.modified_at,
         aliases=alias_paths(entry),
+        photo=picture_name(values["photo"]) if values.get("photo") else "",
+        image=picture_name(values["image"]) if values.get("image") else "",
+        image_alt=values.get("image_alt", ""),
     )
+
+
+def check_named_pictures(entry: Entry, pictures: set[str]) -> list[BuildError]:
+    """An op-ed's ``photo`` and ``image`` must name pictures of content/images/, and its lead image
+    needs a description."""
+    errors = []
+    for key in ("photo", "image"):
+        value = entry.values.get(key)
+        if value and picture_name(value) not in pictures:
+            known = sorted(path.removeprefix("/images/") for path in pictures)
+            errors.append(
+                BuildError(
+                    entry.source.path,
+                    entry.field_line(key),
+                    f"there is no picture content/images/{picture_name(value).removeprefix('/images/')}",
+                    "save the picture in content/images/ and give its name"
+                    + (f" (there: {', '.join(known[:5])}{', …' if len(known) > 5 else ''})" if known else ""),
+                )
+            )
+    if entry.values.get("image") and not entry.values.get("image_alt"):
+        errors.append(
+            BuildError(
+                entry.source.path,
+                entry.field_line("image"),
+                "the lead image has no description",
+                'say what it shows, for readers who cannot see it:  image_alt: "Tenants outside the town hall"',
+            )
+        )
+    return errors
 
 
 def author_slug_of(entry: Entry) -> str:
@@ -1070,14 +1106,16 @@ def unfiled_citations(entry: Entry, rendered: RenderedBody, articles: dict[str, 
 
 
 def credit_without_photo(entry: Entry, article: Article) -> list[BuildError]:
-    """A photo credit is shown only with a photo: on an op-ed without one, it is a warning and not shown."""
-    if article.photo_credit and not article.has_image:
+    """A photo credit is shown only with a photo (a lead image, or one in the body): on an op-ed without
+    one, it is a warning and not shown."""
+    if article.photo_credit and not (article.image or article.has_image):
         return [
             BuildError(
                 entry.source.path,
                 entry.field_line("photo_credit"),
                 "this op-ed has a photo_credit but no photo, so the credit is not shown",
-                "add the photo to the body  (![what it shows](../images/photo.jpg))  or remove the credit",
+                "add the photo  (image: photo.jpg  with its  image_alt:, or ![what it shows](../images/photo.jpg)"
+                " in the body)  or remove the credit",
             )
         ]
     return []
@@ -1264,6 +1302,7 @@ def collect_authors(articles: tuple[Article, ...]) -> tuple[Author, ...]:
                 name=written[0].author,
                 bio=with_bio[0].bio if with_bio else "",
                 bio_as_of_writing=bool(with_bio) and with_bio[0].bio_as_of_writing,
+                photo=next((article.photo for article in reversed(written) if article.photo), ""),
                 social=tuple(sorted({handle for article in written for handle in article.social})),
                 article_slugs=tuple(article.slug for article in written),
             )
@@ -1411,8 +1450,10 @@ def parse_site(
     )
     chapter_rank = {chapter.slug: rank for rank, chapter in enumerate(chapters)}
     article_entries = [entry for entry in published if entry.source.kind == "articles"]
+    pictures = {asset.url_path for asset in sources.assets if asset.path.is_relative_to(IMAGES_FOLDER)}
     for entry in article_entries:
         errors.extend(check_chapter_refs(entry, chapter_slugs))
+        errors.extend(check_named_pictures(entry, pictures))
     errors.extend(check_authors(article_entries))
     stop_if_any(errors)
     articles = tuple(

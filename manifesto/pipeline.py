@@ -22,13 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .brand import with_brand_assets
+from .cards import DEFAULT_INK, CardFonts, card_fonts, card_name, planned_cards, share_card
 from .catalogues import catalogue_digest, interface_translations
 from .formats import EPUB_PATH, TEXT_PATH, edition_formats, epub_edition, text_edition
+from .images import measure_pictures, pictures_shown, resized_copies, resized_pictures
 from .load import RACY_NS, Sources, load_sources, source_area
 from .memo import DiskStore, Memo, MemoryStore, NullStore, TracedOutputs, digest, generator_fingerprint
 from .model import Site
 from .parse import parse_site
-from .pool import gc_frozen
+from .pool import gc_frozen, runs
 from .render import (
     PageJob,
     RecordingEnvironment,
@@ -87,6 +89,13 @@ class Plan:
     # formats made from the model (formats.py), by output path: made only when they do not stand
     editions: dict[str, Callable[[], bytes]] = dataclasses.field(default_factory=dict)
     index_prefixes: tuple[str, ...] = ("",)  # the folder of each language's search index ("", "cy/")
+    # files drawn or encoded from the model (share cards, resized pictures), by output path: made in the
+    # render workers, only when they do not stand
+    made: dict[str, Callable[[], bytes]] = dataclasses.field(default_factory=dict)
+
+
+# Files of Plan.made one render worker's task makes (a card takes ~4 ms; a photo's eight copies, ~0.3 s).
+FILES_A_TASK = 16
 
 
 def plan_outputs(
@@ -145,7 +154,76 @@ def plan_outputs(
     prefixes = tuple(
         other.config.language_prefix[1:] + "/" if other is not site else "" for other in language_sites(site)
     )
-    return Plan(jobs, runs, files, keys, editions, prefixes)
+    made: dict[str, Callable[[], bytes]] = {}
+    # Keyed by what each is made from alone, and not part of the pages' keys: a page names its card and
+    # its pictures' copies by their paths, which only the model and the pictures' own keys decide.
+    for path, (key, make) in (picture_copies(site, sources, options) | drawn_cards(site, sources)).items():
+        keys[path] = key
+        made[path] = make
+    return Plan(jobs, runs, files, keys, editions, made=made, index_prefixes=prefixes)
+
+
+def picture_copies(
+    site: Site, sources: Sources, options: RenderOptions
+) -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """Each resized copy of a picture a page shows (images.py), with its key and its producer."""
+    pictures = measure_pictures(sources.assets)
+    data = {asset.url_path: asset.data for asset in sources.assets}
+    every = language_sites(site)  # a translation's body may show pictures of its own
+    articles = [article for other in every for article in other.articles]
+    shown = {picture for article in articles for picture in (article.photo, article.image) if picture}
+    for body in (
+        *(article.body_html for article in articles),
+        *(page.body_html for other in every for page in other.pages),
+        *(chapter.intro_html for chapter in site.chapters),
+    ):
+        shown |= pictures_shown(body, options.base_path)
+    made = {}
+    for url_path in sorted(shown & pictures.keys()):
+        copies = resized_copies(pictures[url_path])
+        # The copies of one picture are made together (decoded once), when the first is asked for.
+        make_all = functools.cache(functools.partial(resized_pictures, data[url_path], copies))
+        made |= {
+            copy.output_path: (copy.key, functools.partial(taken, make_all, copy.output_path))
+            for copy in copies
+        }
+    return made
+
+
+def taken(make_all: Callable[[], dict[str, bytes]], path: str) -> bytes:
+    """One file of several made together, let go of once taken."""
+    return make_all().pop(path)
+
+
+def drawn_cards(
+    site: Site, sources: Sources, fonts: CardFonts | None = None
+) -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """Each share card (cards.py), with its key (the texts it shows, the colours, the logo, the fonts)
+    and its producer, in the site's brand (site.yaml's ``brand``: its accent, its logo when it is a
+    raster picture, its ``card_name``)."""
+    fonts = fonts or card_fonts()
+    brand = site.config.brand
+    accent, ink, site_name = brand.accent, DEFAULT_INK, card_name(site)
+    pictures = {asset.url_path: asset.data for asset in sources.assets}
+    logo = pictures.get(brand.logo_url_path or "") if not (brand.logo or "").endswith(".svg") else None
+    made_from = (site_name, accent, ink, hashlib.sha256(fonts.title + fonts.text + (logo or b"")).hexdigest())
+    return {
+        text.output_path: (
+            digest("card", text.kicker, text.title, text.byline, *made_from),
+            functools.partial(
+                share_card,
+                text.title,
+                text.byline,
+                site_name,
+                fonts,
+                kicker=text.kicker,
+                accent=accent,
+                ink=ink,
+                logo=logo,
+            ),
+        )
+        for text in planned_cards(site).values()
+    }
 
 
 def make_editions(plan: Plan, outputs: TracedOutputs, sink: Sink) -> dict[str, int]:
@@ -219,10 +297,12 @@ def build_site(
             for run in plan.runs
             if not (outputs.all_stand(run.texts, run.key) and memo.has("index-part", run.key))
         ]
+        stale_made = [path for path in plan.made if not outputs.stand(path, plan.keys[path])]
         due = (lambda path: True) if first is None else (lambda path: path in first or not sink.has(path))
     with gc_frozen(), stage(timings, "render and write"):
         now_jobs = [job for job in stale_jobs if due(job.output_path)]
         now_runs = [run for run in stale_runs if any(map(due, run.texts))]
+        now_made = [path for path in stale_made if due(path)]
         if now_jobs:
             compile_templates(env)  # here, not again in each worker
         results = render_pages(
@@ -231,8 +311,15 @@ def build_site(
             root / "templates",
             root,
             finish=lambda page: accept_page(sink, page),
-            tasks=[lambda run=run: write_index_run(sink, run) for run in now_runs],
-            task_items=sum(len(run.documents) for run in now_runs),
+            tasks=[
+                *(lambda run=run: write_index_run(sink, run) for run in now_runs),
+                *(
+                    lambda batch=batch: make_files(sink, {path: plan.made[path] for path in batch})
+                    for batch in runs(now_made, FILES_A_TASK)
+                ),
+            ],
+            # A card or a resized picture is several pages' work.
+            task_items=sum(len(run.documents) for run in now_runs) + 4 * len(now_made),
             stop=stop,
         )
         for made, reads, part in results:
@@ -247,6 +334,7 @@ def build_site(
             outputs.keep(sink.accept(path, data), plan.keys[path])
     site_files = plan.keys.keys() | bundle.keys()
     stale = {job.output_path for job in stale_jobs} | {path for run in stale_runs for path in run.texts}
+    stale |= set(stale_made)
     deferred = (stale | {path for path, stands in bundle.items() if not stands}) - set(outputs.made)
     with stage(timings, "publish"):
         sink.finish(site_files)
@@ -279,6 +367,11 @@ def write_index_run(sink: Sink, run: IndexRun) -> Made:
     part, texts = index_part(run.documents)
     made = [sink.accept(run.prefix + path, data) for path, data in texts.items()]
     return made, frozenset(), (run.key, part)
+
+
+def make_files(sink: Sink, producers: dict[str, Callable[[], bytes]]) -> Made:
+    """Make files of Plan.made and hand them to the sink (a render worker's task)."""
+    return [sink.accept(path, make()) for path, make in producers.items()], frozenset(), None
 
 
 def write_bundle(

@@ -19,8 +19,10 @@ import jinja2
 from markupsafe import Markup
 
 from .body import nested_body, prefix_ids
+from .cards import CARD_HEIGHT, CARD_WIDTH, CardText, card_name, planned_cards
 from .catalogues import babel_locale, long_date
 from .errors import BuildError
+from .images import BODY_SIZES, LEAD_SIZES, PHOTO_SIZES, measure_pictures, picture_html, responsive_images
 from .load import Asset
 from .model import BODY_MEASURES, BODY_TEXT, Article, Chapter, Page, Site
 from .pool import imap_in_processes, runs, worker_inputs
@@ -256,6 +258,30 @@ def make_env(
     def languages_of(context: jinja2.runtime.Context, url_path: str) -> list[LanguageChoice]:
         return switcher(context["site"].config.language, url_path)
 
+    pictures = measure_pictures(assets)
+    cards = planned_cards(site)
+    sizes_for = {"lead": LEAD_SIZES, "photo": PHOTO_SIZES, "body": BODY_SIZES}
+
+    def picture(url_path: str, alt: str, role: str = "body", css_class: str = "") -> Markup:
+        """A picture of content/images/ (a lead image, an author's photo) at the sizes screens need; a
+        lead image loads at once, the others as they are neared."""
+        return picture_html(
+            pictures[url_path],
+            alt,
+            base_path=options.base_path,
+            sizes=sizes_for[role],
+            lazy=role != "lead",
+            css_class=css_class,
+        )
+
+    def with_pictures(body_html: Markup, eager: int = 0) -> Markup:
+        """A body with its pictures shown at the sizes screens need, the first ``eager`` loaded at once."""
+        return responsive_images(body_html, pictures, base_path=options.base_path, lazy_from=eager)
+
+    def share_card_of(url_path: str) -> CardText:
+        """The card a page is shared with: its own, or the home page's."""
+        return cards.get(url_path) or cards["/"]
+
     env.filters.update(
         href=href,
         absolute=absolute,
@@ -283,6 +309,11 @@ def make_env(
         feed_path=FEED_PATH,
         formats_path=FORMATS_PATH,
         other_formats=site.formats,  # with the build's own formats, when it makes them (pipeline.py)
+        picture=picture,
+        with_pictures=with_pictures,
+        share_card_of=share_card_of,
+        card_size=(CARD_WIDTH, CARD_HEIGHT),
+        card_name=card_name(site),
     )
     return env
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CHAPTER, SITE_YAML, write_sample_site
+from conftest import CHAPTER, FIRST_ARTICLE, SITE_YAML, write_sample_site
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from manifesto.load import load_sources
@@ -58,8 +58,17 @@ SHARE_LINKS = ["Share by email", "Share on X", "Share on Facebook", "Share on Wh
 
 
 # The sample site of conftest.py, with two more op-eds: "austerity" in two op-eds and a chapter,
-# "antisemitism" in one op-ed only, for the search tests.
+# "antisemitism" in one op-ed only, for the search tests; the first op-ed (the op-ed page checked) has a
+# lead image, a picture in its body and its author's photo (the author page checked).
 BROWSER_SITE = {
+    "content/articles/first-op-ed.md": FIRST_ARTICLE.replace(
+        "summary: Councils are",
+        "image: rally.jpg\nimage_alt: Residents at a rally for their library\nphoto_credit: Jo Snap\n"
+        "photo: ann.jpg\nsummary: Councils are",
+    ).replace(
+        "## What has changed",
+        "![A chart of the core grant falling](../images/chart.png)\n\n## What has changed",
+    ),
     # The campaign's own colour and logo (and the first call to action leads the home page).
     "site.yaml": SITE_YAML + 'brand:\n  accent: "#1d4d2b"\n  logo: logo.svg\n',
     "content/images/logo.svg": (
@@ -103,7 +112,15 @@ After austerity, councils need settlements that last long enough to plan for.
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_sample_site(tmp_path_factory.mktemp("browser") / "project", BROWSER_SITE)
+    from PIL import Image
+
+    root = write_sample_site(tmp_path_factory.mktemp("browser") / "project", BROWSER_SITE)
+    (root / "content/images").mkdir(exist_ok=True)
+    view = (-2.0, -1.2, 1.0, 1.2)
+    Image.effect_mandelbrot((2000, 1200), view, 64).convert("RGB").save(root / "content/images/rally.jpg")
+    Image.effect_mandelbrot((900, 600), view, 32).convert("RGB").save(root / "content/images/chart.png")
+    Image.effect_mandelbrot((400, 400), view, 16).convert("RGB").save(root / "content/images/ann.jpg")
+    return root
 
 
 @pytest.fixture(scope="module")

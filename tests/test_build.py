@@ -48,7 +48,12 @@ PAGE_FILES = [
     "assets/large-print.css",
     "assets/favicon.svg",
     "assets/search.js",
-    "assets/social-card.png",
+    "cards/home.png",  # a share card for home, each chapter, each proposal and each op-ed (cards.py)
+    "cards/chapters/fair-funding.png",
+    "cards/chapters/fair-funding-proposal-1.png",
+    "cards/chapters/local-power.png",
+    "cards/articles/first-op-ed.png",
+    "cards/articles/second-op-ed.png",
     "search/index.html",
     ".manifesto-site",  # the build's mark: the files it wrote (write.SITE_MARK)
 ]
@@ -260,6 +265,20 @@ def test_javascript_links_are_refused(
     root = make_site({"content/articles/bad.md": article})
     assert run(root) == 1
     assert "content/articles/bad.md:10: links with 'javascript:' are not allowed" in capsys.readouterr().err
+
+
+def png_header(width: int, height: int) -> bytes:
+    """The start of a PNG file that says it is ``width`` × ``height``: enough for Pillow to size it."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    size = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", size) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
 
 
 SECOND_OP_ED = "---\n{}\nauthor: Ben Sample\nchapter: fair-funding\nsummary: S.\n---\n\nA second voice.\n"
@@ -658,6 +677,40 @@ BAD_INPUTS = [
         "content/articles/second-op-ed.md:3: the author 'Ann Example' has the page /authors/ben/ here, but "
         "/authors/ann-example/ in content/articles/first-op-ed.md",
         id="one-name-two-author-pages",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format("title: T\nphoto: ben.jpg"),
+        "content/articles/second-op-ed.md:3: there is no picture content/images/ben.jpg\n"
+        "  hint: save the picture in content/images/ and give its name",
+        id="photo-not-in-images",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format("title: T\nimage: ../images/rally.jpg"),
+        "content/articles/second-op-ed.md:3: there is no picture content/images/rally.jpg",
+        id="lead-image-not-in-images",
+    ),
+    pytest.param(
+        "content/articles/second-op-ed.md",
+        SECOND_OP_ED.format("title: T\nimage: rally.jpg"),
+        "content/articles/second-op-ed.md:3: the lead image has no description\n"
+        '  hint: say what it shows, for readers who cannot see it:  image_alt: "',
+        id="lead-image-without-alt",
+    ),
+    pytest.param(
+        "content/images/huge.png",
+        png_header(30_000, 20_000),
+        "content/images/huge.png: this picture is too large to publish (more than 89,478,485 pixels)\n"
+        "  hint: make it smaller",
+        id="picture-over-the-pixel-limit",
+    ),
+    pytest.param(
+        "content/images/town-hall.960w.jpg",
+        picture("JPEG"),
+        "content/images/town-hall.960w.jpg: names ending in a width (.960w.jpg) are kept for the resized "
+        "copies the build makes\n  hint: rename it, for example to town-hall.jpg",
+        id="picture-named-like-a-resized-copy",
     ),
     *(
         pytest.param("content/images/" + name, text, "content/images/" + expected, id=f"image-{name}")
@@ -1337,6 +1390,7 @@ EDITS = [
     ("content/articles/first-op-ed.md", "that line is thinning.", "that line is thinning fast."),
     ("content/articles/first-op-ed.md", 'title: "Councils are', 'title: "Councils really are'),
     ("content/chapters/local-power.md", "Power should sit", "Power must sit"),
+    ("content/chapters/fair-funding.md", "summary: Councils need", "summary: Councils want"),  # its card
     ("templates/article.html", "Share this op-ed", "Share this"),
     ("site.yaml", "tagline: A platform", "tagline: The platform"),
     ("templates/assets/style.css", "--measure: 40rem;", "--measure: 38rem;"),

@@ -114,11 +114,12 @@ def test_html_of_every_page_type_passes_the_nu_validator(make_site: Callable[...
     assert result.returncode == 0, result.stderr
 
 
-def test_pages_carry_the_social_card_with_alt_text(make_site: Callable[..., Path]) -> None:
+def test_pages_without_a_card_of_their_own_carry_the_home_pages(make_site: Callable[..., Path]) -> None:
     root = make_site()
     assert run(root) == 0
-    page = (root / "_site/articles/first-op-ed/index.html").read_text()
-    assert '<meta property="og:image" content="https://example.org/platform/assets/social-card.png">' in page
-    assert '<meta property="og:image:alt" content="Councils First: A platform for local government">' in page
+    page = (root / "_site/about/index.html").read_text()
+    assert '<meta property="og:image" content="https://example.org/platform/cards/home.png">' in page
+    alt = "Councils First (A platform for local government). Councils First"
+    assert f'<meta property="og:image:alt" content="{alt}">' in page
     assert '<meta name="twitter:card" content="summary_large_image">' in page
-    assert (root / "_site/assets/social-card.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (root / "_site/cards/home.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
