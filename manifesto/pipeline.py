@@ -413,7 +413,7 @@ def render_all(root: Path, options: RenderOptions, *, memo: Memo | None = None) 
 def printable_pages(root: Path, options: RenderOptions, memo: Memo) -> tuple[Site, dict[str, bytes]]:
     """The pages printed to PDF (render.printed_jobs) and the assets they show, in memory, with the site;
     raises BuildError for any mistake in the user's files, as a build would."""
-    sources, site, env = read_site(root, options, memo)
+    sources, site, env = read_site(root, dataclasses.replace(options, printed=True), memo)
     pages = {
         asset.url_path.lstrip("/"): asset.data for asset in with_brand_assets(sources.assets, site.config)
     }

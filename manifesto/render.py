@@ -46,6 +46,9 @@ class RenderOptions:
     # page: the pages are the same either way.
     publish: bool = field(default=False, repr=False)
     formats: bool = False  # the build makes every format of the platform (python build.py formats)
+    # Rendered for printing (pipeline.printable_pages): pictures are shown as they are, whole, since
+    # print wants them so and the printing serves only content/images/, not the resized copies.
+    printed: bool = False
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,8 @@ def make_env(
 
     def with_pictures(body_html: Markup, eager: int = 0) -> Markup:
         """A body with its pictures shown at the sizes screens need, the first ``eager`` loaded at once."""
+        if options.printed:
+            return body_html
         return responsive_images(body_html, pictures, base_path=options.base_path, lazy_from=eager)
 
     def share_card_of(url_path: str) -> CardText:

@@ -12,7 +12,8 @@ import pytest
 from conftest import FIRST_ARTICLE, SECOND_ARTICLE, read_tree, run
 
 from manifesto.cards import CARD_HEIGHT, CARD_WIDTH, MARGIN, card_fonts, share_card
-from manifesto.pipeline import build
+from manifesto.memo import Memo
+from manifesto.pipeline import build, printable_pages
 from manifesto.render import RenderOptions
 
 # The first op-ed with a lead image, its author's photo, and the lead image again in its body.
@@ -84,6 +85,20 @@ def test_a_large_photo_is_served_resized_with_srcset_and_its_size(illustrated_si
     )
     assert author_photo in html
     assert author_photo in (site / "authors/ann-example/index.html").read_text()
+
+
+def test_the_one_page_platform_shows_resized_pictures_and_its_printed_page_the_originals(
+    illustrated_site: Path,
+) -> None:
+    root = illustrated_site
+    assert run(root) == 0
+    online = (root / "_site/manifesto/index.html").read_text()
+    assert '<img src="/images/town-hall.1600w.jpg" srcset="' in online
+    assert 'loading="lazy"' in online
+    _, printed = printable_pages(root, RenderOptions(), Memo())
+    page = printed["manifesto/index.html"].decode()
+    assert '<img alt="A packed council chamber" src="/images/town-hall.jpg"' in page
+    assert "srcset" not in page and "images/town-hall.jpg" in printed
 
 
 def test_pictures_and_cards_are_byte_identical_in_two_clean_builds(
