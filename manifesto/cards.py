@@ -7,12 +7,18 @@ carries no time or text chunk: the same texts give the same bytes.
 
 from __future__ import annotations
 
+import functools
+import gettext
+import hashlib
 import io
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .catalogues import N_
+from .load import Asset
 from .model import Site
 
 CARD_WIDTH = 1200
@@ -40,6 +46,10 @@ PNG_COMPRESS_LEVEL = 3
 BLEND_LEVELS = 192
 
 
+# What a card says it shows, above its title (translated through the page's catalogue).
+KINDS = {"chapter": N_("Chapter"), "proposal": N_("Proposal"), "article": N_("Op-ed")}
+
+
 @dataclass(frozen=True)
 class CardFonts:
     """The fonts a card is drawn with, as their files' bytes."""
@@ -56,37 +66,120 @@ class CardText:
     kicker: str  # "Op-ed", "Chapter", "Proposal"; "" on the home page's
     title: str
     byline: str  # the author, the chapter, or the site's tagline
+    site_name: str  # along its foot (card_name), in the language of the page it is shared from
 
-    def alt(self, site_name: str) -> str:
+    @property
+    def alt(self) -> str:
         """The card's text for those who cannot see it (og:image:alt)."""
         kind = f"{self.kicker}: " if self.kicker else ""
         return (
-            f"{kind}{self.title} ({self.byline}). {site_name}"
+            f"{kind}{self.title} ({self.byline}). {self.site_name}"
             if self.byline
-            else f"{kind}{self.title}. {site_name}"
+            else f"{kind}{self.title}. {self.site_name}"
         )
 
 
-def planned_cards(site: Site) -> dict[str, CardText]:
+def planned_cards(site: Site, words: Callable[[str], str] = str) -> dict[str, CardText]:
     """Every card of the site, by the address it is shared from: the home page, each chapter, each op-ed
-    and each proposal (its place on its chapter's page, ``#proposal-<n>``)."""
-    cards = {"/": CardText("cards/home.png", "", site.config.title, site.config.tagline)}
+    and each proposal (its place on its chapter's page, ``#proposal-<n>``). For ``site`` in a language
+    other than the default (render.language_sites), the cards of what is translated into it, under
+    ``cards/<code>/``, their kinds in ``words`` (that language's catalogue)."""
+    prefix = site.config.language_prefix  # "" or "/cy"
+    folder = f"cards{prefix}"
+    name = card_name(site)
+    cards = {f"{prefix}/": CardText(f"{folder}/home.png", "", site.config.title, site.config.tagline, name)}
     for chapter in site.chapters:
+        if prefix and not chapter.address:
+            continue  # not translated: its one page, and card, are the default language's
         cards[chapter.url_path] = CardText(
-            f"cards/chapters/{chapter.slug}.png", "Chapter", chapter.title, chapter.summary
+            f"{folder}/chapters/{chapter.slug}.png",
+            words(KINDS["chapter"]),
+            chapter.title,
+            chapter.summary,
+            name,
         )
         for number, proposal in enumerate(chapter.proposals, 1):
             cards[f"{chapter.url_path}#{proposal_id(number)}"] = CardText(
-                f"cards/chapters/{chapter.slug}-proposal-{number}.png",
-                "Proposal",
+                f"{folder}/chapters/{chapter.slug}-proposal-{number}.png",
+                words(KINDS["proposal"]),
                 proposal.text,
                 chapter.title,
+                name,
             )
     for article in site.articles:
+        if prefix and not article.address:
+            continue
         cards[article.url_path] = CardText(
-            f"cards/articles/{article.slug}.png", "Op-ed", article.title, article.author
+            f"{folder}/articles/{article.slug}.png",
+            words(KINDS["article"]),
+            article.title,
+            article.author,
+            name,
         )
     return cards
+
+
+def every_card(
+    sites: Sequence[Site], translations: Mapping[str, gettext.NullTranslations]
+) -> dict[str, CardText]:
+    """The cards of the site in each of its languages (``sites``, the default first), by address."""
+    return {
+        address: card
+        for site in sites
+        for address, card in planned_cards(site, words_of(translations, site.config.language)).items()
+    }
+
+
+def words_of(translations: Mapping[str, gettext.NullTranslations], language: str) -> Callable[[str], str]:
+    return (translations.get(language) or gettext.NullTranslations()).gettext
+
+
+def card_of(cards: Mapping[str, CardText], url_path: str) -> CardText:
+    """The card a page is shared with: its own, else its language's home page's."""
+    if url_path in cards:
+        return cards[url_path]
+    language_home = "/" + url_path.lstrip("/").split("/", 1)[0] + "/"
+    return cards.get(language_home) or cards["/"]
+
+
+def drawn_cards(
+    sites: Sequence[Site],
+    translations: Mapping[str, gettext.NullTranslations],
+    assets: tuple[Asset, ...],
+    fonts: CardFonts | None = None,
+) -> dict[str, tuple[tuple[str, ...], Callable[[], bytes]]]:
+    """Each share card's output path -> what it is made from (the texts it shows, the colours, the logo,
+    the fonts: the pipeline keys it by them) and its producer, in the site's brand (site.yaml's
+    ``brand``: its accent, its logo when it is a raster picture, its ``card_name``)."""
+    fonts = fonts or card_fonts()
+    site = sites[0]
+    brand = site.config.brand
+    accent, ink, site_name = brand.accent, DEFAULT_INK, card_name(site)
+    pictures = {asset.url_path: asset.data for asset in assets}
+    logo = pictures.get(brand.logo_url_path or "") if not (brand.logo or "").endswith(".svg") else None
+    drawn_with = (
+        site_name,
+        accent,
+        ink,
+        hashlib.sha256(fonts.title + fonts.text + (logo or b"")).hexdigest(),
+    )
+    return {
+        text.output_path: (
+            ("card", text.kicker, text.title, text.byline, *drawn_with),
+            functools.partial(
+                share_card,
+                text.title,
+                text.byline,
+                site_name,
+                fonts,
+                kicker=text.kicker,
+                accent=accent,
+                ink=ink,
+                logo=logo,
+            ),
+        )
+        for text in every_card(sites, translations).values()
+    }
 
 
 def card_name(site: Site) -> str:

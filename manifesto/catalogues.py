@@ -24,6 +24,13 @@ from .errors import BuildError, raise_if_any
 from .load import CatalogueFile
 
 Value = TypeVar("Value")
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for a word marked for the catalogue)
+    """Marks a word for the interface's catalogue (pybabel finds it); the page that shows it translates it."""
+    return message
+
+
 PO_HINT = 'a .po file is pairs of  msgid "…"  and  msgstr "…"  lines; compare it with templates/locales/messages.pot'
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from .catalogues import N_
 from .load import Asset
 from .model import Article, Chapter, Format, Site
 from .render import RenderOptions, date_text, feed_updated
@@ -28,11 +29,6 @@ if TYPE_CHECKING:
 
 EPUB_PATH = "manifesto.epub"
 TEXT_PATH = "manifesto.txt"
-
-
-def N_(message: str) -> str:  # noqa: N802 (gettext's name for a word marked for the catalogue)
-    """Marks a label for the interface's catalogue (pybabel finds it); the page that shows it translates it."""
-    return message
 
 
 # The formats the build makes, by output path: (label, kind, type name, media type). The PDFs are printed

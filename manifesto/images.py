@@ -13,11 +13,13 @@ fold. The resized copies are outputs of the build's plan, keyed by the picture's
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import io
 import re
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -27,6 +29,7 @@ from markupsafe import Markup, escape
 
 from .errors import BuildError
 from .load import Asset
+from .model import Site
 
 IMAGES_FOLDER = "content/images"
 # The name's ending (lowercased) -> the format Pillow must find in the file.
@@ -359,6 +362,41 @@ def resized_copies(picture: Picture) -> list[Resized]:
         for width in picture.widths
         if not (width == picture.width and image_format == picture.image_format)
     ]
+
+
+def pictures_shown_in(sites: Sequence[Site], base_path: str) -> set[str]:
+    """The site path of every picture a page of ``sites`` (the site in each of its languages) shows: the
+    op-eds' photos and lead images and the pictures in every body."""
+    articles = [article for site in sites for article in site.articles]
+    shown = {picture for article in articles for picture in (article.photo, article.image) if picture}
+    for body in (
+        *(article.body_html for article in articles),
+        *(page.body_html for site in sites for page in site.pages),
+        *(chapter.intro_html for site in sites for chapter in site.chapters),
+    ):
+        shown |= pictures_shown(body, base_path)
+    return shown
+
+
+def resized_outputs(assets: tuple[Asset, ...], shown: set[str]) -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """Each resized copy of the pictures ``shown`` (by site path), by output path, with its key and its
+    producer. The copies of one picture are made together (decoded once), when the first is asked for."""
+    pictures = measure_pictures(assets)
+    data = {asset.url_path: asset.data for asset in assets}
+    made = {}
+    for url_path in sorted(shown & pictures.keys()):
+        copies = resized_copies(pictures[url_path])
+        make_all = functools.cache(functools.partial(resized_pictures, data[url_path], copies))
+        made |= {
+            copy.output_path: (copy.key, functools.partial(taken, make_all, copy.output_path))
+            for copy in copies
+        }
+    return made
+
+
+def taken(make_all: Callable[[], dict[str, bytes]], path: str) -> bytes:
+    """One file of several made together, let go of once taken."""
+    return make_all().pop(path)
 
 
 def resized_pictures(data: bytes, copies: list[Resized]) -> dict[str, bytes]:

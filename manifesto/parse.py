@@ -510,7 +510,7 @@ def parse_config(source: SourceFile) -> SiteConfig:
             accent=brand.get("accent", Brand.accent),
             accent_dark=brand.get("accent_dark"),
             logo=brand["logo"][0] if "logo" in brand else None,
-            card_name=brand.get("card_name", values["title"]),
+            card_name=brand.get("card_name", ""),
         ),
     )
 

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .brand import with_brand_assets
-from .cards import DEFAULT_INK, CardFonts, card_fonts, card_name, planned_cards, share_card
+from .cards import drawn_cards
 from .catalogues import catalogue_digest, interface_translations
 from .formats import EPUB_PATH, TEXT_PATH, edition_formats, epub_edition, text_edition
-from .images import measure_pictures, pictures_shown, resized_copies, resized_pictures
+from .images import pictures_shown_in, resized_outputs
 from .load import RACY_NS, Sources, load_sources, source_area
 from .memo import DiskStore, Memo, MemoryStore, NullStore, TracedOutputs, digest, generator_fingerprint
 from .model import Site
@@ -157,73 +157,15 @@ def plan_outputs(
     made: dict[str, Callable[[], bytes]] = {}
     # Keyed by what each is made from alone, and not part of the pages' keys: a page names its card and
     # its pictures' copies by their paths, which only the model and the pictures' own keys decide.
-    for path, (key, make) in (picture_copies(site, sources, options) | drawn_cards(site, sources)).items():
+    every = language_sites(site)  # a translation's body may show pictures of its own
+    shown = pictures_shown_in(every, options.base_path)
+    for path, (key, make) in resized_outputs(sources.assets, shown).items():
         keys[path] = key
         made[path] = make
+    for path, (made_from, make) in drawn_cards(every, translations, sources.assets).items():
+        keys[path] = digest(*made_from)
+        made[path] = make
     return Plan(jobs, runs, files, keys, editions, made=made, index_prefixes=prefixes)
-
-
-def picture_copies(
-    site: Site, sources: Sources, options: RenderOptions
-) -> dict[str, tuple[str, Callable[[], bytes]]]:
-    """Each resized copy of a picture a page shows (images.py), with its key and its producer."""
-    pictures = measure_pictures(sources.assets)
-    data = {asset.url_path: asset.data for asset in sources.assets}
-    every = language_sites(site)  # a translation's body may show pictures of its own
-    articles = [article for other in every for article in other.articles]
-    shown = {picture for article in articles for picture in (article.photo, article.image) if picture}
-    for body in (
-        *(article.body_html for article in articles),
-        *(page.body_html for other in every for page in other.pages),
-        *(chapter.intro_html for chapter in site.chapters),
-    ):
-        shown |= pictures_shown(body, options.base_path)
-    made = {}
-    for url_path in sorted(shown & pictures.keys()):
-        copies = resized_copies(pictures[url_path])
-        # The copies of one picture are made together (decoded once), when the first is asked for.
-        make_all = functools.cache(functools.partial(resized_pictures, data[url_path], copies))
-        made |= {
-            copy.output_path: (copy.key, functools.partial(taken, make_all, copy.output_path))
-            for copy in copies
-        }
-    return made
-
-
-def taken(make_all: Callable[[], dict[str, bytes]], path: str) -> bytes:
-    """One file of several made together, let go of once taken."""
-    return make_all().pop(path)
-
-
-def drawn_cards(
-    site: Site, sources: Sources, fonts: CardFonts | None = None
-) -> dict[str, tuple[str, Callable[[], bytes]]]:
-    """Each share card (cards.py), with its key (the texts it shows, the colours, the logo, the fonts)
-    and its producer, in the site's brand (site.yaml's ``brand``: its accent, its logo when it is a
-    raster picture, its ``card_name``)."""
-    fonts = fonts or card_fonts()
-    brand = site.config.brand
-    accent, ink, site_name = brand.accent, DEFAULT_INK, card_name(site)
-    pictures = {asset.url_path: asset.data for asset in sources.assets}
-    logo = pictures.get(brand.logo_url_path or "") if not (brand.logo or "").endswith(".svg") else None
-    made_from = (site_name, accent, ink, hashlib.sha256(fonts.title + fonts.text + (logo or b"")).hexdigest())
-    return {
-        text.output_path: (
-            digest("card", text.kicker, text.title, text.byline, *made_from),
-            functools.partial(
-                share_card,
-                text.title,
-                text.byline,
-                site_name,
-                fonts,
-                kicker=text.kicker,
-                accent=accent,
-                ink=ink,
-                logo=logo,
-            ),
-        )
-        for text in planned_cards(site).values()
-    }
 
 
 def make_editions(plan: Plan, outputs: TracedOutputs, sink: Sink) -> dict[str, int]:

@@ -19,7 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from .body import nested_body, prefix_ids
-from .cards import CARD_HEIGHT, CARD_WIDTH, CardText, card_name, planned_cards
+from .cards import CARD_HEIGHT, CARD_WIDTH, CardText, card_of, every_card
 from .catalogues import babel_locale, long_date
 from .errors import BuildError
 from .images import BODY_SIZES, LEAD_SIZES, PHOTO_SIZES, measure_pictures, picture_html, responsive_images
@@ -262,7 +262,7 @@ def make_env(
         return switcher(context["site"].config.language, url_path)
 
     pictures = measure_pictures(assets)
-    cards = planned_cards(site)
+    cards = every_card(language_sites(site), env.translations)
     sizes_for = {"lead": LEAD_SIZES, "photo": PHOTO_SIZES, "body": BODY_SIZES}
 
     def picture(url_path: str, alt: str, role: str = "body", css_class: str = "") -> Markup:
@@ -284,8 +284,8 @@ def make_env(
         return responsive_images(body_html, pictures, base_path=options.base_path, lazy_from=eager)
 
     def share_card_of(url_path: str) -> CardText:
-        """The card a page is shared with: its own, or the home page's."""
-        return cards.get(url_path) or cards["/"]
+        """The card a page is shared with: its own, or its language's home page's."""
+        return card_of(cards, url_path)
 
     env.filters.update(
         href=href,
@@ -318,7 +318,6 @@ def make_env(
         with_pictures=with_pictures,
         share_card_of=share_card_of,
         card_size=(CARD_WIDTH, CARD_HEIGHT),
-        card_name=card_name(site),
     )
     return env
 

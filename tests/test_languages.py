@@ -210,6 +210,26 @@ def test_each_translated_page_names_its_versions_both_ways(make_site: Callable[.
     assert "<url><loc>https://example.org/platform/cy/articles/second-op-ed/" not in sitemap
 
 
+def test_translated_pages_are_shared_with_cards_in_their_language(make_site: Callable[..., Path]) -> None:
+    root = make_site(BILINGUAL)
+    assert run(root) == 0
+    site = root / "_site"
+    welsh_card = "https://example.org/platform/cards/cy/articles/first-op-ed.png"
+    article = page(root, WELSH_OP_ED)
+    assert f'<meta property="og:image" content="{welsh_card}">' in article
+    alt = "Erthygl barn: Cynghorau yw’r llinell amddiffyn olaf (Ann Example). Cynghorau yn Gyntaf"
+    assert f'<meta property="og:image:alt" content="{alt}">' in article
+    english = site / "cards/articles/first-op-ed.png"
+    assert (site / "cards/cy/articles/first-op-ed.png").read_bytes() != english.read_bytes()
+    assert "cards/cy/home.png" in page(root, "/cy/")
+    assert "cards/cy/chapters/fair-funding.png" in page(root, "/cy/chapters/fair-funding/")
+    assert (site / "cards/cy/chapters/fair-funding-proposal-1.png").is_file()
+    # What is not translated has its one card, the English one; a Welsh page of every language, its home's.
+    assert not (site / "cards/cy/articles/second-op-ed.png").exists()
+    assert not (site / "cards/cy/chapters/local-power.png").exists()
+    assert "cards/cy/home.png" in page(root, "/cy/authors/")
+
+
 def test_an_untranslated_op_ed_is_listed_in_its_own_language(make_site: Callable[..., Path]) -> None:
     """Decided: shown in the other language's lists, marked with its language and a note, leading to
     its one page; a Welsh proposal citing it leads to the English passage."""
