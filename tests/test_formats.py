@@ -358,6 +358,9 @@ def test_formats_makes_both_pdfs_the_epub_and_the_text_and_lists_them_with_their
         text = words(" ".join(page_texts(out / pdf)))
         assert "Promoted by Jo Bloggs, 1 High Street, Anytown AB1 2CD." in text, pdf
         assert "Printed by Print Co, 2 Mill Lane, Anytown AB1 3EF." in text, pdf
+        # ... on the first page as on the last (printed matter of more than one side).
+        first_page = words(page_texts(out / pdf)[0])
+        assert "Promoted by Jo Bloggs, 1 High Street, Anytown AB1 2CD." in first_page, pdf
     # On screen the printer is not named: only the printed cover and the printed footer name it.
     screen = re.sub(
         r'<div class="cover">.*?\n  </div>', "", (out / "manifesto/index.html").read_text(), flags=re.S
