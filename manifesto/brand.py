@@ -163,17 +163,6 @@ def css_string(text: str) -> str:
     return '"' + "".join(escaped) + '"'
 
 
-def imprint_text(imprint: Imprint) -> str:
-    """The imprint as the printed pages' foot says it (base.html's footer says the same)."""
-    text = f"Promoted by {imprint.promoter}, {imprint.address}"
-    if imprint.on_behalf_of:
-        text += f", on behalf of {imprint.on_behalf_of}, {imprint.on_behalf_of_address}"
-    text += "."
-    if imprint.printer:
-        text += f" Printed by {imprint.printer}, {imprint.printer_address}."
-    return text
-
-
 def brand_stylesheet(brand: Brand, imprint: Imprint) -> bytes:
     """The style sheet of site.yaml's brand: the accent colours of both schemes as custom properties,
     for the screen (print keeps style.css's black), and the imprint at the foot of every printed page
@@ -188,7 +177,7 @@ def brand_stylesheet(brand: Brand, imprint: Imprint) -> bytes:
         f"  :root {{ --accent: {dark}; --accent-text: {DARK_ON_ACCENT}; --link: {dark}; }}\n"
         "}\n"
         "@page {\n"
-        f"  @bottom-left {{ content: {css_string(imprint_text(imprint))}; "
+        f"  @bottom-left {{ content: {css_string(imprint.text(printed=True))}; "
         "font: 8pt system-ui, sans-serif; color: #333; vertical-align: top; }\n"
         "}\n"
     ).encode()

@@ -107,12 +107,6 @@ def without_base_path(href: str, base_path: str) -> str:
     return href[len(base_path) :] if base_path and href.startswith(base_path + "/") else href
 
 
-def imprint_text(site: Site) -> str:
-    imprint = site.config.imprint
-    behalf = f" on behalf of {imprint.on_behalf_of}" if imprint.on_behalf_of else ""
-    return f"Promoted by {imprint.promoter}{behalf}, {imprint.address}."
-
-
 def byline_text(article: Article, language: str) -> str:
     return f"By {article.author}" + (f", {date_text(article.date, language)}" if article.date else "")
 
@@ -275,7 +269,7 @@ def text_edition(site: Site, options: RenderOptions) -> bytes:
             if article.bio:
                 lines += [f"About the author: {article.bio}", ""]
             lines.append(f"Online: {site_address(site, article.url_path)}")
-    lines += ["", "", heading(2, "Imprint"), "", imprint_text(site), ""]
+    lines += ["", "", heading(2, "Imprint"), "", site.config.imprint.text(), ""]
     text = "\n".join(line.rstrip() for line in lines)
     while "\n\n\n\n" in text:
         text = text.replace("\n\n\n\n", "\n\n\n")
@@ -392,7 +386,7 @@ def epub_documents(site: Site, options: RenderOptions, images: dict[str, str]) -
         EpubDocument(
             "imprint.xhtml",
             "Imprint",
-            f'<section><h1>Imprint</h1><p class="imprint">{esc(imprint_text(site))}</p></section>',
+            f'<section><h1>Imprint</h1><p class="imprint">{esc(site.config.imprint.text())}</p></section>',
         )
     )
     return documents
@@ -436,7 +430,7 @@ def epub_edition(site: Site, assets: tuple[Asset, ...], options: RenderOptions) 
         book.add_author(author.name, uid=f"author-{author.slug}")
     book.add_metadata("DC", "publisher", config.imprint.promoter)
     book.add_metadata("DC", "description", config.description)
-    book.add_metadata("DC", "rights", imprint_text(site))
+    book.add_metadata("DC", "rights", site.config.imprint.text())
     when = publication_date(site, options)
     book.add_metadata("DC", "date", when.strftime("%Y-%m-%d"))
     for prop, value in ACCESSIBILITY:

@@ -30,6 +30,17 @@ class Imprint:
     printer: str = ""  # printed material (the PDFs) must also name its printer, with the address
     printer_address: str = ""
 
+    def text(self, printed: bool = False) -> str:
+        """The imprint in the default wording (the templates' promoted_by and printed_by macros say it in
+        the page's language), naming the printer on ``printed`` material."""
+        text = f"Promoted by {self.promoter}, {self.address}"
+        if self.on_behalf_of:
+            text += f", on behalf of {self.on_behalf_of}, {self.on_behalf_of_address}"
+        text += "."
+        if printed and self.printer:
+            text += f" Printed by {self.printer}, {self.printer_address}."
+        return text
+
 
 @dataclass(frozen=True)
 class Brand:

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from manifesto import load, pipeline, pool, search
 from manifesto.linkcheck import dead_links
 from manifesto.load import load_sources
-from manifesto.model import Site
+from manifesto.model import Imprint, Site
 from manifesto.parse import parse_site
 from manifesto.pool import worker_count
 from manifesto.search import shard_name
@@ -1331,6 +1331,15 @@ def test_the_imprint_names_who_the_site_is_published_on_behalf_of_with_their_add
         "Promoted by Jo Bloggs, 1 High Street, Anytown AB1 2CD, on behalf of Anytown &lt;Residents&gt;, "
         "2 Low Road, Anytown." in (root / "_site/about/index.html").read_text()
     )
+
+
+def test_the_imprint_in_the_formats_words_names_the_body_and_on_printed_matter_the_printer() -> None:
+    imprint = Imprint(
+        "Jo Bloggs", "1 High Street", "Anytown Residents", "2 Low Road", "Print Co", "2 Mill Lane"
+    )
+    behalf = "Promoted by Jo Bloggs, 1 High Street, on behalf of Anytown Residents, 2 Low Road."
+    assert imprint.text() == behalf  # the EPUB and the plain text
+    assert imprint.text(printed=True) == behalf + " Printed by Print Co, 2 Mill Lane."  # the PDFs' margin
 
 
 def test_an_alias_publishes_a_redirect_at_the_old_address_and_nowhere_else(
