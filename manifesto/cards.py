@@ -3,6 +3,12 @@
 Each card is drawn with Pillow from the texts it shows and the fonts shipped in manifesto/fonts/ (Inter,
 under the SIL Open Font License: manifesto/fonts/OFL.txt). Drawing reads no file and no clock, and the PNG
 carries no time or text chunk: the same texts give the same bytes.
+
+A card is written as an 8-bit palette PNG by palette_png, deflated with zlib-ng (the pinned ``zlib-ng``
+package) rather than by Pillow's PNG encoder, which deflates with whatever zlib Pillow was built against:
+compressing a card's 756,000 palette indices is most of the cost of a card, and zlib-ng's run-length
+strategy does it several times as fast as zlib's (bench/README.md). The bytes depend on the pinned
+version alone.
 """
 
 from __future__ import annotations
@@ -11,12 +17,14 @@ import functools
 import gettext
 import hashlib
 import io
-import zlib
+import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from zlib_ng import zlib_ng
 
 from .catalogues import N_
 from .load import Asset
@@ -40,11 +48,11 @@ BYLINE_SIZE = 36
 SITE_NAME_SIZE = 30
 LOGO_HEIGHT = 72
 ELLIPSIS = "…"
-# zlib's run-length strategy: a card is mostly long runs of one colour, which it finds at any level; it
-# writes 26 KB in about half the time of the default strategy at level 3 (24 KB), a third of level 6's
-# (20 KB). Level 9 of the default strategy takes ten times as long for 18.5 KB.
-PNG_COMPRESS_LEVEL = 3
-PNG_STRATEGY = zlib.Z_RLE
+# zlib-ng's level 2 compresses a card (mostly long runs of one colour) as fast as its run-length
+# strategy does, into a smaller file (bench/README.md).
+PNG_COMPRESS_LEVEL = 2
+PNG_STRATEGY = zlib_ng.Z_DEFAULT_STRATEGY
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Steps of the text's edge from accent to ink; the other entries of the 256-colour palette hold the logo.
 BLEND_LEVELS = 192
 
@@ -248,19 +256,39 @@ def share_card(
     name_top = foot + (LOGO_HEIGHT - SITE_NAME_SIZE) // 2 if mark else foot
     draw_text(coverage, (name_left, name_top), name, name_font)
     if mark is None:
-        coverage.putpalette(blends(rgb(accent), rgb(ink), 256))  # the coverage is the colour's index
-        card = coverage
-    else:
-        # Coverage in BLEND_LEVELS steps: the palette's other entries are the logo's colours.
-        card = coverage.point([round(value * (BLEND_LEVELS - 1) / 255) for value in range(256)])
-        logo_colours = mark.quantize(256 - BLEND_LEVELS)
-        indices = bytes(BLEND_LEVELS + index for index in logo_colours.tobytes())
-        card.paste(Image.frombytes("L", logo_colours.size, indices), (MARGIN, foot))
-        palette = blends(rgb(accent), rgb(ink), BLEND_LEVELS)
-        card.putpalette(palette + tuple((logo_colours.getpalette() or [])[: 3 * (256 - BLEND_LEVELS)]))
-    out = io.BytesIO()
-    card.save(out, "PNG", compress_level=PNG_COMPRESS_LEVEL, compress_type=PNG_STRATEGY)
-    return out.getvalue()
+        return palette_png(coverage, blends(rgb(accent), rgb(ink), 256))  # the coverage is the colour's index
+    # Coverage in BLEND_LEVELS steps: the palette's other entries are the logo's colours.
+    card = coverage.point([round(value * (BLEND_LEVELS - 1) / 255) for value in range(256)])
+    logo_colours = mark.quantize(256 - BLEND_LEVELS)
+    indices = bytes(BLEND_LEVELS + index for index in logo_colours.tobytes())
+    card.paste(Image.frombytes("L", logo_colours.size, indices), (MARGIN, foot))
+    palette = blends(rgb(accent), rgb(ink), BLEND_LEVELS)
+    return palette_png(card, palette + tuple((logo_colours.getpalette() or [])[: 3 * (256 - BLEND_LEVELS)]))
+
+
+def palette_png(indices: Any, palette: Sequence[int]) -> bytes:
+    """A PNG of ``indices`` (a one-channel Pillow image: each pixel a palette index) in the colours of
+    ``palette`` (flat red, green, blue values; up to 256 colours), its rows unfiltered, as filters do not
+    help palette indices. Nothing but the image's header, palette and pixels is written."""
+    width, height = indices.size
+    pixels = indices.tobytes()
+    rows = b"".join(b"\0" + pixels[start : start + width] for start in range(0, width * height, width))
+    compressor = zlib_ng.compressobj(PNG_COMPRESS_LEVEL, zlib_ng.DEFLATED, 15, 9, PNG_STRATEGY)
+    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)  # 8 bits, palette, no interlacing
+    return b"".join(
+        (
+            PNG_SIGNATURE,
+            png_chunk(b"IHDR", header),
+            png_chunk(b"PLTE", bytes(palette)),
+            png_chunk(b"IDAT", compressor.compress(rows) + compressor.flush()),
+            png_chunk(b"IEND", b""),
+        )
+    )
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One chunk of a PNG: its length, type, data and the CRC of type and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib_ng.crc32(kind + data))
 
 
 def rgb(colour: str) -> tuple[int, int, int]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import FIRST_ARTICLE, SECOND_ARTICLE, read_tree, run
 
-from manifesto.cards import CARD_HEIGHT, CARD_WIDTH, MARGIN, card_fonts, share_card
+from manifesto.cards import CARD_HEIGHT, CARD_WIDTH, MARGIN, card_fonts, palette_png, share_card
 from manifesto.memo import Memo
 from manifesto.pipeline import build, printable_pages
 from manifesto.render import RenderOptions
@@ -210,6 +210,22 @@ def test_a_card_keeps_any_title_inside_its_margins() -> None:
     assert right.getcolors() == [(right.width * right.height, background)]
     assert bottom.getcolors() == [(bottom.width * bottom.height, background)]
     assert share_card(long_title, "x", "y", fonts) == share_card(long_title, "x", "y", fonts)
+
+
+def test_a_palette_png_is_read_back_by_pillow_with_its_pixels_and_colours() -> None:
+    from PIL import Image
+
+    indices = Image.effect_noise((301, 7), 90).point(lambda value: value % 5)  # rows of an odd width
+    palette = (0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255, 250, 250, 250)
+    data = palette_png(indices, palette)
+    with Image.open(io.BytesIO(data)) as checked:
+        checked.verify()  # every chunk's CRC
+    with Image.open(io.BytesIO(data)) as read:
+        assert (read.format, read.mode, read.size) == ("PNG", "P", (301, 7))
+        assert read.tobytes() == indices.tobytes()
+        assert tuple(read.getpalette() or ()) == palette
+        assert read.info == {}  # no time, text or other chunk
+    assert palette_png(indices, palette) == data
 
 
 def test_a_damaged_picture_that_a_page_shows_is_reported_and_the_last_site_kept(

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,13 @@ def test_ci_and_the_test_workflow_run_the_readme_test_command_as_written() -> No
     assert ".venv/" in (REPO / ".gitignore").read_text().splitlines()
 
 
+def workflow_env(**values: str) -> dict[str, str]:
+    """The environment a workflow's step runs in here, with ``values``: its ``python`` is the one the tests
+    run with (which has the generator's requirements), and it finds the generator in this repository."""
+    path = os.pathsep.join((str(Path(sys.executable).parent), os.environ.get("PATH", "")))
+    return {**os.environ, "PATH": path, "PYTHONPATH": str(REPO), **values}
+
+
 def build_step_script() -> str:
     steps = load_workflow()["jobs"]["build"]["steps"]
     return next(step["run"] for step in steps if step.get("name", "").startswith("Check and build"))
@@ -149,12 +157,7 @@ def test_build_steps_make_a_project_site_whose_links_stay_under_the_base_path(
 ) -> None:
     root = make_site()
     shutil.copy(REPO / "build.py", root / "build.py")
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "BASE_PATH": "/some-repo",
-        "BASE_URL": "https://campaign.github.io/some-repo",
-    }
+    env = workflow_env(BASE_PATH="/some-repo", BASE_URL="https://campaign.github.io/some-repo")
     subprocess.run(
         ["bash", "-e", "-c", build_step_script()], cwd=root, env=env, check=True, capture_output=True
     )
@@ -180,7 +183,7 @@ def test_build_steps_stop_on_a_placeholder_imprint_only_when_publishing(
     placeholder = SITE_YAML.replace("promoter: Jo Bloggs", 'promoter: "Your name (set it in site.yaml)"')
     root = make_site({"site.yaml": placeholder})
     shutil.copy(REPO / "build.py", root / "build.py")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "EVENT": event, "CHROMIUM_PATH": str(root / "none")}
+    env = workflow_env(EVENT=event, CHROMIUM_PATH=str(root / "none"))
     env.pop("BASE_URL", None)
     result = subprocess.run(
         ["bash", "-e", "-c", build_step_script().replace("python build.py formats", "python build.py build")],
