@@ -541,6 +541,7 @@ BAD_INPUTS = [
             ("\x0c", "a form feed (a word processor's page break)"),
             ("\x1b", "an escape character"),
             ("\ufffe", "a character that is not text"),
+            ("\U0010ffff", "a character that is not text"),
         )
     ),
     pytest.param(

@@ -31,6 +31,7 @@ from manifesto.body import (
 )
 from manifesto.errors import BuildError, flatten
 from manifesto.frontmatter import check_fields, parse_yaml, split_front_matter
+from manifesto.load import forbidden_position
 from manifesto.parse import ARTICLE_FIELDS
 from manifesto.slugs import is_slug, slugify
 
@@ -1014,3 +1015,20 @@ def test_an_unreadable_folder_is_a_clear_error_when_not_root(
     finally:
         (root / "content/articles").chmod(0o755)
     assert "content/articles: cannot read this folder: Permission denied" in capsys.readouterr().err
+
+
+def is_forbidden(character: str) -> bool:
+    """The characters no page may hold, by definition: controls other than tab and line ends, and
+    Unicode's noncharacters."""
+    code = ord(character)
+    control = code < 0x20 and character not in "\t\n\r" or 0x7F <= code <= 0x9F
+    return control or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
+@given(st.text(alphabet=st.characters(codec=None, exclude_categories=["Cs"]), max_size=40))
+@example("A smile 🙂 then \U0001fffe")
+@example("🙂\ufdd0")
+@example("\U0010ffff")
+def test_the_first_forbidden_character_is_found_among_any_others(text: str) -> None:
+    expected = next((index for index, character in enumerate(text) if is_forbidden(character)), None)
+    assert forbidden_position(text) == expected
