@@ -27,6 +27,9 @@ Result = TypeVar("Result")
 # them the manifesto) the render stage took as long either way, and then the pool's modules are never
 # imported (0.02 s).
 MIN_ITEMS_FOR_POOL = 100
+# Slices of the work handed to each worker of map_in_processes, one at a time: at 1,000 op-eds, two slices
+# (one a worker) left one worker idle for a tenth to a third of the Markdown stage (bench/README.md).
+PARTS_A_WORKER = 16
 PR_SET_PDEATHSIG = 1  # Linux's prctl option: a signal for this process when its parent dies
 
 
@@ -120,12 +123,17 @@ def run_in_processes(
 def map_in_processes(
     work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], inputs: Any
 ) -> list[Result] | None:
-    """``work`` applied to interleaved slices of ``items`` (one a worker, so that long and short items
-    spread evenly), all results in one list; None when a pool would not pay. Callers key the results."""
+    """``work`` applied to interleaved slices of ``items`` (so that long and short items spread evenly),
+    all results in one list; None when a pool would not pay. Callers key the results.
+
+    Each worker is handed PARTS_A_WORKER slices, one at a time as it becomes free, so that a worker that
+    finishes early (the machine's other work slowed the other) takes on what is left, and results come
+    back while the rest are made rather than all at the end."""
     count = worker_count(len(items))
     if count == 1:
         return None
-    return [result for part in run_in_processes(work, chunks(items, count), inputs, count) for result in part]
+    parts = chunks(items, min(len(items), count * PARTS_A_WORKER))
+    return [result for part in run_in_processes(work, parts, inputs, count) for result in part]
 
 
 @contextmanager
