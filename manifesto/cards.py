@@ -6,9 +6,8 @@ carries no time or text chunk: the same texts give the same bytes.
 
 A card is written as an 8-bit palette PNG by palette_png, deflated with zlib-ng (the pinned ``zlib-ng``
 package) rather than by Pillow's PNG encoder, which deflates with whatever zlib Pillow was built against:
-compressing a card's 756,000 palette indices is most of the cost of a card, and zlib-ng's run-length
-strategy does it several times as fast as zlib's (bench/README.md). The bytes depend on the pinned
-version alone.
+compressing a card's 756,000 palette indices is most of the cost of a card, and zlib-ng does it in a
+third of zlib's time (bench/README.md). The bytes depend on the pinned version alone.
 """
 
 from __future__ import annotations
